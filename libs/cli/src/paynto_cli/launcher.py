@@ -1,0 +1,161 @@
+"""``paynto up`` (what ``make run`` calls): the whole system on one machine.
+
+Uses the NATS and Redis answering at their URLs, or starts embedded ones; uses Postgres when
+DATABASE_URL says so, else a SQLite file; then starts the five services as separate
+processes, waits until the gateway is ready, prints the studio URL, and on Ctrl-C stops all of
+them (SIGTERM, then SIGKILL after a grace period) and the embedded servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from paynto_common.db import Database
+from paynto_common.runtime import Infra, ensure_infra, port_answers
+from paynto_common.settings import CommonSettings
+
+SERVICES = ("gateway", "generator", "sandbox_pool", "scraper", "git_sync")
+
+
+@dataclass
+class System:
+    """The processes of a running system; ``stop()`` ends them all."""
+
+    infra: Infra
+    gateway_url: str
+    env: dict[str, str]
+    log_dir: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start_service(self, name: str) -> None:
+        """Start (or start again) one service as its own process, logging to its file."""
+        out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", name], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        out.close()
+
+    def restart(self, name: str, kill: bool = False) -> None:
+        """Stop one service (SIGKILL when ``kill``, like a crash) and start it again."""
+        proc = self.procs[name]
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()
+        proc.wait(timeout=30)
+        self.start_service(name)
+
+    def stop(self, grace: float = 15.0) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.infra.stop()
+
+    def dead(self) -> list[str]:
+        return [name for name, p in self.procs.items() if p.poll() is not None]
+
+
+def service_env(infra: Infra, settings: CommonSettings, extra: dict[str, str]) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "NATS_URL": infra.nats_url,
+        "REDIS_URL": infra.redis_url,
+        "PAYNTO_DATA_DIR": str(settings.data_dir.resolve()),
+        "DATABASE_URL": settings.database_url,
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra)
+    return env
+
+
+def start_system(
+    settings: CommonSettings, port: int = 8000, extra_env: dict[str, str] | None = None,
+    log_dir: Path | None = None, services: tuple[str, ...] = SERVICES,
+) -> System:
+    """Start infrastructure and services; returns once the processes are launched."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    infra = ensure_infra(settings.nats_url, settings.redis_url, settings.data_dir)
+    # Create the tables once here, so five processes do not race to do it.
+    asyncio.run(_create_tables(settings))
+    env = service_env(infra, settings, {"GATEWAY_PORT": str(port), **(extra_env or {})})
+    logs = log_dir or settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    system = System(infra, f"http://127.0.0.1:{port}", env, logs)
+    for name in services:
+        system.start_service(name)
+    return system
+
+
+async def _create_tables(settings: CommonSettings) -> None:
+    db = Database(settings.resolved_database_url())
+    try:
+        await db.create_all()
+    finally:
+        await db.close()
+
+
+def wait_ready(system: System, timeout: float = 180.0) -> None:
+    """Poll the gateway's /readyz until it answers 200 (or a service dies)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if dead := system.dead():
+            raise RuntimeError(f"service(s) exited during start: {', '.join(dead)}")
+        try:
+            if httpx.get(system.gateway_url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"the gateway was not ready within {timeout:.0f}s")
+
+
+def up(port: int) -> int:
+    settings = CommonSettings()
+    if port_answers("127.0.0.1", port):
+        print(f"port {port} is already in use; set GATEWAY_PORT or stop what holds it",
+              file=sys.stderr)
+        return 1
+    system = start_system(settings, port=port)
+    stopping = False
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        wait_ready(system)
+        started = f" (started embedded: {', '.join(system.infra.started)})" \
+            if system.infra.started else ""
+        print(f"Paynto is running{started}.\n\n  Studio: {system.gateway_url}\n\n"
+              f"Logs in {settings.data_dir / 'logs'}. Press Ctrl-C to stop.", flush=True)
+        while not stopping:
+            if dead := system.dead():
+                print(f"service(s) stopped unexpectedly: {', '.join(dead)}; see the logs",
+                      file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"could not start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping…", flush=True)
+        system.stop()
+    return 0

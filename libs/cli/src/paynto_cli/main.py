@@ -1,0 +1,101 @@
+"""The ``paynto`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import httpx
+
+from paynto_cli.sse import ApiError, JobStream
+from paynto_common.safety.paths import UnsafePathError, confine
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+async def generate(prompt: str, out: Path, model: str | None, base_url: str) -> int:
+    async with httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(30, read=300)) as c:
+        name = " ".join(prompt.split()[:6])[:200] or "site"
+        resp = await c.post("/api/projects", json={"name": name})
+        if resp.status_code != 201:
+            print(f"could not create a project: {resp.status_code} {resp.text}", file=sys.stderr)
+            return 1
+        project_id = resp.json()["id"]
+        body = {"project_id": project_id, "prompt": prompt, **({"model": model} if model else {})}
+        chars = 0
+        outcome: dict[str, object] = {}
+        stream = JobStream(c)
+        try:
+            async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body):
+                if ev.event == "stream":
+                    if ev.data.get("reset"):
+                        chars = 0
+                    chars += len(ev.data.get("text", ""))
+                    print(f"\r  writing code… {chars:,} characters", end="", flush=True)
+                elif ev.event == "status":
+                    if ev.data.get("reset"):
+                        chars = 0
+                    print(f"\n• {ev.data.get('message')}", flush=True)
+                elif ev.event == "file":
+                    print(f"\n  wrote {ev.data['path']}", end="", flush=True)
+                elif ev.event == "package":
+                    print(f"\n  installed {ev.data['name']}", end="", flush=True)
+                elif ev.event in ("complete", "error"):
+                    outcome = {"event": ev.event, **ev.data}
+        except ApiError as exc:
+            print(f"\nrefused: {exc.detail}", file=sys.stderr)
+            return 1
+        print()
+        if outcome.get("event") != "complete":
+            print(f"generation failed: {outcome.get('message', 'no result')}", file=sys.stderr)
+            return 1
+        files = (await c.get(f"/api/projects/{project_id}/files")).json()["files"]
+        out.mkdir(parents=True, exist_ok=True)
+        for path, content in files.items():
+            try:
+                target = confine(out, path)
+            except UnsafePathError as exc:
+                print(f"skipped {path}: {exc}", file=sys.stderr)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+        print(f"{len(files)} files written to {out}")
+        if url := outcome.get("preview_url"):
+            print(f"preview: {base_url.rstrip('/')}{url}")
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="paynto", description="Paynto AI website builder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start the whole system (what `make run` does)")
+    p_up.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
+    p_gen = sub.add_parser("generate", help="generate a site through a running gateway")
+    p_gen.add_argument("prompt")
+    p_gen.add_argument("--out", type=Path, default=Path("out"))
+    p_gen.add_argument("--model", default=None)
+    for name in ("clone", "batch", "admin"):
+        later = sub.add_parser(name, help=f"{name}: not available yet")
+        later.add_argument("args", nargs="*")
+    args = parser.parse_args(argv)
+    base_url = os.environ.get("PAYNTO_URL", DEFAULT_URL)
+    if args.command == "up":
+        from paynto_cli.launcher import up
+
+        return up(args.port)
+    if args.command == "generate":
+        try:
+            return asyncio.run(generate(args.prompt, args.out, args.model, base_url))
+        except httpx.ConnectError:
+            print(f"no gateway answers at {base_url}: start it with `make run` or set "
+                  "PAYNTO_URL", file=sys.stderr)
+            return 1
+    print(f"`paynto {args.command}` is not available yet in this release", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""paynto_common"""

@@ -1,0 +1,374 @@
+"""The job bus on NATS JetStream.
+
+- Jobs: one work-queue stream; one durable pull consumer per service, shared by its replicas.
+  Published with ``Nats-Msg-Id`` so a retried publish is not a second job.
+- A job is acked only after its handler returned, i.e. after its effects are stored. While it
+  runs, ``in_progress()`` keeps the server from redelivering it. A transient failure is
+  ``nak``ed with backoff; a permanent one, or the last allowed delivery, fails the job visibly
+  (``on_failure``) and ``term``s it. A delivery lost with its process is redelivered after
+  ``ack_wait``; if that was the last allowed one, the server's max-deliveries advisory lets any
+  replica fail the job visibly: nothing is dropped silently.
+- Job events: a limits-retention stream on ``events.<job_id>``; the stream sequence is the SSE
+  ``id`` and a replay can start after any sequence.
+- W3C trace context travels in the headers of every message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError, NotFoundError
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from paynto_common.messages import JobEvent, Message, Subjects
+from paynto_common.metrics import EVENTS_PUBLISHED, JOB_SECONDS, JOBS_HANDLED, JOBS_IN_FLIGHT
+from paynto_common.telemetry import extract_context, inject_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("paynto.bus")
+
+EVENTS_MAX_AGE_S = 24 * 3600.0
+DUPLICATE_WINDOW_S = 120.0
+
+
+class PermanentJobError(Exception):
+    """The job can never succeed (bad input, unsafe output): fail it now, do not retry."""
+
+
+@dataclass
+class ConsumerOptions:
+    """How a service's durable consumer behaves; tests shorten ``ack_wait``."""
+
+    ack_wait: float = 30.0
+    max_deliver: int = 5
+    backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
+    concurrency: int = 8
+    drain_timeout: float = 20.0
+
+
+@dataclass
+class Delivery:
+    """One delivery of a job to a handler."""
+
+    subject: str
+    data: bytes
+    headers: dict[str, str]
+    attempt: int
+    max_deliver: int
+    msg: Msg = field(repr=False)
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= self.max_deliver
+
+    def parse(self, model: type[Message]) -> Any:
+        return model.model_validate_json(self.data)
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+# Called with the raw job bytes and a reason when a job is failed for good.
+FailureHook = Callable[[bytes, str], Awaitable[None]]
+
+
+class Bus:
+    """A connection to NATS with the job and event streams of one namespace."""
+
+    def __init__(self, nc: NATS, subjects: Subjects) -> None:
+        self.nc = nc
+        self.js: JetStreamContext = nc.jetstream()
+        self.subjects = subjects
+        self._consumer_tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    async def connect(cls, url: str, subjects: Subjects, name: str = "paynto") -> Bus:
+        """Connect (retrying while the server starts) and make sure both streams exist."""
+        nc = await nats.connect(
+            url,
+            name=name,
+            connect_timeout=2,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+        )
+        bus = cls(nc, subjects)
+        await bus.ensure_streams()
+        return bus
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.nc.drain()
+
+    async def ensure_streams(self) -> None:
+        """Create the job and event streams, or bring an existing one's settings up to date."""
+        s = self.subjects
+        await self._ensure_stream(
+            StreamConfig(
+                name=s.jobs_stream,
+                subjects=[s.jobs_all],
+                retention=RetentionPolicy.WORK_QUEUE,
+                storage=StorageType.FILE,
+                duplicate_window=DUPLICATE_WINDOW_S,
+            )
+        )
+        await self._ensure_stream(
+            StreamConfig(
+                name=s.events_stream,
+                subjects=[s.events_all],
+                retention=RetentionPolicy.LIMITS,
+                storage=StorageType.FILE,
+                max_age=EVENTS_MAX_AGE_S,
+                duplicate_window=DUPLICATE_WINDOW_S,
+            )
+        )
+
+    async def _ensure_stream(self, config: StreamConfig) -> None:
+        try:
+            await self.js.add_stream(config)
+        except BadRequestError:
+            # Already there (perhaps made by another replica just now): align its settings.
+            await self.js.update_stream(config)
+
+    async def ping(self) -> bool:
+        if not self.nc.is_connected:
+            return False
+        try:
+            await self.nc.flush(timeout=2)
+            return True
+        except Exception:
+            return False
+
+    # Publishing.
+
+    async def publish_job(self, subject: str, message: Message, msg_id: str) -> bool:
+        """Publish a job; returns False when it was a duplicate of one already in the stream."""
+        headers = inject_headers({"Nats-Msg-Id": msg_id})
+        ack = await self.js.publish(
+            subject, message.model_dump_json().encode(), headers=headers, timeout=5
+        )
+        return not ack.duplicate
+
+    async def publish_event(
+        self, job_id: str, event: str, data: dict[str, Any] | None = None,
+        msg_id: str | None = None,
+    ) -> int:
+        """Append an event to a job's stream and return its stream sequence.
+
+        Give ``msg_id`` for events that must appear once even if a redelivered job publishes
+        them again (``complete``, ``error``, ``file``): the stream drops the duplicate.
+        """
+        payload = JobEvent(job_id=job_id, event=event, data=data or {})  # type: ignore[arg-type]
+        headers = inject_headers({"Nats-Msg-Id": msg_id} if msg_id else None)
+        ack = await self.js.publish(
+            self.subjects.events(job_id), payload.model_dump_json().encode(),
+            headers=headers, timeout=5,
+        )
+        EVENTS_PUBLISHED.labels(event).inc()
+        return int(ack.seq)
+
+    # Reading a job's events.
+
+    async def job_events(
+        self, job_id: str, after_seq: int = 0
+    ) -> AsyncIterator[tuple[int, JobEvent]]:
+        """Every event of a job after ``after_seq``, then live ones as they are published.
+
+        The caller stops iterating (it is an infinite stream); the ephemeral consumer is
+        removed in ``finally``.
+        """
+        config = ConsumerConfig(
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after_seq else DeliverPolicy.ALL,
+            opt_start_seq=after_seq + 1 if after_seq else None,
+            inactive_threshold=60.0,
+        )
+        sub = await self.js.subscribe(
+            self.subjects.events(job_id),
+            stream=self.subjects.events_stream,
+            ordered_consumer=True,
+            config=config,
+        )
+        try:
+            async for msg in sub.messages:
+                seq = int(msg.metadata.sequence.stream)
+                try:
+                    yield seq, JobEvent.model_validate_json(msg.data)
+                except ValueError:
+                    log.warning("skipping malformed event at seq %d on %s", seq, msg.subject)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    # Consuming jobs.
+
+    async def run_consumer(
+        self,
+        service: str,
+        handler: Handler,
+        on_failure: FailureHook,
+        stop: asyncio.Event,
+        options: ConsumerOptions | None = None,
+    ) -> None:
+        """Take this service's jobs until ``stop`` is set, then drain in-flight ones."""
+        opts = options or ConsumerOptions()
+        stream = self.subjects.jobs_stream
+        psub = await self.js.pull_subscribe(
+            self.subjects.service_filter(service),
+            durable=service,
+            stream=stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=opts.ack_wait,
+                max_deliver=opts.max_deliver,
+                max_ack_pending=max(opts.concurrency * 4, 64),
+            ),
+        )
+        advisory = await self._watch_max_deliveries(service, on_failure)
+        slots = asyncio.Semaphore(opts.concurrency)
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while not stop.is_set():
+                await slots.acquire()
+                if stop.is_set():
+                    slots.release()
+                    break
+                try:
+                    msgs = await psub.fetch(batch=1, timeout=0.5)
+                except NatsTimeoutError:
+                    slots.release()
+                    continue
+                except Exception as exc:  # connection trouble: the client reconnects
+                    slots.release()
+                    log.warning("fetch failed: %s", exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                for msg in msgs:
+                    task = asyncio.create_task(
+                        self._handle(service, msg, handler, on_failure, opts)
+                    )
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                    task.add_done_callback(lambda _t: slots.release())
+        finally:
+            if in_flight:
+                log.info("draining %d in-flight job(s)", len(in_flight))
+                _done, pending = await asyncio.wait(in_flight, timeout=opts.drain_timeout)
+                for task in pending:
+                    task.cancel()
+            with contextlib.suppress(Exception):
+                await advisory.unsubscribe()
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+
+    async def _handle(
+        self, service: str, msg: Msg, handler: Handler, on_failure: FailureHook,
+        opts: ConsumerOptions,
+    ) -> None:
+        headers = dict(msg.headers or {})
+        delivery = Delivery(
+            subject=msg.subject,
+            data=msg.data,
+            headers=headers,
+            attempt=int(msg.metadata.num_delivered),
+            max_deliver=opts.max_deliver,
+            msg=msg,
+        )
+        token = otel_context.attach(extract_context(headers))
+        heartbeat = asyncio.create_task(_keep_in_progress(msg, opts.ack_wait / 3))
+        JOBS_IN_FLIGHT.labels(service).inc()
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            with tracer.start_as_current_span(
+                f"handle {msg.subject}",
+                kind=trace.SpanKind.CONSUMER,
+                attributes={"messaging.system": "nats", "paynto.attempt": delivery.attempt},
+            ):
+                await handler(delivery)
+            await msg.ack_sync(timeout=5)
+        except asyncio.CancelledError:
+            # Shutting down mid-job: let another replica take it straight away.
+            outcome = "interrupted"
+            with contextlib.suppress(Exception):
+                await msg.nak()
+            raise
+        except PermanentJobError as exc:
+            outcome = "failed"
+            log.warning("job on %s failed for good: %s", msg.subject, exc)
+            await self._fail(msg, on_failure, str(exc))
+        except Exception as exc:
+            if delivery.is_last_attempt:
+                outcome = "failed"
+                log.exception("job on %s failed on its last attempt", msg.subject)
+                reason = f"gave up after {delivery.attempt} attempts: {exc}"
+                await self._fail(msg, on_failure, reason)
+            else:
+                outcome = "retry"
+                delay = opts.backoff[min(delivery.attempt - 1, len(opts.backoff) - 1)]
+                log.warning(
+                    "job on %s failed (attempt %d), retrying in %.1fs: %s",
+                    msg.subject, delivery.attempt, delay, exc,
+                )
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=delay)
+        finally:
+            heartbeat.cancel()
+            otel_context.detach(token)
+            JOBS_IN_FLIGHT.labels(service).dec()
+            JOB_SECONDS.labels(service, msg.subject).observe(time.perf_counter() - started)
+            JOBS_HANDLED.labels(service, msg.subject, outcome).inc()
+
+    async def _fail(self, msg: Msg, on_failure: FailureHook, reason: str) -> None:
+        # Record the failure first: if that raises, the job is redelivered rather than lost.
+        await on_failure(msg.data, reason)
+        with contextlib.suppress(Exception):
+            await msg.term()
+        # A terminated message stays in a work-queue stream: remove it, its failure is recorded.
+        with contextlib.suppress(Exception):
+            await self.js.delete_msg(self.subjects.jobs_stream, msg.metadata.sequence.stream)
+
+    async def _watch_max_deliveries(self, service: str, on_failure: FailureHook) -> Any:
+        """Fail visibly a job whose last delivery died with its process."""
+        stream = self.subjects.jobs_stream
+        subject = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{stream}.{service}"
+
+        async def on_advisory(msg: Msg) -> None:
+            try:
+                seq = int(json.loads(msg.data)["stream_seq"])
+                stored = await self.js.get_msg(stream, seq)
+            except (NotFoundError, KeyError, ValueError):
+                return  # already handled by the replica that terminated it
+            except Exception as exc:
+                log.warning("could not read dead job: %s", exc)
+                return
+            await on_failure(stored.data or b"", "the worker handling it stopped too many times")
+            with contextlib.suppress(Exception):
+                await self.js.delete_msg(stream, seq)
+
+        # A queue group: one replica of the service handles each advisory.
+        return await self.nc.subscribe(subject, queue=f"{service}-dlq", cb=on_advisory)
+
+
+async def _keep_in_progress(msg: Msg, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        with contextlib.suppress(Exception):
+            await msg.in_progress()

@@ -1,0 +1,129 @@
+"""Versioned message models and the subject names beside them.
+
+Every subject string lives here and nowhere else. Commands are ``<Verb>Request``; job events
+are published on ``events.<job_id>``. Consumers ignore unknown fields, so senders may add fields
+without breaking older consumers (bump ``v`` only for an incompatible change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Event names a job stream may carry (CONTRACT.md, "SSE events").
+EventName = Literal[
+    "job", "status", "stream", "file", "package", "preview", "complete", "error"
+]
+TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error"})
+
+# Durable consumer names, one per service, shared by all of its replicas.
+GENERATOR = "generator"
+SANDBOX_POOL = "sandbox-pool"
+SCRAPER = "scraper"
+GIT_SYNC = "git-sync"
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """Stream and subject names, optionally isolated under a namespace."""
+
+    namespace: str = ""
+
+    @property
+    def _prefix(self) -> str:
+        return f"{self.namespace}." if self.namespace else ""
+
+    @property
+    def _suffix(self) -> str:
+        return f"_{self.namespace.upper().replace('-', '_')}" if self.namespace else ""
+
+    @property
+    def jobs_stream(self) -> str:
+        return f"PAYNTO_JOBS{self._suffix}"
+
+    @property
+    def events_stream(self) -> str:
+        return f"PAYNTO_EVENTS{self._suffix}"
+
+    @property
+    def jobs_all(self) -> str:
+        return f"{self._prefix}jobs.>"
+
+    @property
+    def events_all(self) -> str:
+        return f"{self._prefix}events.>"
+
+    @property
+    def generate(self) -> str:
+        return f"{self._prefix}jobs.generator.generate"
+
+    @property
+    def apply(self) -> str:
+        return f"{self._prefix}jobs.sandbox.apply"
+
+    @property
+    def sandbox_create(self) -> str:
+        return f"{self._prefix}jobs.sandbox.create"
+
+    @property
+    def scrape(self) -> str:
+        return f"{self._prefix}jobs.scraper.scrape"
+
+    @property
+    def git_commit(self) -> str:
+        return f"{self._prefix}jobs.gitsync.commit"
+
+    def service_filter(self, service: str) -> str:
+        """The subject filter of a service's durable consumer (filters never overlap)."""
+        family = {
+            GENERATOR: "generator",
+            SANDBOX_POOL: "sandbox",
+            SCRAPER: "scraper",
+            GIT_SYNC: "gitsync",
+        }[service]
+        return f"{self._prefix}jobs.{family}.>"
+
+    def events(self, job_id: str) -> str:
+        return f"{self._prefix}events.{job_id}"
+
+
+class Message(BaseModel):
+    """Base of every bus message: versioned, tolerant of fields it does not know."""
+
+    model_config = ConfigDict(extra="ignore")
+    v: int = 1
+
+
+class JobMessage(Message):
+    job_id: str
+    project_id: str
+    user_id: str | None = None
+
+
+class GenerateRequest(JobMessage):
+    """Ask the generator to write code for a prompt, then have it applied."""
+
+    prompt: str
+    model: str | None = None
+
+
+class ApplyRequest(JobMessage):
+    """Ask the sandbox pool to store model output as a version and show it in a sandbox."""
+
+    response: str
+    # The generator's model label, recorded on the version ("offline" for the offline one).
+    model: str | None = None
+
+
+class CreateSandboxRequest(JobMessage):
+    """Ask the sandbox pool for a running sandbox holding the project's latest version."""
+
+
+class JobEvent(Message):
+    """One event of a job's stream, relayed to clients as SSE."""
+
+    job_id: str
+    event: EventName
+    data: dict[str, Any] = Field(default_factory=dict)

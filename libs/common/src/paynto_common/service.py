@@ -1,0 +1,120 @@
+"""What every worker service shares: start-up, the health server, the consumer, shutdown.
+
+A worker is ``Bus`` + ``Database`` + a handler. Shutdown is a signal → an event → drain: stop
+fetching, let in-flight jobs finish (or nak them), then close connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from paynto_common.bus import Bus, ConsumerOptions, Handler
+from paynto_common.db import Database, JobStatus
+from paynto_common.messages import JobMessage, Subjects
+from paynto_common.settings import CommonSettings, configure_logging
+from paynto_common.telemetry import setup_tracing
+
+log = logging.getLogger(__name__)
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+def health_app(checks: dict[str, ReadyCheck]) -> Starlette:
+    """``/healthz`` (alive), ``/readyz`` (every dependency answers) and ``/metrics``."""
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        results = {name: await check() for name, check in checks.items()}
+        status = 200 if all(results.values()) else 503
+        return JSONResponse({"ready": status == 200, "checks": results}, status_code=status)
+
+    async def metrics(_: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+    )
+
+
+async def record_failure(bus: Bus, db: Database, data: bytes, reason: str) -> None:
+    """Fail a job visibly: its row says error and its stream ends with an ``error`` event."""
+    try:
+        job = JobMessage.model_validate_json(data)
+    except ValueError:
+        log.error("dropping an unreadable job message (%d bytes): %s", len(data), reason)
+        return
+    row = await db.set_job_status(job.job_id, JobStatus.ERROR, error=reason)
+    if row is not None and row.status == JobStatus.COMPLETE:
+        return  # it finished after all; never follow "complete" with "error"
+    await bus.publish_event(job.job_id, "error", {"message": reason}, msg_id=f"error:{job.job_id}")
+
+
+class Worker:
+    """Runs one service's consumer with its health server until a signal arrives."""
+
+    def __init__(self, settings: CommonSettings, service: str,
+                 options: ConsumerOptions | None = None) -> None:
+        self.settings = settings
+        self.service = service
+        self.options = options or ConsumerOptions()
+        self.stop = asyncio.Event()
+        self.bus: Bus | None = None
+        self.db: Database | None = None
+        self.extra_checks: dict[str, ReadyCheck] = {}
+
+    async def start(self) -> tuple[Bus, Database]:
+        configure_logging(self.settings.log_level)
+        self.settings.log_summary()
+        setup_tracing(self.service, self.settings.otel_exporter_otlp_endpoint)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings.resolved_database_url())
+        await self.db.create_all()
+        self.bus = await Bus.connect(
+            self.settings.nats_url, Subjects(self.settings.bus_namespace), name=self.service
+        )
+        return self.bus, self.db
+
+    async def run(self, handler: Handler) -> None:
+        """Consume until SIGINT/SIGTERM, serving health and metrics meanwhile."""
+        bus, db = (self.bus, self.db) if self.bus and self.db else await self.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self.stop.set)
+        checks: dict[str, ReadyCheck] = {"nats": bus.ping, "database": db.ping}
+        checks.update(self.extra_checks)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                health_app(checks), host=self.settings.health_host,
+                port=self.settings.health_port, log_level="warning", lifespan="off",
+            )
+        )
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        health = asyncio.create_task(server.serve())
+
+        async def on_failure(data: bytes, reason: str) -> None:
+            await record_failure(bus, db, data, reason)
+
+        log.info("%s consuming %s", self.service, bus.subjects.service_filter(self.service))
+        try:
+            await bus.run_consumer(self.service, handler, on_failure, self.stop, self.options)
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await health
+            await bus.close()
+            await db.close()
+            log.info("%s stopped", self.service)

@@ -1,0 +1,89 @@
+"""Typed settings shared by every service.
+
+Each service subclasses :class:`CommonSettings` with its own fields. Settings are built in
+``__main__`` (or by a test) and passed down; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+log = logging.getLogger(__name__)
+
+
+class CommonSettings(BaseSettings):
+    """Settings every service reads: where the bus, database and data directory are."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    service_name: str = "paynto"
+    nats_url: str = DEFAULT_NATS_URL
+    redis_url: str = DEFAULT_REDIS_URL
+    # Empty means the SQLite file under data_dir; a postgresql:// URL selects Postgres.
+    database_url: str = ""
+    data_dir: Path = Field(default=Path(".data"), validation_alias="PAYNTO_DATA_DIR")
+    # Isolates streams and subjects, so tests (or two deployments) can share one NATS server.
+    bus_namespace: str = Field(default="", validation_alias="PAYNTO_BUS_NAMESPACE")
+    log_level: str = "INFO"
+    otel_exporter_otlp_endpoint: str | None = None
+    health_host: str = "127.0.0.1"
+    health_port: int = 0
+
+    @field_validator("bus_namespace")
+    @classmethod
+    def _namespace_is_a_token(cls, value: str) -> str:
+        if value and not value.replace("_", "").replace("-", "").isalnum():
+            raise ValueError("PAYNTO_BUS_NAMESPACE may hold only letters, digits, '-' and '_'")
+        return value
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: Postgres via psycopg 3, else the SQLite file in data_dir."""
+        return async_database_url(self.database_url, self.data_dir)
+
+    def log_summary(self) -> None:
+        """Log the resolved settings once at start, secrets masked."""
+        shown: dict[str, Any] = {}
+        for name, value in self.model_dump().items():
+            if isinstance(getattr(self, name), SecretStr):
+                shown[name] = "**********" if value else None
+            elif name == "database_url" and value:
+                shown[name] = _mask_url_password(str(value))
+            else:
+                shown[name] = value
+        log.info("settings %s", shown)
+
+
+def async_database_url(url: str, data_dir: Path) -> str:
+    """Turn a user-facing ``DATABASE_URL`` into the async driver URL SQLAlchemy needs."""
+    if not url:
+        return f"sqlite+aiosqlite:///{(data_dir / 'paynto.db').resolve()}"
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def _mask_url_password(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+def configure_logging(level: str) -> None:
+    """One line per record, with the logger name, for every service."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,20 @@
+"""Run the gateway: ``python -m gateway``."""
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from paynto_common.settings import configure_logging
+from paynto_common.telemetry import setup_tracing
+
+settings = GatewaySettings()
+configure_logging(settings.log_level)
+settings.log_summary()
+setup_tracing("gateway", settings.otel_exporter_otlp_endpoint)
+uvicorn.run(
+    create_app(settings),
+    host=settings.gateway_host,
+    port=settings.gateway_port,
+    log_level="warning",
+    timeout_graceful_shutdown=5,
+)

@@ -1,0 +1,100 @@
+"""Wiring of the gateway: settings → database, bus, routes, preview proxy, studio page."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from gateway.limits import BodySizeLimit
+from gateway.preview import PreviewProxy
+from gateway.routes import router
+from gateway.settings import GatewaySettings
+from paynto_common.bus import Bus
+from paynto_common.db import Database, Sandbox
+from paynto_common.messages import Subjects
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+# A sandbox's endpoint rarely changes; a short cache spares the database on every asset.
+ENDPOINT_TTL_S = 2.0
+
+
+class EndpointCache:
+    """Looks up where a sandbox's preview answers (from the database)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    async def resolve(self, sandbox_id: str) -> str | None:
+        hit = self._cache.get(sandbox_id)
+        now = time.monotonic()
+        if hit and now - hit[0] < ENDPOINT_TTL_S:
+            return hit[1]
+        async with self.db.session() as s:
+            row = await s.get(Sandbox, sandbox_id)
+        endpoint = row.endpoint if row is not None and row.status == "running" else None
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[sandbox_id] = (now, endpoint)
+        return endpoint
+
+
+def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
+    """Build the gateway; a test may pass its own bus."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url())
+        await db.create_all()
+        own_bus = bus is None
+        app.state.bus = bus or await Bus.connect(
+            settings.nats_url, Subjects(settings.bus_namespace), name="gateway"
+        )
+        app.state.db = db
+        app.state.endpoints = EndpointCache(db)
+        try:
+            yield
+        finally:
+            await proxy.aclose()
+            if own_bus:
+                await app.state.bus.close()
+            await db.close()
+
+    async def resolve(sandbox_id: str) -> str | None:
+        endpoints: EndpointCache = app.state.endpoints
+        return await endpoints.resolve(sandbox_id)
+
+    proxy = PreviewProxy(resolve)
+    app = FastAPI(title="Paynto gateway", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.include_router(router)
+    app.include_router(proxy.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse({"detail": "malformed JSON body"}, status_code=400)
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+            for e in errors
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.get("/", include_in_schema=False)
+    async def studio() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

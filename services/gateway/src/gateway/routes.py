@@ -1,0 +1,159 @@
+"""The HTTP API of CONTRACT.md."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlmodel import col, select
+from sse_starlette import EventSourceResponse
+
+from gateway.deps import BusDep, DbDep, SettingsDep
+from gateway.jobs import event_stream, parse_last_event_id, start_job
+from gateway.schemas import (
+    ApplyBody,
+    GenerateBody,
+    ProjectCreate,
+    ProjectFiles,
+    ProjectOut,
+    SandboxBody,
+    SandboxOut,
+)
+from paynto_common.db import Database, Job, Project, new_id
+from paynto_common.messages import (
+    TERMINAL_EVENTS,
+    ApplyRequest,
+    CreateSandboxRequest,
+    GenerateRequest,
+)
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+async def _project(db: Database, project_id: str) -> Project:
+    async with db.session() as s:
+        project = await s.get(Project, project_id)
+    if project is None:
+        raise HTTPException(404, f"unknown project {project_id}")
+    return project
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(bus: BusDep, db: DbDep) -> JSONResponse:
+    checks = {"nats": await bus.ping(), "database": await db.ping()}
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post("/api/projects", status_code=201, response_model=ProjectOut)
+async def create_project(body: ProjectCreate, db: DbDep) -> Project:
+    project = Project(name=body.name)
+    async with db.session() as s:
+        s.add(project)
+        await s.commit()
+        await s.refresh(project)
+    return project
+
+
+@router.get("/api/projects", response_model=list[ProjectOut])
+async def list_projects(db: DbDep) -> list[Project]:
+    async with db.session() as s:
+        rows = await s.exec(select(Project).order_by(col(Project.created_at).desc()).limit(200))
+        return list(rows)
+
+
+@router.get("/api/projects/{project_id}", response_model=ProjectOut)
+async def get_project(project_id: str, db: DbDep) -> Project:
+    return await _project(db, project_id)
+
+
+@router.get("/api/projects/{project_id}/files", response_model=ProjectFiles)
+async def project_files(project_id: str, db: DbDep) -> ProjectFiles:
+    await _project(db, project_id)
+    version = await db.latest_version(project_id)
+    if version is None:
+        return ProjectFiles(files={}, version=0)
+    return ProjectFiles(files=version.files, version=version.number)
+
+
+@router.post("/api/generate-ai-code-stream")
+async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
+                   settings: SettingsDep) -> EventSourceResponse:
+    if len(body.prompt) > settings.max_prompt_chars:
+        raise HTTPException(
+            422, f"prompt is {len(body.prompt)} characters; the limit is "
+                 f"{settings.max_prompt_chars}",
+        )
+    await _project(db, body.project_id)
+    message = GenerateRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
+                              model=body.model)
+    job = await start_job(bus, db, kind="generate", subject=bus.subjects.generate,
+                          message=message, prompt=body.prompt, model=body.model)
+    return event_stream(bus, job.id)
+
+
+@router.post("/api/apply-ai-code-stream")
+async def apply(body: ApplyBody, bus: BusDep, db: DbDep) -> EventSourceResponse:
+    await _project(db, body.project_id)
+    message = ApplyRequest(job_id=new_id(), project_id=body.project_id, response=body.response)
+    job = await start_job(bus, db, kind="apply", subject=bus.subjects.apply, message=message)
+    return event_stream(bus, job.id)
+
+
+@router.get("/api/jobs/{job_id}/events")
+async def job_events(
+    job_id: str, bus: BusDep, db: DbDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    after = parse_last_event_id(last_event_id)
+    async with db.session() as s:
+        job = await s.get(Job, job_id)
+    if job is None:
+        raise HTTPException(404, f"unknown job {job_id}")
+    return event_stream(bus, job_id, after)
+
+
+@router.get("/api/jobs/{job_id}")
+async def job_status(job_id: str, db: DbDep) -> dict[str, object]:
+    async with db.session() as s:
+        job = await s.get(Job, job_id)
+    if job is None:
+        raise HTTPException(404, f"unknown job {job_id}")
+    return {"id": job.id, "project_id": job.project_id, "kind": job.kind, "status": job.status,
+            "attempts": job.attempts, "error": job.error, "result": job.result}
+
+
+@router.post("/api/create-ai-sandbox-v2", response_model=SandboxOut)
+async def create_sandbox(body: SandboxBody, bus: BusDep, db: DbDep,
+                         settings: SettingsDep) -> SandboxOut:
+    await _project(db, body.project_id)
+    message = CreateSandboxRequest(job_id=new_id(), project_id=body.project_id)
+    job = await start_job(bus, db, kind="sandbox", subject=bus.subjects.sandbox_create,
+                          message=message)
+    try:
+        async with asyncio.timeout(settings.sandbox_wait_seconds):
+            async for _seq, event in bus.job_events(job.id):
+                if event.event in TERMINAL_EVENTS:
+                    break
+    except TimeoutError:
+        raise HTTPException(504, "the sandbox pool did not answer in time") from None
+    if event.event == "error":
+        raise HTTPException(502, f"sandbox failed: {event.data.get('message')}")
+    return SandboxOut(sandbox_id=event.data["sandbox_id"],
+                      preview_url=event.data["preview_url"])
+

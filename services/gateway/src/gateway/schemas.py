@@ -1,0 +1,56 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProjectCreate(Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class ProjectOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectFiles(BaseModel):
+    files: dict[str, str]
+    version: int
+
+
+class GenerateBody(Body):
+    project_id: str = Field(pattern=ID_PATTERN)
+    prompt: str = Field(min_length=1)
+    model: str | None = Field(default=None, max_length=200)
+
+    @field_validator("prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("prompt is empty")
+        return value
+
+
+class ApplyBody(Body):
+    project_id: str = Field(pattern=ID_PATTERN)
+    response: str = Field(min_length=1)
+
+
+class SandboxBody(Body):
+    project_id: str = Field(pattern=ID_PATTERN)
+
+
+class SandboxOut(BaseModel):
+    sandbox_id: str
+    preview_url: str

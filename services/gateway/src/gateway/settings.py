@@ -1,0 +1,20 @@
+"""Gateway settings."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from paynto_common.settings import CommonSettings
+
+
+class GatewaySettings(CommonSettings):
+    service_name: str = "gateway"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    # Requests larger than this are refused with 413 before the body is read in full.
+    max_body_bytes: int = 1_000_000
+    max_prompt_chars: int = 20_000
+    # How long create-ai-sandbox-v2 waits for the sandbox pool to answer.
+    sandbox_wait_seconds: float = 120.0
+    public_url: str = "http://127.0.0.1:8000"
+    session_secret: SecretStr | None = None

@@ -1,0 +1,22 @@
+"""Run the generator: ``python -m generator``."""
+
+import asyncio
+
+from generator.handler import GenerateHandler
+from generator.settings import GeneratorSettings
+from paynto_common.bus import ConsumerOptions
+from paynto_common.messages import GENERATOR
+from paynto_common.service import Worker
+
+
+async def main() -> None:
+    settings = GeneratorSettings()
+    worker = Worker(settings, GENERATOR, ConsumerOptions(
+        ack_wait=settings.ack_wait_seconds, max_deliver=settings.max_deliver,
+        concurrency=settings.concurrency,
+    ))
+    bus, db = await worker.start()
+    await worker.run(GenerateHandler(settings, bus, db))
+
+
+asyncio.run(main())

@@ -1,0 +1,140 @@
+"""Generate jobs: prompt → model (or the offline generator) → streamed text → apply job.
+
+Idempotent under redelivery: once the whole answer is stored on the job row, a redelivered
+job only re-publishes the apply job (deduplicated by its message id) and never calls the model
+again. A delivery that died mid-stream starts the answer again and tells the client, with
+``reset``, to drop the text of the lost attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from generator.llm import ModelConfig, ModelError, Usage, resolve_model, stream_completion
+from generator.offline import OfflineGenerator
+from generator.prompts import build_messages
+from generator.settings import GeneratorSettings
+from paynto_common.bus import Bus, Delivery, PermanentJobError
+from paynto_common.db import Database, Job, JobStatus
+from paynto_common.messages import ApplyRequest, GenerateRequest
+
+log = logging.getLogger(__name__)
+
+OFFLINE_LABEL = "offline"
+OFFLINE_NOTICE = (
+    "No model is configured: the built-in offline generator writes this site. "
+    "It is deterministic and rule-based, not AI."
+)
+
+
+@dataclass
+class Source:
+    """Where a job's text comes from: a litellm model, or the offline generator (cfg None)."""
+
+    label: str
+    cfg: ModelConfig | None
+
+
+class GenerateHandler:
+    def __init__(self, settings: GeneratorSettings, bus: Bus, db: Database) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.db = db
+        self.offline = OfflineGenerator()
+
+    def choose_source(self, requested: str | None) -> Source:
+        if requested == OFFLINE_LABEL:
+            return Source(OFFLINE_LABEL, None)
+        api_key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key \
+            else None
+        if requested:
+            cfg = ModelConfig(model=requested, api_base=self.settings.llm_api_base,
+                              api_key=api_key)
+        else:
+            env = dict(os.environ)
+            if self.settings.llm_model:
+                env["LLM_MODEL"] = self.settings.llm_model
+            if self.settings.llm_api_base:
+                env["LLM_API_BASE"] = self.settings.llm_api_base
+            if api_key:
+                env["LLM_API_KEY"] = api_key
+            resolved = resolve_model(env.get("LLM_MODEL"), env)
+            if resolved is None:
+                return Source(OFFLINE_LABEL, None)
+            cfg = resolved
+        cfg.timeout = self.settings.llm_timeout_seconds
+        cfg.max_tokens = self.settings.llm_max_tokens
+        return Source(cfg.model, cfg)
+
+    async def __call__(self, delivery: Delivery) -> None:
+        req: GenerateRequest = delivery.parse(GenerateRequest)
+        async with self.db.session() as s:
+            job = await s.get(Job, req.job_id)
+        if job is None:
+            raise PermanentJobError(f"unknown job {req.job_id}")
+        if job.status in JobStatus.TERMINAL:
+            return
+        response, label = job.response, job.model
+        if response is None:
+            response, label = await self._generate(req, delivery.attempt)
+        await self.bus.publish_job(
+            self.bus.subjects.apply,
+            ApplyRequest(job_id=req.job_id, project_id=req.project_id, user_id=req.user_id,
+                         response=response, model=label),
+            msg_id=f"apply:{req.job_id}",
+        )
+
+    async def _generate(self, req: GenerateRequest, attempt: int) -> tuple[str, str]:
+        source = self.choose_source(req.model)
+        await self.db.set_job_status(req.job_id, JobStatus.RUNNING, attempts=attempt)
+        bus, job_id = self.bus, req.job_id
+        if attempt > 1:
+            await bus.publish_event(job_id, "status", {
+                "message": f"a worker stopped; generating again (attempt {attempt})",
+                "reset": True, "attempt": attempt,
+            })
+        if source.cfg is None:
+            await bus.publish_event(job_id, "status", {"message": OFFLINE_NOTICE,
+                                                       "model": OFFLINE_LABEL, "ai": False})
+        else:
+            await bus.publish_event(job_id, "status", {"message": f"generating with {source.label}",
+                                                       "model": source.label, "ai": True})
+        parts: list[str] = []
+        usage: Usage | None = None
+        try:
+            async for piece in self._stream(source, req):
+                if isinstance(piece, Usage):
+                    usage = piece
+                    continue
+                parts.append(piece)
+                await bus.publish_event(job_id, "stream", {"text": piece, "attempt": attempt})
+        except ModelError as exc:
+            if not exc.transient:
+                raise PermanentJobError(f"model {source.label} refused: {exc.message}") from exc
+            await bus.publish_event(job_id, "status", {
+                "message": f"model error, will retry: {exc.message}", "attempt": attempt,
+            })
+            raise
+        response = "".join(parts)
+        if not response.strip():
+            raise PermanentJobError(f"model {source.label} returned an empty answer")
+        result = {"usage": {"prompt_tokens": usage.prompt_tokens,
+                            "completion_tokens": usage.completion_tokens,
+                            "cost_usd": usage.cost_usd}} if usage else None
+        await self.db.set_job_status(req.job_id, JobStatus.RUNNING, response=response,
+                                     model=source.label, result=result)
+        return response, source.label
+
+    async def _stream(self, source: Source, req: GenerateRequest
+                      ) -> AsyncIterator[str | Usage]:
+        if source.cfg is None:
+            async for chunk in self.offline.stream(req.prompt):
+                yield chunk
+            return
+        latest = await self.db.latest_version(req.project_id)
+        messages = build_messages(req.prompt, latest.files if latest else None)
+        async for piece in stream_completion(source.cfg, messages):
+            yield piece

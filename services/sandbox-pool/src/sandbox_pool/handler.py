@@ -1,0 +1,162 @@
+"""Apply and sandbox jobs: model output → checked files → stored version → live preview.
+
+Redelivery-safe: the version is keyed by the job id (a second delivery reuses it), files are
+rewritten idempotently, and terminal events carry message ids so the stream keeps one copy.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from paynto_common.bus import Bus, Delivery, PermanentJobError
+from paynto_common.db import Database, Job, JobStatus, Version
+from paynto_common.messages import ApplyRequest, CreateSandboxRequest
+from paynto_common.safety.paths import UnsafePathError, is_forbidden
+from paynto_common.tagged import parse_response
+from sandbox_pool.deps import detect_imports, validate_package_name
+from sandbox_pool.manager import Live, SandboxManager
+
+log = logging.getLogger(__name__)
+
+
+class SandboxHandler:
+    def __init__(self, bus: Bus, db: Database, manager: SandboxManager) -> None:
+        self.bus = bus
+        self.db = db
+        self.manager = manager
+
+    async def __call__(self, delivery: Delivery) -> None:
+        if delivery.subject == self.bus.subjects.apply:
+            await self.apply(delivery.parse(ApplyRequest))
+        elif delivery.subject == self.bus.subjects.sandbox_create:
+            await self.create(delivery.parse(CreateSandboxRequest))
+        else:
+            raise PermanentJobError(f"the sandbox pool has no job called {delivery.subject}")
+
+    async def _job(self, job_id: str) -> Job | None:
+        async with self.db.session() as s:
+            job = await s.get(Job, job_id)
+        if job is None:
+            raise PermanentJobError(f"unknown job {job_id}")
+        return None if job.status in JobStatus.TERMINAL else job
+
+    async def _event(self, job_id: str, event: str, data: dict[str, Any],
+                     once_key: str | None = None) -> None:
+        msg_id = f"{event}:{job_id}:{once_key}" if once_key is not None else None
+        await self.bus.publish_event(job_id, event, data, msg_id=msg_id)
+
+    async def apply(self, req: ApplyRequest) -> None:
+        if await self._job(req.job_id) is None:
+            return
+        job_id = req.job_id
+        parsed = parse_response(req.response)
+        if not parsed.files:
+            raise PermanentJobError("the answer holds no files (expected <file path=...> tags)")
+        for f in parsed.files:
+            reason = is_forbidden(f.path)
+            if reason:
+                log.warning("job %s: refused model path %r: %s", job_id, f.path, reason)
+                raise PermanentJobError(f"refused unsafe path {f.path!r}: {reason}")
+        for path in parsed.truncated:
+            await self._event(job_id, "status", {
+                "message": f"{path} looks truncated (the answer was cut or elided code)",
+                "warning": "truncated", "path": path,
+            }, once_key=f"truncated:{path}")
+        for command in parsed.commands:
+            await self._event(job_id, "status", {
+                "message": "ignored a <command> from the model: commands are never run",
+                "warning": "command_ignored", "command": command[:200],
+            }, once_key=f"command:{hash(command)}")
+        changed = {f.path: f.content for f in parsed.files}
+        await self.db.set_job_status(job_id, JobStatus.RUNNING)
+        async with self.manager.lock(req.project_id):
+            reused = await self._version_of_job(job_id)
+            if reused is not None:
+                files = reused.files
+            else:
+                latest = await self.db.latest_version(req.project_id)
+                files = {**(latest.files if latest else {}), **changed}
+            live = await self.manager.current(req.project_id)
+            try:
+                if live is None:
+                    await self._event(job_id, "status", {"message": "starting a sandbox"})
+                    live = await self.manager.create(req.project_id, files, None)
+                    written = list(changed)
+                else:
+                    written = await live.sandbox.write_files(changed)
+            except UnsafePathError as exc:
+                raise PermanentJobError(f"refused unsafe path: {exc}") from exc
+            for path in written:
+                await self._event(job_id, "file", {"path": path}, once_key=path)
+            version = reused or await self._store_version(req, files)
+            await self.manager.record_version(live, version.number)
+            await self._packages(job_id, live, parsed.packages, files)
+        await self._finish(job_id, live, sorted(changed), version.number)
+
+    async def create(self, req: CreateSandboxRequest) -> None:
+        if await self._job(req.job_id) is None:
+            return
+        async with self.manager.lock(req.project_id):
+            live = await self.manager.current(req.project_id)
+            latest = await self.db.latest_version(req.project_id)
+            if live is None:
+                files = latest.files if latest else {}
+                live = await self.manager.create(req.project_id, files,
+                                                 latest.number if latest else None)
+                if latest:
+                    await self._packages(req.job_id, live, [], files)
+        await self._finish(req.job_id, live, [], latest.number if latest else None,
+                           sandbox_id=live.sandbox_id)
+
+    async def _version_of_job(self, job_id: str) -> Version | None:
+        async with self.db.session() as s:
+            return (await s.exec(select(Version).where(Version.job_id == job_id))).first()
+
+    async def _store_version(self, req: ApplyRequest, files: dict[str, str]) -> Version:
+        latest = await self.db.latest_version(req.project_id)
+        version = Version(project_id=req.project_id, number=(latest.number if latest else 0) + 1,
+                          job_id=req.job_id, files=files, model=req.model)
+        try:
+            async with self.db.session() as s:
+                s.add(version)
+                await s.commit()
+                await s.refresh(version)
+        except IntegrityError:
+            # Another delivery of this job stored it first.
+            existing = await self._version_of_job(req.job_id)
+            if existing is None:
+                raise
+            return existing
+        return version
+
+    async def _packages(self, job_id: str, live: Live, explicit: list[str],
+                        files: dict[str, str]) -> None:
+        wanted: list[str] = []
+        for spec in [*explicit, *sorted(detect_imports(files))]:
+            try:
+                name = validate_package_name(spec)
+            except ValueError as exc:
+                await self._event(job_id, "status", {
+                    "message": f"skipped package {spec!r}: {exc}", "warning": "bad_package",
+                })
+                continue
+            if name not in wanted:
+                wanted.append(name)
+        if not wanted:
+            return
+        installed = await live.sandbox.ensure_packages(wanted)
+        for name in installed:
+            await self._event(job_id, "package", {"name": name}, once_key=name)
+
+    async def _finish(self, job_id: str, live: Live, files: list[str], version: int | None,
+                      **extra: Any) -> None:
+        await self._event(job_id, "preview", {"preview_url": live.preview_url}, once_key="")
+        result: dict[str, Any] = {"files": files, "preview_url": live.preview_url, **extra}
+        if version is not None:
+            result["version"] = version
+        await self.db.set_job_status(job_id, JobStatus.COMPLETE, result=result)
+        await self._event(job_id, "complete", result, once_key="")

@@ -1,0 +1,65 @@
+"""Start the real system (separate service processes) for cross-service tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from paynto_cli.launcher import System, start_system, wait_ready
+from paynto_cli.sse import Event, JobStream
+from paynto_common.runtime import free_port
+from paynto_common.settings import CommonSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+# node_modules are shared by every test run on this machine: npm install only once.
+DEPS_CACHE = Path(os.environ.get("PAYNTO_TEST_DEPS", ROOT / ".data" / "test-deps"))
+
+
+@contextmanager
+def running_system(
+    data_dir: Path, nats_url: str, redis_url: str = "redis://127.0.0.1:6379/0",
+    database_url: str = "", extra_env: dict[str, str] | None = None,
+) -> Iterator[System]:
+    namespace = "e" + uuid.uuid4().hex[:10]
+    settings = CommonSettings(
+        nats_url=nats_url, redis_url=redis_url, database_url=database_url, data_dir=data_dir,
+        bus_namespace=namespace,
+    )
+    env = {
+        "PAYNTO_BUS_NAMESPACE": namespace,
+        "DEPS_CACHE_DIR": str(DEPS_CACHE),
+        "LLM_MODEL": "offline",
+        "ACK_WAIT_SECONDS": "3",
+        "HEALTH_PORT": "0",
+        "LOG_LEVEL": "INFO",
+        **(extra_env or {}),
+    }
+    system = start_system(settings, port=free_port(), extra_env=env)
+    try:
+        wait_ready(system, timeout=240)
+        yield system
+    finally:
+        system.stop()
+
+
+async def create_project(client: httpx.AsyncClient, name: str = "test site") -> str:
+    resp = await client.post("/api/projects", json={"name": name})
+    assert resp.status_code == 201, resp.text
+    return str(resp.json()["id"])
+
+
+async def generate(client: httpx.AsyncClient, project_id: str, prompt: str,
+                   **extra: str) -> list[Event]:
+    """Run a generate job to its end through the gateway, returning every event."""
+    stream = JobStream(client)
+    body = {"project_id": project_id, "prompt": prompt, **extra}
+    return [ev async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body)]
+
+
+def terminal(events: list[Event]) -> list[Event]:
+    return [e for e in events if e.event in ("complete", "error")]

@@ -1,0 +1,220 @@
+"""End to end: the services as separate processes on the real bus, SQLite and Postgres.
+
+A prompt goes in through the gateway; the SSE stream runs to ``complete``; the preview is
+fetched through the gateway's proxy from the sandboxed Vite server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from paynto_cli.launcher import System
+from paynto_cli.sse import Event, JobStream, parse_sse
+from paynto_common.runtime import free_port
+from tests.system import create_project, generate, running_system, terminal
+
+pytestmark = pytest.mark.e2e
+PROMPT = "a landing page for a coffee roastery"
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory, nats_url: str) -> Iterator[System]:
+    with running_system(tmp_path_factory.mktemp("e2e"), nats_url) as sys_:
+        yield sys_
+
+
+def client_for(system: System) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=system.gateway_url, timeout=httpx.Timeout(30, read=120))
+
+
+async def assert_generates_live_preview(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c, "coffee")
+        events = await generate(c, project, PROMPT)
+        names = [e.event for e in events]
+        assert names[0] == "job"
+        assert "stream" in names and "file" in names and "preview" in names
+        (done,) = terminal(events)
+        assert done.event == "complete", done.data
+        assert "src/App.jsx" in done.data["files"]
+        ids = [int(e.id) for e in events if e.id]
+        assert ids == sorted(set(ids)), "every event once, in order"
+        # The stream said, truthfully, that no AI wrote this.
+        assert any(e.event == "status" and e.data.get("ai") is False for e in events)
+
+        preview = done.data["preview_url"]
+        page = await c.get(preview)
+        assert page.status_code == 200
+        assert '<div id="root">' in page.text
+        app_js = await c.get(preview + "src/App.jsx")
+        assert app_js.status_code == 200
+        assert "Coffee Roastery" in app_js.text
+        # Vite transformed it (JSX compiled away), so the dev server really served it.
+        assert "jsxDEV" in app_js.text or "jsx(" in app_js.text
+
+        files = (await c.get(f"/api/projects/{project}/files")).json()
+        assert files["version"] == 1
+        assert files["files"]["src/App.jsx"].count("Coffee Roastery") >= 1
+
+
+async def test_prompt_to_live_preview(system: System) -> None:
+    await assert_generates_live_preview(system)
+
+
+async def test_dropped_stream_resumes_with_last_event_id(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        first: list[Event] = []
+        body = {"project_id": project, "prompt": "a portfolio for a photographer"}
+        async with c.stream("POST", "/api/generate-ai-code-stream", json=body) as resp:
+            async for ev in parse_sse(resp.aiter_lines()):
+                first.append(ev)
+                if len(first) == 5:
+                    break  # the connection drops half-way
+        job_id = first[0].data["job_id"]
+        rest: list[Event] = []
+        headers = {"Last-Event-ID": first[-1].id or ""}
+        async with c.stream("GET", f"/api/jobs/{job_id}/events", headers=headers) as resp:
+            rest = [ev async for ev in parse_sse(resp.aiter_lines())]
+        async with c.stream("GET", f"/api/jobs/{job_id}/events") as resp:
+            everything = [ev async for ev in parse_sse(resp.aiter_lines())]
+        resumed = first + rest
+        assert [(e.id, e.event) for e in resumed] == [(e.id, e.event) for e in everything]
+        assert len({e.id for e in resumed}) == len(resumed)
+        assert [e.event for e in terminal(resumed)] == ["complete"]
+
+
+async def test_gateway_restart_loses_no_job(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        seen: list[Event] = []
+        stream = JobStream(c)
+        body = {"project_id": project, "prompt": "a gym with yoga classes"}
+        restarted = False
+        async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body):
+            seen.append(ev)
+            if not restarted and ev.event == "stream":
+                system.restart("gateway")
+                restarted = True
+        assert restarted
+        assert [e.event for e in terminal(seen)] == ["complete"]
+        assert len({e.id for e in seen}) == len(seen)
+
+
+async def test_bad_input_is_refused_clearly(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        r = await c.post("/api/generate-ai-code-stream", content=b"{not json",
+                         headers={"content-type": "application/json"})
+        assert r.status_code == 400 and "malformed" in r.json()["detail"]
+        r = await c.post("/api/generate-ai-code-stream", json={"prompt": "x"})
+        assert r.status_code == 422
+        assert any(d["loc"][-1] == "project_id" for d in r.json()["detail"])
+        r = await c.post("/api/generate-ai-code-stream",
+                         json={"project_id": project, "prompt": "x" * 100_000})
+        assert r.status_code == 422 and "limit" in r.json()["detail"]
+        r = await c.post("/api/generate-ai-code-stream", content=b"x" * 2_000_000,
+                         headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        r = await c.post("/api/generate-ai-code-stream",
+                         json={"project_id": "nope", "prompt": "hello"})
+        assert r.status_code == 404 and "unknown project" in r.json()["detail"]
+        r = await c.get("/api/jobs/nope/events")
+        assert r.status_code == 404
+        r = await c.get("/preview/nope/")
+        assert r.status_code == 404
+
+
+async def apply(c: httpx.AsyncClient, project: str, response: str) -> list[Event]:
+    stream = JobStream(c)
+    body = {"project_id": project, "response": response}
+    return [ev async for ev in stream.run("POST", "/api/apply-ai-code-stream", json=body)]
+
+
+@pytest.mark.parametrize("path", ["../../etc/x", "/abs/path", "src/../../x",
+                                  "node_modules/react/index.js", "package.json"])
+async def test_unsafe_model_paths_are_refused(system: System, path: str) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        events = await apply(c, project, f'<file path="{path}">pwned</file>')
+        (end,) = terminal(events)
+        assert end.event == "error"
+        assert "unsafe path" in end.data["message"]
+        assert not any(e.event == "file" for e in events)
+        assert (await c.get(f"/api/projects/{project}/files")).json()["version"] == 0
+    assert not Path("/etc/x").exists() and not Path("/abs/path").exists()
+
+
+async def test_symlink_planted_in_workspace_is_not_followed(
+    system: System, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    async with client_for(system) as c:
+        project = await create_project(c)
+        ok = await apply(c, project, '<file path="src/App.jsx">export default () => null'
+                                     "</file>")
+        (done,) = terminal(ok)
+        assert done.event == "complete", done.data
+        sandbox_id = done.data["preview_url"].strip("/").split("/")[-1]
+        workspace = Path(system.env["PAYNTO_DATA_DIR"]) / "sandboxes" / sandbox_id
+        (workspace / "src" / "evil").symlink_to(outside)
+        events = await apply(c, project, '<file path="src/evil/x.js">pwned</file>')
+        (end,) = terminal(events)
+        assert end.event == "error", end.data
+        assert list(outside.iterdir()) == []
+        # The project and its other jobs are unaffected.
+        again = await apply(c, project, '<file path="src/App.jsx">export default () => "ok"'
+                                        "</file>")
+        assert [e.event for e in terminal(again)] == ["complete"]
+
+
+async def test_sandbox_endpoint_gives_a_preview(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        r = await c.post("/api/create-ai-sandbox-v2", json={"project_id": project})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["preview_url"] == f"/preview/{body['sandbox_id']}/"
+        page = await c.get(body["preview_url"])
+        assert page.status_code == 200
+
+
+async def test_every_service_exposes_metrics(system: System) -> None:
+    async with client_for(system) as c:
+        r = await c.get("/metrics")
+        assert r.status_code == 200 and "http" in r.text
+        r = await c.get("/readyz")
+        assert r.json()["checks"] == {"nats": True, "database": True}
+
+
+async def test_events_are_json(system: System) -> None:
+    """The contract: every event's data is JSON (checked on a replay of a finished job)."""
+    async with client_for(system) as c:
+        project = await create_project(c)
+        events = await generate(c, project, "a bakery")
+        async with c.stream("GET", f"/api/jobs/{events[0].data['job_id']}/events") as r:
+            lines = [line async for line in r.aiter_lines() if line.startswith("data:")]
+        assert len(lines) == len(events)
+        for line in lines:
+            json.loads(line[5:])
+
+
+async def test_postgres_path(tmp_path: Path, nats_url: str, postgres_url: str) -> None:
+    with running_system(tmp_path, nats_url, database_url=postgres_url) as sys_:
+        await assert_generates_live_preview(sys_)
+
+
+async def test_fresh_machine_starts_embedded_servers(tmp_path: Path) -> None:
+    """No NATS and no Redis at their URLs: the embedded ones start and serve the whole flow."""
+    nats_url = f"nats://127.0.0.1:{free_port()}"
+    redis_url = f"redis://127.0.0.1:{free_port()}/0"
+    with running_system(tmp_path, nats_url, redis_url=redis_url) as sys_:
+        assert sorted(sys_.infra.started) == ["nats", "redis"]
+        assert sys_.infra.nats_url == nats_url
+        await assert_generates_live_preview(sys_)
