@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+
 from paynto_common.bus import Bus
 from paynto_common.db import Database
 from paynto_common.messages import Subjects

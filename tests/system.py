@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from paynto_cli.launcher import System, start_system, wait_ready
+from paynto_cli.launcher import HEALTH_PORTS, System, start_system, wait_ready
 from paynto_cli.sse import Event, JobStream
 from paynto_common.runtime import free_port
 from paynto_common.settings import CommonSettings
@@ -35,11 +35,11 @@ def running_system(
         "DEPS_CACHE_DIR": str(DEPS_CACHE),
         "LLM_MODEL": "offline",
         "ACK_WAIT_SECONDS": "3",
-        "HEALTH_PORT": "0",
         "LOG_LEVEL": "INFO",
         **(extra_env or {}),
     }
-    system = start_system(settings, port=free_port(), extra_env=env)
+    ports = {name: free_port() for name in HEALTH_PORTS}
+    system = start_system(settings, port=free_port(), extra_env=env, health_ports=ports)
     try:
         wait_ready(system, timeout=240)
         yield system

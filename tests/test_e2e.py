@@ -185,12 +185,24 @@ async def test_sandbox_endpoint_gives_a_preview(system: System) -> None:
         assert page.status_code == 200
 
 
-async def test_every_service_exposes_metrics(system: System) -> None:
+async def test_every_service_answers_health_and_metrics(system: System) -> None:
     async with client_for(system) as c:
         r = await c.get("/metrics")
-        assert r.status_code == 200 and "http" in r.text
+        assert r.status_code == 200 and "paynto_http_requests_total" in r.text
         r = await c.get("/readyz")
         assert r.json()["checks"] == {"nats": True, "database": True}
+        for name, port in system.health_ports.items():
+            base = f"http://127.0.0.1:{port}"
+            assert (await c.get(base + "/healthz")).status_code == 200, name
+            ready = await c.get(base + "/readyz")
+            assert ready.status_code == 200 and ready.json()["ready"], name
+            metrics = (await c.get(base + "/metrics")).text
+            assert "paynto_jobs_in_flight" in metrics or name in ("scraper", "git_sync"), name
+        # The workers that ran jobs counted them.
+        gen = (await c.get(f"http://127.0.0.1:{system.health_ports['generator']}/metrics")).text
+        handled = [line for line in gen.splitlines()
+                   if line.startswith("paynto_jobs_handled_total{") and 'outcome="ok"' in line]
+        assert handled and float(handled[0].rsplit(" ", 1)[1]) >= 1
 
 
 async def test_events_are_json(system: System) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from nats.js.api import ConsumerConfig
+
 from paynto_common.bus import Bus, ConsumerOptions, Delivery, PermanentJobError
 from paynto_common.messages import GenerateRequest, JobMessage
 

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from paynto_common.runtime import Infra, ensure_infra, port_answers
 from paynto_common.settings import CommonSettings
 
 SERVICES = ("gateway", "generator", "sandbox_pool", "scraper", "git_sync")
+# Where each worker serves /healthz, /readyz and /metrics (the gateway serves its own).
+HEALTH_PORTS = {"generator": 9101, "sandbox_pool": 9102, "scraper": 9103, "git_sync": 9104}
 
 
 @dataclass
@@ -34,13 +37,17 @@ class System:
     gateway_url: str
     env: dict[str, str]
     log_dir: Path
+    health_ports: dict[str, int] = field(default_factory=lambda: dict(HEALTH_PORTS))
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start_service(self, name: str) -> None:
         """Start (or start again) one service as its own process, logging to its file."""
-        out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        env = dict(self.env)
+        if name in self.health_ports:
+            env["HEALTH_PORT"] = str(self.health_ports[name])
+        out = open(self.log_dir / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", name], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", name], env=env, stdout=out, stderr=subprocess.STDOUT,
         )
         out.close()
 
@@ -87,16 +94,20 @@ def service_env(infra: Infra, settings: CommonSettings, extra: dict[str, str]) -
 def start_system(
     settings: CommonSettings, port: int = 8000, extra_env: dict[str, str] | None = None,
     log_dir: Path | None = None, services: tuple[str, ...] = SERVICES,
+    health_ports: dict[str, int] | None = None,
 ) -> System:
     """Start infrastructure and services; returns once the processes are launched."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     infra = ensure_infra(settings.nats_url, settings.redis_url, settings.data_dir)
-    # Create the tables once here, so five processes do not race to do it.
-    asyncio.run(_create_tables(settings))
+    # Create the tables once here, so five processes do not race to do it. In a thread of
+    # its own, because a caller (a test, a benchmark) may already run an event loop.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _create_tables(settings)).result()
     env = service_env(infra, settings, {"GATEWAY_PORT": str(port), **(extra_env or {})})
     logs = log_dir or settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    system = System(infra, f"http://127.0.0.1:{port}", env, logs)
+    system = System(infra, f"http://127.0.0.1:{port}", env, logs,
+                    health_ports=dict(health_ports or HEALTH_PORTS))
     for name in services:
         system.start_service(name)
     return system

@@ -94,14 +94,17 @@ FailureHook = Callable[[bytes, str], Awaitable[None]]
 class Bus:
     """A connection to NATS with the job and event streams of one namespace."""
 
-    def __init__(self, nc: NATS, subjects: Subjects) -> None:
+    def __init__(self, nc: NATS, subjects: Subjects, replicas: int = 1) -> None:
         self.nc = nc
+        self.replicas = replicas
         self.js: JetStreamContext = nc.jetstream()
         self.subjects = subjects
         self._consumer_tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
-    async def connect(cls, url: str, subjects: Subjects, name: str = "paynto") -> Bus:
+    async def connect(
+        cls, url: str, subjects: Subjects, name: str = "paynto", replicas: int = 1
+    ) -> Bus:
         """Connect (retrying while the server starts) and make sure both streams exist."""
         nc = await nats.connect(
             url,
@@ -110,7 +113,7 @@ class Bus:
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
         )
-        bus = cls(nc, subjects)
+        bus = cls(nc, subjects, replicas)
         await bus.ensure_streams()
         return bus
 
@@ -128,6 +131,7 @@ class Bus:
                 retention=RetentionPolicy.WORK_QUEUE,
                 storage=StorageType.FILE,
                 duplicate_window=DUPLICATE_WINDOW_S,
+                num_replicas=self.replicas,
             )
         )
         await self._ensure_stream(
@@ -138,6 +142,7 @@ class Bus:
                 storage=StorageType.FILE,
                 max_age=EVENTS_MAX_AGE_S,
                 duplicate_window=DUPLICATE_WINDOW_S,
+                num_replicas=self.replicas,
             )
         )
 

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 def new_id() -> str:
@@ -147,7 +147,7 @@ class Database:
             result = await s.exec(
                 select(Version)
                 .where(Version.project_id == project_id)
-                .order_by(Version.number.desc())  # type: ignore[union-attr]
+                .order_by(col(Version.number).desc())
                 .limit(1)
             )
             return result.first()

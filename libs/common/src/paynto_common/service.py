@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,6 +28,15 @@ from paynto_common.telemetry import setup_tracing
 log = logging.getLogger(__name__)
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server run inside a process that owns its signals (uvicorn would take over
+    SIGINT/SIGTERM for itself, and the worker's drain would never start)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def health_app(checks: dict[str, ReadyCheck]) -> Starlette:
@@ -83,7 +92,8 @@ class Worker:
         self.db = Database(self.settings.resolved_database_url())
         await self.db.create_all()
         self.bus = await Bus.connect(
-            self.settings.nats_url, Subjects(self.settings.bus_namespace), name=self.service
+            self.settings.nats_url, Subjects(self.settings.bus_namespace), name=self.service,
+            replicas=self.settings.jetstream_replicas,
         )
         return self.bus, self.db
 
@@ -96,13 +106,12 @@ class Worker:
                 loop.add_signal_handler(sig, self.stop.set)
         checks: dict[str, ReadyCheck] = {"nats": bus.ping, "database": db.ping}
         checks.update(self.extra_checks)
-        server = uvicorn.Server(
+        server = EmbeddedServer(
             uvicorn.Config(
                 health_app(checks), host=self.settings.health_host,
                 port=self.settings.health_port, log_level="warning", lifespan="off",
             )
         )
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         health = asyncio.create_task(server.serve())
 
         async def on_failure(data: bytes, reason: str) -> None:

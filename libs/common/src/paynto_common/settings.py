@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 class CommonSettings(BaseSettings):
     """Settings every service reads: where the bus, database and data directory are."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     service_name: str = "paynto"
     nats_url: str = DEFAULT_NATS_URL
@@ -32,6 +34,8 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Field(default=Path(".data"), validation_alias="PAYNTO_DATA_DIR")
     # Isolates streams and subjects, so tests (or two deployments) can share one NATS server.
     bus_namespace: str = Field(default="", validation_alias="PAYNTO_BUS_NAMESPACE")
+    # Copies of each stream on a JetStream cluster (3 in production, 1 on one machine).
+    jetstream_replicas: int = 1
     log_level: str = "INFO"
     otel_exporter_otlp_endpoint: str | None = None
     health_host: str = "127.0.0.1"

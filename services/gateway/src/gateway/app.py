@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from gateway.limits import BodySizeLimit
+from gateway.metrics import HttpMetrics
 from gateway.preview import PreviewProxy
 from gateway.routes import router
 from gateway.settings import GatewaySettings
@@ -58,7 +59,8 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
         await db.create_all()
         own_bus = bus is None
         app.state.bus = bus or await Bus.connect(
-            settings.nats_url, Subjects(settings.bus_namespace), name="gateway"
+            settings.nats_url, Subjects(settings.bus_namespace), name="gateway",
+            replicas=settings.jetstream_replicas,
         )
         app.state.db = db
         app.state.endpoints = EndpointCache(db)
@@ -97,4 +99,5 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
 
     FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMetrics)
     return app

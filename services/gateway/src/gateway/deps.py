@@ -12,15 +12,15 @@ from paynto_common.db import Database
 
 
 def _bus(request: Request) -> Bus:
-    return request.app.state.bus  # type: ignore[no-any-return]
+    return request.app.state.bus
 
 
 def _db(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return request.app.state.db
 
 
 def _settings(request: Request) -> GatewaySettings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 BusDep = Annotated[Bus, Depends(_bus)]

@@ -16,7 +16,9 @@ async def main() -> None:
         concurrency=settings.concurrency,
     ))
     bus, db = await worker.start()
-    await worker.run(GenerateHandler(settings, bus, db))
+    handler = GenerateHandler(settings, bus, db)
+    handler.warm_up()
+    await worker.run(handler)
 
 
 asyncio.run(main())

@@ -8,12 +8,20 @@ again. A delivery that died mid-stream starts the answer again and tells the cli
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from generator.llm import ModelConfig, ModelError, Usage, resolve_model, stream_completion
+from generator.llm import (
+    ModelConfig,
+    ModelError,
+    Usage,
+    preload,
+    resolve_model,
+    stream_completion,
+)
 from generator.offline import OfflineGenerator
 from generator.prompts import build_messages
 from generator.settings import GeneratorSettings
@@ -44,6 +52,12 @@ class GenerateHandler:
         self.bus = bus
         self.db = db
         self.offline = OfflineGenerator()
+        self._litellm: asyncio.Task[None] | None = None
+
+    def warm_up(self) -> None:
+        """Start loading litellm in the background, so the first model job does not wait."""
+        if self._litellm is None:
+            self._litellm = asyncio.create_task(preload())
 
     def choose_source(self, requested: str | None) -> Source:
         if requested == OFFLINE_LABEL:
@@ -134,6 +148,9 @@ class GenerateHandler:
             async for chunk in self.offline.stream(req.prompt):
                 yield chunk
             return
+        self.warm_up()
+        assert self._litellm is not None
+        await asyncio.shield(self._litellm)
         latest = await self.db.latest_version(req.project_id)
         messages = build_messages(req.prompt, latest.files if latest else None)
         async for piece in stream_completion(source.cfg, messages):

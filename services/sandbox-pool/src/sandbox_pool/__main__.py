@@ -14,10 +14,15 @@ from sandbox_pool.settings import SandboxPoolSettings
 
 async def main() -> None:
     settings = SandboxPoolSettings()
-    worker = Worker(settings, SANDBOX_POOL, ConsumerOptions(
-        ack_wait=settings.ack_wait_seconds, max_deliver=settings.max_deliver,
-        concurrency=settings.concurrency,
-    ))
+    worker = Worker(
+        settings,
+        SANDBOX_POOL,
+        ConsumerOptions(
+            ack_wait=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver,
+            concurrency=settings.concurrency,
+        ),
+    )
     bus, db = await worker.start()
     deps = DepsCache(settings.deps_dir())
     provider = LocalProvider(settings.sandboxes_dir(), deps)

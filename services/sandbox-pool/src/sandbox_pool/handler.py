@@ -44,8 +44,9 @@ class SandboxHandler:
             raise PermanentJobError(f"unknown job {job_id}")
         return None if job.status in JobStatus.TERMINAL else job
 
-    async def _event(self, job_id: str, event: str, data: dict[str, Any],
-                     once_key: str | None = None) -> None:
+    async def _event(
+        self, job_id: str, event: str, data: dict[str, Any], once_key: str | None = None
+    ) -> None:
         msg_id = f"{event}:{job_id}:{once_key}" if once_key is not None else None
         await self.bus.publish_event(job_id, event, data, msg_id=msg_id)
 
@@ -62,15 +63,27 @@ class SandboxHandler:
                 log.warning("job %s: refused model path %r: %s", job_id, f.path, reason)
                 raise PermanentJobError(f"refused unsafe path {f.path!r}: {reason}")
         for path in parsed.truncated:
-            await self._event(job_id, "status", {
-                "message": f"{path} looks truncated (the answer was cut or elided code)",
-                "warning": "truncated", "path": path,
-            }, once_key=f"truncated:{path}")
+            await self._event(
+                job_id,
+                "status",
+                {
+                    "message": f"{path} looks truncated (the answer was cut or elided code)",
+                    "warning": "truncated",
+                    "path": path,
+                },
+                once_key=f"truncated:{path}",
+            )
         for command in parsed.commands:
-            await self._event(job_id, "status", {
-                "message": "ignored a <command> from the model: commands are never run",
-                "warning": "command_ignored", "command": command[:200],
-            }, once_key=f"command:{hash(command)}")
+            await self._event(
+                job_id,
+                "status",
+                {
+                    "message": "ignored a <command> from the model: commands are never run",
+                    "warning": "command_ignored",
+                    "command": command[:200],
+                },
+                once_key=f"command:{hash(command)}",
+            )
         changed = {f.path: f.content for f in parsed.files}
         await self.db.set_job_status(job_id, JobStatus.RUNNING)
         async with self.manager.lock(req.project_id):
@@ -105,12 +118,14 @@ class SandboxHandler:
             latest = await self.db.latest_version(req.project_id)
             if live is None:
                 files = latest.files if latest else {}
-                live = await self.manager.create(req.project_id, files,
-                                                 latest.number if latest else None)
+                live = await self.manager.create(
+                    req.project_id, files, latest.number if latest else None
+                )
                 if latest:
                     await self._packages(req.job_id, live, [], files)
-        await self._finish(req.job_id, live, [], latest.number if latest else None,
-                           sandbox_id=live.sandbox_id)
+        await self._finish(
+            req.job_id, live, [], latest.number if latest else None, sandbox_id=live.sandbox_id
+        )
 
     async def _version_of_job(self, job_id: str) -> Version | None:
         async with self.db.session() as s:
@@ -118,8 +133,13 @@ class SandboxHandler:
 
     async def _store_version(self, req: ApplyRequest, files: dict[str, str]) -> Version:
         latest = await self.db.latest_version(req.project_id)
-        version = Version(project_id=req.project_id, number=(latest.number if latest else 0) + 1,
-                          job_id=req.job_id, files=files, model=req.model)
+        version = Version(
+            project_id=req.project_id,
+            number=(latest.number if latest else 0) + 1,
+            job_id=req.job_id,
+            files=files,
+            model=req.model,
+        )
         try:
             async with self.db.session() as s:
                 s.add(version)
@@ -133,16 +153,22 @@ class SandboxHandler:
             return existing
         return version
 
-    async def _packages(self, job_id: str, live: Live, explicit: list[str],
-                        files: dict[str, str]) -> None:
+    async def _packages(
+        self, job_id: str, live: Live, explicit: list[str], files: dict[str, str]
+    ) -> None:
         wanted: list[str] = []
         for spec in [*explicit, *sorted(detect_imports(files))]:
             try:
                 name = validate_package_name(spec)
             except ValueError as exc:
-                await self._event(job_id, "status", {
-                    "message": f"skipped package {spec!r}: {exc}", "warning": "bad_package",
-                })
+                await self._event(
+                    job_id,
+                    "status",
+                    {
+                        "message": f"skipped package {spec!r}: {exc}",
+                        "warning": "bad_package",
+                    },
+                )
                 continue
             if name not in wanted:
                 wanted.append(name)
@@ -152,8 +178,9 @@ class SandboxHandler:
         for name in installed:
             await self._event(job_id, "package", {"name": name}, once_key=name)
 
-    async def _finish(self, job_id: str, live: Live, files: list[str], version: int | None,
-                      **extra: Any) -> None:
+    async def _finish(
+        self, job_id: str, live: Live, files: list[str], version: int | None, **extra: Any
+    ) -> None:
         await self._event(job_id, "preview", {"preview_url": live.preview_url}, once_key="")
         result: dict[str, Any] = {"files": files, "preview_url": live.preview_url, **extra}
         if version is not None:

@@ -47,7 +47,7 @@ class SandboxManager:
     async def forget_stale(self) -> None:
         """Sandboxes recorded by an earlier run of this service died with it."""
         async with self.db.session() as s:
-            await s.exec(  # type: ignore[call-overload]
+            await s.exec(
                 update(Sandbox)
                 .where(col(Sandbox.provider) == "local", col(Sandbox.status) == "running")
                 .values(status="stopped", updated_at=utcnow())
@@ -61,8 +61,9 @@ class SandboxManager:
             return None
         if await live.sandbox.alive():
             return live
-        log.warning("sandbox %s of project %s died; it will be rebuilt", live.sandbox_id,
-                    project_id)
+        log.warning(
+            "sandbox %s of project %s died; it will be rebuilt", live.sandbox_id, project_id
+        )
         await self._drop(project_id, live)
         return None
 
@@ -80,9 +81,16 @@ class SandboxManager:
         live = Live(sandbox_id, sandbox)
         self._live[project_id] = live
         async with self.db.session() as s:
-            s.add(Sandbox(id=sandbox_id, project_id=project_id, provider="local",
-                          status="running", endpoint=f"unix:{sandbox.socket_path}",
-                          version=version))
+            s.add(
+                Sandbox(
+                    id=sandbox_id,
+                    project_id=project_id,
+                    provider="local",
+                    status="running",
+                    endpoint=f"unix:{sandbox.socket_path}",
+                    version=version,
+                )
+            )
             await s.commit()
         return live
 

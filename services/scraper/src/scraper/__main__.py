@@ -2,10 +2,10 @@
 
 import asyncio
 
-from scraper.handler import handle
-from scraper.settings import ScraperSettings
 from paynto_common.messages import SCRAPER
 from paynto_common.service import Worker
+from scraper.handler import handle
+from scraper.settings import ScraperSettings
 
 
 async def main() -> None:

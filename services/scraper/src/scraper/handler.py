@@ -7,4 +7,6 @@ from paynto_common.bus import Delivery, PermanentJobError
 
 
 async def handle(delivery: Delivery) -> None:
-    raise PermanentJobError(f"Website scraping and cloning is not available yet ({delivery.subject})")
+    raise PermanentJobError(
+        f"Website scraping and cloning is not available yet ({delivery.subject})"
+    )

