@@ -118,3 +118,18 @@ def postgres_url(postgres_base_url: str) -> Iterator[str]:
 
 def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)  # type: ignore[call-overload]
+
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def require_chromium() -> str:
+    """Debian's Chromium for browser tests: skipped locally without it, a failure in CI
+    (where .ci/run installs it)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{CHROMIUM} is missing in CI: .ci/run should install chromium")
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium): browser test skipped")
+    return CHROMIUM

@@ -136,13 +136,16 @@ def wait_ready(system: System, timeout: float = 180.0) -> None:
     raise TimeoutError(f"the gateway was not ready within {timeout:.0f}s")
 
 
-def up(port: int) -> int:
+def up(port: int, health_port_base: int = 9101) -> int:
     settings = CommonSettings()
     if port_answers("127.0.0.1", port):
         print(f"port {port} is already in use; set GATEWAY_PORT or stop what holds it",
               file=sys.stderr)
         return 1
-    system = start_system(settings, port=port)
+    # Base 0 lets every worker take any free port (tests; several systems on one machine).
+    ports = {name: (health_port_base + i if health_port_base else 0)
+             for i, name in enumerate(HEALTH_PORTS)}
+    system = start_system(settings, port=port, health_ports=ports)
     stopping = False
 
     def on_signal(_sig: int, _frame: object) -> None:

@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start the whole system (what `make run` does)")
     p_up.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
+    p_up.add_argument("--health-port-base", type=int, default=9101,
+                      help="first of the workers' health/metrics ports (0: any free port)")
     p_gen = sub.add_parser("generate", help="generate a site through a running gateway")
     p_gen.add_argument("prompt")
     p_gen.add_argument("--out", type=Path, default=Path("out"))
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from paynto_cli.launcher import up
 
-        return up(args.port)
+        return up(args.port, args.health_port_base)
     if args.command == "generate":
         try:
             return asyncio.run(generate(args.prompt, args.out, args.model, base_url))
