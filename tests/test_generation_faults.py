@@ -71,6 +71,8 @@ async def test_streams_usage_and_completes(system: System) -> None:
         job = (await c.get(f"/api/jobs/{events[0].data['job_id']}")).json()
     assert job["status"] == "complete"
     assert job["result"]["version"] == 1
+    usage = job["result"]["usage"]
+    assert (usage["prompt_tokens"], usage["completion_tokens"]) == (321, 45)
 
 
 async def test_rate_limit_and_cut_stream_are_retried(system: System) -> None:

@@ -17,6 +17,7 @@ class GeneratorSettings(CommonSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = 120.0
     llm_max_tokens: int = 8192
-    concurrency: int = 8
+    # Model calls wait on the network, so one replica runs many at once.
+    concurrency: int = 64
     ack_wait_seconds: float = 30.0
     max_deliver: int = 5

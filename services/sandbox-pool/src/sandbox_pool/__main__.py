@@ -1,6 +1,7 @@
 """Run the sandbox pool: ``python -m sandbox_pool``."""
 
 import asyncio
+from pathlib import Path
 
 from paynto_common.bus import ConsumerOptions
 from paynto_common.messages import SANDBOX_POOL
@@ -25,7 +26,12 @@ async def main() -> None:
     )
     bus, db = await worker.start()
     deps = DepsCache(settings.deps_dir())
-    provider = LocalProvider(settings.sandboxes_dir(), deps)
+    # Besides the data folder, home and /run, hide the folder we run from: a checkout keeps
+    # its .env (provider keys) there.
+    provider = LocalProvider(
+        settings.sandboxes_dir(), deps,
+        hidden_paths=[settings.data_dir, Path.home(), Path("/run"), Path.cwd()],
+    )
     manager = SandboxManager(db, provider)
     await manager.forget_stale()
     # Prepare the shared node_modules before the first job needs it.

@@ -185,5 +185,9 @@ class SandboxHandler:
         result: dict[str, Any] = {"files": files, "preview_url": live.preview_url, **extra}
         if version is not None:
             result["version"] = version
-        await self.db.set_job_status(job_id, JobStatus.COMPLETE, result=result)
+        async with self.db.session() as s:
+            job = await s.get(Job, job_id)
+        # Keep what the generator recorded (token usage) beside the apply's result.
+        stored = {**(job.result or {}), **result} if job else result
+        await self.db.set_job_status(job_id, JobStatus.COMPLETE, result=stored)
         await self._event(job_id, "complete", result, once_key="")

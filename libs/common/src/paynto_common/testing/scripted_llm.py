@@ -207,6 +207,10 @@ class ScriptedLLM:
         # Binding the socket here, not in uvicorn, tells us the port before serving starts.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this; without it Nagle's algorithm holds each
+        # response's first chunk until the client's delayed ACK, about 40 ms, on a kept-alive
+        # connection (uvicorn only sets it on sockets it binds itself).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.bind((host, port))
         except OSError:
