@@ -5,11 +5,9 @@ breaks mid-way and must be resumed with ``Last-Event-ID``."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import re
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -17,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.responses import StreamingResponse
+
+from paynto_common.testing.serve import serve_app
 
 INDEX = Path(__file__).parents[1] / "src" / "gateway" / "static" / "index.html"
 CHROMIUM = "/usr/bin/chromium"
@@ -235,25 +234,7 @@ def stub_gateway(stub: Stub) -> FastAPI:
     return app
 
 
-@contextlib.asynccontextmanager
-async def serve(app: Any) -> AsyncIterator[str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="critical",
-                                           timeout_graceful_shutdown=2))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("uvicorn exited before starting")
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+serve = serve_app
 
 
 # --------------------------------------------------------------------------- browser

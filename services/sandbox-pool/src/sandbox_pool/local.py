@@ -333,6 +333,9 @@ class LocalSandbox:
         self._ready_seen = asyncio.Event()
         self._life_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
+        # One kept client for health probes: a new httpx client builds an SSL context each
+        # time, which cost more CPU than the rest of an apply under load.
+        self._probe: httpx.AsyncClient | None = None
 
     # ----- files -----
 
@@ -383,6 +386,9 @@ class LocalSandbox:
         """Stop the dev server: SIGTERM, then SIGKILL after the grace period; reap everything."""
         async with self._life_lock:
             await self._terminate()
+        if self._probe is not None:
+            await self._probe.aclose()
+            self._probe = None
 
     async def restart(self) -> None:
         """Stop the server if it runs and start it again."""
@@ -402,9 +408,10 @@ class LocalSandbox:
         """True when the server process runs and answers an HTTP request on its socket."""
         if not self._running():
             return False
+        if self._probe is None:
+            self._probe = self.http_client(timeout=5.0)
         try:
-            async with self.http_client(timeout=5.0) as client:
-                response = await client.get(self.base_path)
+            response = await self._probe.get(self.base_path)
         except httpx.HTTPError:
             return False
         return response.status_code < 500
