@@ -6,6 +6,7 @@ fetched through the gateway's proxy from the sandboxed Vite server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -230,3 +231,57 @@ async def test_fresh_machine_starts_embedded_servers(tmp_path: Path) -> None:
         assert sorted(sys_.infra.started) == ["nats", "redis"]
         assert sys_.infra.nats_url == nats_url
         await assert_generates_live_preview(sys_)
+
+
+async def test_hmr_websocket_through_the_gateway_sees_an_edit(system: System) -> None:
+    """The Vite HMR socket, proxied by the gateway, announces an applied edit."""
+    import websockets
+    from websockets.typing import Subprotocol
+
+    async with client_for(system) as c:
+        project = await create_project(c)
+        first = await apply(c, project, '<file path="src/App.jsx">export default () => "one"'
+                                        "</file>")
+        (done,) = terminal(first)
+        preview = done.data["preview_url"]
+        await c.get(preview + "src/App.jsx")  # the browser has loaded the module
+        ws_url = system.gateway_url.replace("http://", "ws://") + preview
+        async with websockets.connect(ws_url, subprotocols=[Subprotocol("vite-hmr")]) as ws:
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connected"
+            second = await apply(c, project, '<file path="src/App.jsx">export default () => '
+                                             '"two"</file>')
+            assert [e.event for e in terminal(second)] == ["complete"]
+            async with asyncio.timeout(15):
+                while True:
+                    msg = json.loads(await ws.recv())
+                    if msg["type"] in ("update", "full-reload"):
+                        break
+        assert '"two"' in (await c.get(preview + "src/App.jsx")).text
+
+
+async def test_imported_package_is_installed_and_served(system: System) -> None:
+    app = ('import clsx from "clsx";\n'
+           'export default function App() { return <p className={clsx("a", "b")}>pkg</p> }\n')
+    async with client_for(system) as c:
+        project = await create_project(c)
+        events = await apply(c, project, f'<file path="src/App.jsx">{app}</file>')
+        (done,) = terminal(events)
+        assert done.event == "complete", done.data
+        assert [e.data["name"] for e in events if e.event == "package"] == ["clsx"]
+        module = await c.get(done.data["preview_url"] + "src/App.jsx")
+        assert module.status_code == 200 and "clsx" in module.text
+        # Vite resolved the bare import to the installed package.
+        assert "/node_modules/" in module.text or "/@fs/" in module.text or ".vite/deps" in \
+            module.text
+
+
+async def test_unknown_package_name_is_refused_before_anything_runs(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        events = await apply(c, project, '<package>$(touch /tmp/pwned)</package>\n'
+                                         '<file path="src/App.jsx">export default () => null'
+                                         "</file>")
+        assert [e.event for e in terminal(events)] == ["complete"]
+        warnings = [e for e in events if e.data.get("warning") == "bad_package"]
+        assert warnings and "$(touch" in warnings[0].data["message"]
+    assert not Path("/tmp/pwned").exists()
