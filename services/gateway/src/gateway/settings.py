@@ -16,5 +16,7 @@ class GatewaySettings(CommonSettings):
     max_prompt_chars: int = 20_000
     # How long create-ai-sandbox-v2 waits for the sandbox pool to answer.
     sandbox_wait_seconds: float = 120.0
+    # Jobs (generate, apply, sandbox) one client may start a minute; 0 turns the limit off.
+    rate_limit_jobs_per_minute: int = 60
     public_url: str = "http://127.0.0.1:8000"
     session_secret: SecretStr | None = None
