@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger(__name__)
@@ -153,20 +153,20 @@ class Database:
             return result.first()
 
     async def set_job_status(self, job_id: str, status: str, **fields: Any) -> Job | None:
-        """Move a job on; a terminal job stays terminal (a late redelivery cannot reopen it)."""
+        """Move a job on, in one statement. A terminal job stays as it is (a late redelivery
+        or failure cannot reopen or overwrite it): then, as for an unknown id, the stored row
+        (or None) is returned unchanged."""
+        stmt = (
+            update(Job)
+            .where(col(Job.id) == job_id, col(Job.status).not_in(JobStatus.TERMINAL))
+            .values(status=status, updated_at=utcnow(), **fields)
+            .returning(Job)
+        )
         async with self.session() as s:
-            job = await s.get(Job, job_id)
-            if job is None:
-                return None
-            if job.status in JobStatus.TERMINAL and status not in JobStatus.TERMINAL:
-                return job
-            job.status = status
-            for key, value in fields.items():
-                setattr(job, key, value)
-            job.updated_at = utcnow()
-            s.add(job)
+            job = (await s.exec(stmt)).scalars().first()
             await s.commit()
-            await s.refresh(job)
+            if job is None:
+                job = await s.get(Job, job_id)
             return job
 
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import HTTPException
+from sqlalchemy.exc import IntegrityError
 from sse_starlette import EventSourceResponse
 
 from paynto_common.bus import Bus
@@ -26,12 +27,18 @@ async def start_job(
     bus: Bus, db: Database, *, kind: str, subject: str, message: JobMessage,
     prompt: str | None = None, model: str | None = None,
 ) -> Job:
-    """Store the job row, open its event stream with ``job``, then publish the job."""
+    """Store the job row, open its event stream with ``job``, then publish the job.
+
+    An unknown project answers 404 through the row's foreign key, with no lookup before it.
+    """
     job = Job(id=message.job_id, project_id=message.project_id, kind=kind, prompt=prompt,
               model=model)
-    async with db.session() as s:
-        s.add(job)
-        await s.commit()
+    try:
+        async with db.session() as s:
+            s.add(job)
+            await s.commit()
+    except IntegrityError:
+        raise HTTPException(404, f"unknown project {message.project_id}") from None
     await bus.publish_event(job.id, "job", {"job_id": job.id}, msg_id=f"job:{job.id}")
     try:
         await bus.publish_job(subject, message, msg_id=job.id)

@@ -99,7 +99,6 @@ async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
             422, f"prompt is {len(body.prompt)} characters; the limit is "
                  f"{settings.max_prompt_chars}",
         )
-    await _project(db, body.project_id)
     message = GenerateRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
                               model=body.model)
     job = await start_job(bus, db, kind="generate", subject=bus.subjects.generate,
@@ -109,7 +108,6 @@ async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
 
 @router.post("/api/apply-ai-code-stream", dependencies=[JobRateLimit])
 async def apply(body: ApplyBody, bus: BusDep, db: DbDep) -> EventSourceResponse:
-    await _project(db, body.project_id)
     message = ApplyRequest(job_id=new_id(), project_id=body.project_id, response=body.response)
     job = await start_job(bus, db, kind="apply", subject=bus.subjects.apply, message=message)
     return event_stream(bus, job.id)
@@ -141,7 +139,6 @@ async def job_status(job_id: str, db: DbDep) -> dict[str, object]:
 @router.post("/api/create-ai-sandbox-v2", response_model=SandboxOut, dependencies=[JobRateLimit])
 async def create_sandbox(body: SandboxBody, bus: BusDep, db: DbDep,
                          settings: SettingsDep) -> SandboxOut:
-    await _project(db, body.project_id)
     message = CreateSandboxRequest(job_id=new_id(), project_id=body.project_id)
     job = await start_job(bus, db, kind="sandbox", subject=bus.subjects.sandbox_create,
                           message=message)

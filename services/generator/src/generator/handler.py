@@ -26,7 +26,7 @@ from generator.offline import OfflineGenerator
 from generator.prompts import build_messages
 from generator.settings import GeneratorSettings
 from paynto_common.bus import Bus, Delivery, PermanentJobError
-from paynto_common.db import Database, Job, JobStatus
+from paynto_common.db import Database, JobStatus
 from paynto_common.messages import ApplyRequest, GenerateRequest
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,9 @@ class GenerateHandler:
 
     async def __call__(self, delivery: Delivery) -> None:
         req: GenerateRequest = delivery.parse(GenerateRequest)
-        async with self.db.session() as s:
-            job = await s.get(Job, req.job_id)
+        # One statement marks it running and tells what is stored (a terminal job is unchanged).
+        job = await self.db.set_job_status(req.job_id, JobStatus.RUNNING,
+                                           attempts=delivery.attempt)
         if job is None:
             raise PermanentJobError(f"unknown job {req.job_id}")
         if job.status in JobStatus.TERMINAL:
@@ -103,7 +104,6 @@ class GenerateHandler:
 
     async def _generate(self, req: GenerateRequest, attempt: int) -> tuple[str, str]:
         source = self.choose_source(req.model)
-        await self.db.set_job_status(req.job_id, JobStatus.RUNNING, attempts=attempt)
         bus, job_id = self.bus, req.job_id
         if attempt > 1:
             await bus.publish_event(job_id, "status", {

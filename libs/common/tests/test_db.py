@@ -1,0 +1,72 @@
+"""The database layer on real SQLite and Postgres."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.exc import IntegrityError
+
+from paynto_common.db import Database, Job, JobStatus, Project, Version
+from paynto_common.settings import async_database_url
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        url = async_database_url(request.getfixturevalue("postgres_url"), tmp_path)
+    db = Database(url)
+    await db.create_all()
+    await db.create_all()  # a second start (or a second process) finds the tables there
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def make_job(db: Database) -> Job:
+    async with db.session() as s:
+        project = Project(name="p")
+        s.add(project)
+        await s.commit()
+        job = Job(project_id=project.id, kind="generate")
+        s.add(job)
+        await s.commit()
+        return job
+
+
+async def test_job_moves_on_but_a_terminal_job_stays(database: Database) -> None:
+    job = await make_job(database)
+    running = await database.set_job_status(job.id, JobStatus.RUNNING, attempts=2)
+    assert running is not None and (running.status, running.attempts) == ("running", 2)
+    done = await database.set_job_status(job.id, JobStatus.COMPLETE, result={"version": 1})
+    assert done is not None and done.status == "complete"
+    # A late failure or redelivery leaves the finished job as it was.
+    late = await database.set_job_status(job.id, JobStatus.ERROR, error="late")
+    assert late is not None and (late.status, late.error) == ("complete", None)
+    again = await database.set_job_status(job.id, JobStatus.RUNNING)
+    assert again is not None and again.status == "complete"
+    assert await database.set_job_status("missing", JobStatus.RUNNING) is None
+
+
+async def test_one_version_per_job_and_per_number(database: Database) -> None:
+    job = await make_job(database)
+    async with database.session() as s:
+        s.add(Version(project_id=job.project_id, number=1, job_id=job.id, files={"a": "1"}))
+        await s.commit()
+    with pytest.raises(IntegrityError):
+        async with database.session() as s:
+            s.add(Version(project_id=job.project_id, number=2, job_id=job.id, files={}))
+            await s.commit()
+    latest = await database.latest_version(job.project_id)
+    assert latest is not None and latest.files == {"a": "1"}
+
+
+async def test_a_job_needs_a_real_project(database: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.session() as s:
+            s.add(Job(project_id="missing", kind="generate"))
+            await s.commit()
