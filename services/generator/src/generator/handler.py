@@ -46,6 +46,51 @@ class Source:
     cfg: ModelConfig | None
 
 
+class StreamPublisher:
+    """Publishes a model's text as ``stream`` events without holding the model back.
+
+    A delta is published at once when nothing is in flight; deltas that arrive while a
+    publish awaits its ack go out together in the next event. So a slow model gets one event
+    per delta, and a fast one (or the offline generator) is not slowed to the bus's pace nor
+    multiplied into hundreds of tiny events for every client to relay.
+    """
+
+    def __init__(self, bus: Bus, job_id: str, attempt: int) -> None:
+        self.bus = bus
+        self.job_id = job_id
+        self.attempt = attempt
+        self._pending: list[str] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._run())
+
+    def add(self, text: str) -> None:
+        if self._task.done():
+            self._task.result()  # the bus failed: raise it here, in the job
+        self._pending.append(text)
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Publish what is left and stop; raises if a publish failed."""
+        self._closing = True
+        self._wake.set()
+        await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._pending:
+                text = "".join(self._pending)
+                self._pending.clear()
+                await self.bus.publish_event(self.job_id, "stream",
+                                             {"text": text, "attempt": self.attempt})
+            elif self._closing:
+                return
+            if self._closing:
+                self._wake.set()
+
+
 class GenerateHandler:
     def __init__(self, settings: GeneratorSettings, bus: Bus, db: Database) -> None:
         self.settings = settings
@@ -118,13 +163,17 @@ class GenerateHandler:
                                                        "model": source.label, "ai": True})
         parts: list[str] = []
         usage: Usage | None = None
+        publisher = StreamPublisher(bus, job_id, attempt)
         try:
-            async for piece in self._stream(source, req):
-                if isinstance(piece, Usage):
-                    usage = piece
-                    continue
-                parts.append(piece)
-                await bus.publish_event(job_id, "stream", {"text": piece, "attempt": attempt})
+            try:
+                async for piece in self._stream(source, req):
+                    if isinstance(piece, Usage):
+                        usage = piece
+                        continue
+                    parts.append(piece)
+                    publisher.add(piece)
+            finally:
+                await publisher.close()
         except ModelError as exc:
             if not exc.transient:
                 raise PermanentJobError(f"model {source.label} refused: {exc.message}") from exc

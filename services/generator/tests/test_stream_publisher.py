@@ -1,0 +1,39 @@
+"""Streamed text reaches the job's events whole and in order, batched only under pressure."""
+
+from __future__ import annotations
+
+import asyncio
+
+from generator.handler import StreamPublisher
+from paynto_common.bus import Bus
+
+
+async def stream_texts(bus: Bus, job_id: str) -> list[str]:
+    texts: list[str] = []
+    info = await bus.js.stream_info(bus.subjects.events_stream)
+    async with asyncio.timeout(5):
+        async for seq, ev in bus.job_events(job_id):
+            texts.append(ev.data["text"])
+            if seq >= info.state.last_seq:
+                break
+    return texts
+
+
+async def test_a_fast_producer_is_batched_and_nothing_is_lost(bus: Bus) -> None:
+    publisher = StreamPublisher(bus, "fast", attempt=1)
+    deltas = [f"<{i}>" for i in range(300)]
+    for d in deltas:  # no await between deltas, like the offline generator
+        publisher.add(d)
+    await publisher.close()
+    texts = await stream_texts(bus, "fast")
+    assert "".join(texts) == "".join(deltas)
+    assert len(texts) < 10
+
+
+async def test_a_slow_producer_gets_one_event_per_delta(bus: Bus) -> None:
+    publisher = StreamPublisher(bus, "slow", attempt=1)
+    for d in ["a", "b", "c"]:
+        publisher.add(d)
+        await asyncio.sleep(0.05)  # a model pausing between tokens
+    await publisher.close()
+    assert await stream_texts(bus, "slow") == ["a", "b", "c"]
