@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import subprocess
@@ -110,24 +111,30 @@ async def dispatch(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
             }
         env = {"LLM_MODEL": "openai/scripted", "LLM_API_BASE": base_url,
                "LLM_API_KEY": "bench"}
-        with running_system(data, nats_url, extra_env=env, database_url=DATABASE_URL) as system:
-            async with httpx.AsyncClient(base_url=system.gateway_url, limits=limits,
-                                         timeout=60) as c:
-                project = await create_project(c, "bench")
-                await first_stream_event(c, project)  # warm every hop
-                for conc in (1, 50):
-                    m = summary(await rounds(conc, lambda: first_stream_event(c, project)))
-                    lit, raw_ = (summary(x) for x in baselines[conc])
-                    # The baseline is the same stream read straight from the model server
-                    # by one process; the overhead includes litellm's own client cost in
-                    # the generator, shown beside it.
-                    rows.append((
-                        f"dispatch overhead, concurrency {conc}",
-                        f"p50 {ms(m['p50'] - raw_['p50'])}, p99 {ms(m['p99'] - raw_['p99'])}",
-                        f"first stream event via system p50 {ms(m['p50'])} p99 "
-                        f"{ms(m['p99'])}; direct HTTP p50 {ms(raw_['p50'])} p99 "
-                        f"{ms(raw_['p99'])}; direct litellm p50 {ms(lit['p50'])} (n={m['n']})",
-                    ))
+        for generators in (1, 2):
+            with running_system(data / str(generators), nats_url, extra_env=env,
+                                database_url=DATABASE_URL,
+                                replicas={"generator": generators}) as system:
+                async with httpx.AsyncClient(base_url=system.gateway_url, limits=limits,
+                                             timeout=60) as c:
+                    project = await create_project(c, "bench")
+                    await first_stream_event(c, project)  # warm every hop
+                    for conc in (1, 50) if generators == 1 else (50,):
+                        sample = functools.partial(first_stream_event, c, project)
+                        m = summary(await rounds(conc, sample))
+                        lit, raw_ = (summary(x) for x in baselines[conc])
+                        # The baseline is the same stream read straight from the model server
+                        # by one process; the overhead includes litellm's own client cost in
+                        # the generator, shown beside it.
+                        rows.append((
+                            f"dispatch overhead, concurrency {conc}, {generators} generator(s)",
+                            f"p50 {ms(m['p50'] - raw_['p50'])}, "
+                            f"p99 {ms(m['p99'] - raw_['p99'])}",
+                            f"first stream event via system p50 {ms(m['p50'])} p99 "
+                            f"{ms(m['p99'])}; direct HTTP p50 {ms(raw_['p50'])} p99 "
+                            f"{ms(raw_['p99'])}; direct litellm p50 {ms(lit['p50'])} "
+                            f"(n={m['n']})",
+                        ))
     return rows
 
 

@@ -41,13 +41,15 @@ class System:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start_service(self, name: str) -> None:
-        """Start (or start again) one service as its own process, logging to its file."""
+        """Start (or start again) one service process, logging to its file. ``name`` is the
+        module (``generator``), or ``module.N`` for its N-th extra replica."""
+        module = name.split(".", 1)[0]
         env = dict(self.env)
-        if name in self.health_ports:
-            env["HEALTH_PORT"] = str(self.health_ports[name])
+        # Extra replicas take any free port; only the first has the well-known one.
+        env["HEALTH_PORT"] = str(self.health_ports.get(name, 0))
         out = open(self.log_dir / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", name], env=env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", module], env=env, stdout=out, stderr=subprocess.STDOUT,
         )
         out.close()
 
@@ -94,7 +96,7 @@ def service_env(infra: Infra, settings: CommonSettings, extra: dict[str, str]) -
 def start_system(
     settings: CommonSettings, port: int = 8000, extra_env: dict[str, str] | None = None,
     log_dir: Path | None = None, services: tuple[str, ...] = SERVICES,
-    health_ports: dict[str, int] | None = None,
+    health_ports: dict[str, int] | None = None, replicas: dict[str, int] | None = None,
 ) -> System:
     """Start infrastructure and services; returns once the processes are launched."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -110,6 +112,8 @@ def start_system(
                     health_ports=dict(health_ports or HEALTH_PORTS))
     for name in services:
         system.start_service(name)
+        for extra in range(1, (replicas or {}).get(name, 1)):
+            system.start_service(f"{name}.{extra}")
     return system
 
 
@@ -136,7 +140,7 @@ def wait_ready(system: System, timeout: float = 180.0) -> None:
     raise TimeoutError(f"the gateway was not ready within {timeout:.0f}s")
 
 
-def up(port: int, health_port_base: int = 9101) -> int:
+def up(port: int, health_port_base: int = 9101, replicas: dict[str, int] | None = None) -> int:
     settings = CommonSettings()
     if port_answers("127.0.0.1", port):
         print(f"port {port} is already in use; set GATEWAY_PORT or stop what holds it",
@@ -145,7 +149,7 @@ def up(port: int, health_port_base: int = 9101) -> int:
     # Base 0 lets every worker take any free port (tests; several systems on one machine).
     ports = {name: (health_port_base + i if health_port_base else 0)
              for i, name in enumerate(HEALTH_PORTS)}
-    system = start_system(settings, port=port, health_ports=ports)
+    system = start_system(settings, port=port, health_ports=ports, replicas=replicas)
     stopping = False
 
     def on_signal(_sig: int, _frame: object) -> None:

@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
     p_up.add_argument("--health-port-base", type=int, default=9101,
                       help="first of the workers' health/metrics ports (0: any free port)")
+    p_up.add_argument("--replicas", action="append", default=[], metavar="SERVICE=N",
+                      help="run N processes of a worker, e.g. --replicas generator=2")
     p_gen = sub.add_parser("generate", help="generate a site through a running gateway")
     p_gen.add_argument("prompt")
     p_gen.add_argument("--out", type=Path, default=Path("out"))
@@ -87,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "up":
         from paynto_cli.launcher import up
 
-        return up(args.port, args.health_port_base)
+        try:
+            replicas = {k.replace("-", "_"): int(v) for k, v in
+                        (item.split("=", 1) for item in args.replicas)}
+        except ValueError:
+            parser.error("--replicas takes SERVICE=N, e.g. generator=2")
+        return up(args.port, args.health_port_base, replicas)
     if args.command == "generate":
         try:
             return asyncio.run(generate(args.prompt, args.out, args.model, base_url))
