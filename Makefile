@@ -16,7 +16,8 @@ install: $(UV)
 run: install
 	$(UV) run --frozen paynto up
 
-test: install
+# Lint and types first: a style or type error fails CI like a failing test.
+test: install lint
 	$(UV) run --frozen pytest
 
 bench: install
