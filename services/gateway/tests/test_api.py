@@ -20,9 +20,10 @@ from paynto_common.messages import GenerateRequest
 
 
 @pytest_asyncio.fixture
-async def client(bus: Bus, tmp_path: Path, redis_url: str, namespace: str
+async def client(bus: Bus, tmp_path: Path, redis_url: str, namespace: str, sqlite_url: str,
                  ) -> AsyncIterator[httpx.AsyncClient]:
     settings = GatewaySettings(data_dir=tmp_path, max_body_bytes=10_000, max_prompt_chars=500,
+                               database_url=sqlite_url,
                                redis_url=redis_url, bus_namespace=namespace,
                                rate_limit_jobs_per_minute=5)
     app = create_app(settings, bus=bus)
