@@ -6,6 +6,7 @@ rewritten idempotently, and terminal events carry message ids so the stream keep
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -82,7 +83,8 @@ class SandboxHandler:
                     "warning": "command_ignored",
                     "command": command[:200],
                 },
-                once_key=f"command:{hash(command)}",
+                # hash() differs between processes; a redelivery must find the same key.
+                once_key="command:" + hashlib.sha256(command.encode()).hexdigest()[:16],
             )
         changed = {f.path: f.content for f in parsed.files}
         await self.db.set_job_status(job_id, JobStatus.RUNNING)
