@@ -16,6 +16,7 @@ from gateway.ratelimit import WINDOW_S
 from gateway.settings import GatewaySettings
 from paynto_cli.sse import parse_sse
 from paynto_common.bus import Bus
+from paynto_common.db import Database, Version
 from paynto_common.messages import GenerateRequest
 
 
@@ -125,3 +126,24 @@ async def test_starting_too_many_jobs_answers_429_with_retry_after(
     assert "at most 5 a minute" in refused.json()["detail"]
     # Reading is not limited.
     assert (await client.get("/api/projects")).status_code == 200
+
+
+async def test_versions_are_listed_and_readable(client: httpx.AsyncClient,
+                                                sqlite_url: str) -> None:
+    project = (await client.post("/api/projects", json={"name": "p"})).json()["id"]
+    db = Database(sqlite_url)
+    async with db.session() as s:
+        s.add(Version(project_id=project, number=1, files={"src/App.jsx": "one"}, model="x"))
+        s.add(Version(project_id=project, number=2,
+                      files={"src/App.jsx": "two", "src/index.css": "css"}))
+        await s.commit()
+    await db.close()
+    listed = (await client.get(f"/api/projects/{project}/versions")).json()
+    assert [(v["number"], v["files"]) for v in listed] == [
+        (2, ["src/App.jsx", "src/index.css"]), (1, ["src/App.jsx"])]
+    first = (await client.get(f"/api/projects/{project}/versions/1")).json()
+    assert first == {"files": {"src/App.jsx": "one"}, "version": 1}
+    latest = (await client.get(f"/api/projects/{project}/files")).json()
+    assert latest["version"] == 2 and latest["files"]["src/App.jsx"] == "two"
+    assert (await client.get(f"/api/projects/{project}/versions/3")).status_code == 404
+    assert (await client.get("/api/projects/nope/versions")).status_code == 404

@@ -22,8 +22,9 @@ from gateway.schemas import (
     ProjectOut,
     SandboxBody,
     SandboxOut,
+    VersionOut,
 )
-from paynto_common.db import Database, Job, Project, new_id
+from paynto_common.db import Database, Job, Project, Version, new_id
 from paynto_common.messages import (
     TERMINAL_EVENTS,
     ApplyRequest,
@@ -89,6 +90,28 @@ async def project_files(project_id: str, db: DbDep) -> ProjectFiles:
     if version is None:
         return ProjectFiles(files={}, version=0)
     return ProjectFiles(files=version.files, version=version.number)
+
+
+@router.get("/api/projects/{project_id}/versions", response_model=list[VersionOut])
+async def project_versions(project_id: str, db: DbDep) -> list[VersionOut]:
+    """Every applied turn of the project, newest first (file paths only)."""
+    await _project(db, project_id)
+    async with db.session() as s:
+        rows = await s.exec(select(Version).where(Version.project_id == project_id)
+                            .order_by(col(Version.number).desc()))
+        return [VersionOut(number=v.number, created_at=v.created_at, model=v.model,
+                           job_id=v.job_id, files=sorted(v.files)) for v in rows]
+
+
+@router.get("/api/projects/{project_id}/versions/{number}", response_model=ProjectFiles)
+async def project_version(project_id: str, number: int, db: DbDep) -> ProjectFiles:
+    await _project(db, project_id)
+    async with db.session() as s:
+        row = (await s.exec(select(Version).where(Version.project_id == project_id,
+                                                  Version.number == number))).first()
+    if row is None:
+        raise HTTPException(404, f"project {project_id} has no version {number}")
+    return ProjectFiles(files=row.files, version=row.number)
 
 
 @router.post("/api/generate-ai-code-stream", dependencies=[JobRateLimit])

@@ -29,6 +29,16 @@ class ProjectFiles(BaseModel):
     version: int
 
 
+class VersionOut(BaseModel):
+    """One stored version of a project, without its files."""
+
+    number: int
+    created_at: datetime
+    model: str | None
+    job_id: str | None
+    files: list[str]
+
+
 class GenerateBody(Body):
     project_id: str = Field(pattern=ID_PATTERN)
     prompt: str = Field(min_length=1)
