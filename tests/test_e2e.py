@@ -285,3 +285,28 @@ async def test_unknown_package_name_is_refused_before_anything_runs(system: Syst
         warnings = [e for e in events if e.data.get("warning") == "bad_package"]
         assert warnings and "$(touch" in warnings[0].data["message"]
     assert not Path("/tmp/pwned").exists()
+
+
+async def install(c: httpx.AsyncClient, project: str, packages: list[str]) -> list[Event]:
+    body = {"project_id": project, "packages": packages}
+    return [ev async for ev in JobStream(c).run("POST", "/api/install-packages", json=body)]
+
+
+async def test_install_packages_endpoint(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        events = await install(c, project, ["clsx"])
+        (done,) = terminal(events)
+        assert done.event == "complete", done.data
+        assert done.data["packages"] == ["clsx"]
+        assert done.data["installed"] == ["clsx"]
+        assert [e.data["name"] for e in events if e.event == "package"] == ["clsx"]
+        again = await install(c, project, ["clsx"])
+        assert terminal(again)[0].data["installed"] == []
+
+        bad = await install(c, project, ["clsx", "$(touch /tmp/pwned2)"])
+        (end,) = terminal(bad)
+        assert end.event == "error" and "refused package" in end.data["message"]
+        r = await c.post("/api/install-packages", json={"project_id": project, "packages": []})
+        assert r.status_code == 422
+    assert not Path("/tmp/pwned2").exists()

@@ -17,6 +17,7 @@ from gateway.jobs import event_stream, parse_last_event_id, start_job
 from gateway.schemas import (
     ApplyBody,
     GenerateBody,
+    InstallBody,
     ProjectCreate,
     ProjectFiles,
     ProjectOut,
@@ -30,6 +31,7 @@ from paynto_common.messages import (
     ApplyRequest,
     CreateSandboxRequest,
     GenerateRequest,
+    InstallPackagesRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,15 @@ async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
 async def apply(body: ApplyBody, bus: BusDep, db: DbDep) -> EventSourceResponse:
     message = ApplyRequest(job_id=new_id(), project_id=body.project_id, response=body.response)
     job = await start_job(bus, db, kind="apply", subject=bus.subjects.apply, message=message)
+    return event_stream(bus, job.id)
+
+
+@router.post("/api/install-packages", dependencies=[JobRateLimit])
+async def install_packages(body: InstallBody, bus: BusDep, db: DbDep) -> EventSourceResponse:
+    message = InstallPackagesRequest(job_id=new_id(), project_id=body.project_id,
+                                     packages=body.packages)
+    job = await start_job(bus, db, kind="install", subject=bus.subjects.install,
+                          message=message)
     return event_stream(bus, job.id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -55,6 +56,14 @@ class GenerateBody(Body):
 class ApplyBody(Body):
     project_id: str = Field(pattern=ID_PATTERN)
     response: str = Field(min_length=1)
+
+
+class InstallBody(Body):
+    project_id: str = Field(pattern=ID_PATTERN)
+    # Names are checked against npm's rules by the sandbox pool before anything runs.
+    packages: list[Annotated[str, Field(min_length=1, max_length=214)]] = Field(
+        min_length=1, max_length=20
+    )
 
 
 class SandboxBody(Body):

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from paynto_common.bus import Bus, Delivery, PermanentJobError
 from paynto_common.db import Database, Job, JobStatus, Version
-from paynto_common.messages import ApplyRequest, CreateSandboxRequest
+from paynto_common.messages import ApplyRequest, CreateSandboxRequest, InstallPackagesRequest
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
 from sandbox_pool.deps import detect_imports, validate_package_name
@@ -35,6 +35,8 @@ class SandboxHandler:
             await self.apply(delivery.parse(ApplyRequest))
         elif delivery.subject == self.bus.subjects.sandbox_create:
             await self.create(delivery.parse(CreateSandboxRequest))
+        elif delivery.subject == self.bus.subjects.install:
+            await self.install(delivery.parse(InstallPackagesRequest))
         else:
             raise PermanentJobError(f"the sandbox pool has no job called {delivery.subject}")
 
@@ -128,6 +130,32 @@ class SandboxHandler:
         await self._finish(
             req.job_id, live, [], latest.number if latest else None, sandbox_id=live.sandbox_id
         )
+
+    async def install(self, req: InstallPackagesRequest) -> None:
+        if await self._job(req.job_id) is None:
+            return
+        names: list[str] = []
+        for spec in req.packages:
+            try:
+                names.append(validate_package_name(spec))
+            except ValueError as exc:
+                # Refuse the whole request before anything runs.
+                raise PermanentJobError(f"refused package {spec!r}: {exc}") from exc
+        async with self.manager.lock(req.project_id):
+            latest = await self.db.latest_version(req.project_id)
+            live = await self.manager.current(req.project_id)
+            if live is None:
+                await self._event(req.job_id, "status", {"message": "starting a sandbox"})
+                files = latest.files if latest else {}
+                live = await self.manager.create(req.project_id, files,
+                                                 latest.number if latest else None)
+            await self._event(req.job_id, "status",
+                              {"message": f"installing {', '.join(names)}"})
+            installed = await live.sandbox.ensure_packages(names)
+            for name in installed:
+                await self._event(req.job_id, "package", {"name": name}, once_key=name)
+        await self._finish(req.job_id, live, [], latest.number if latest else None,
+                           packages=names, installed=installed)
 
     async def _version_of_job(self, job_id: str) -> Version | None:
         async with self.db.session() as s:

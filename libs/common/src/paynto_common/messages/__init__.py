@@ -64,6 +64,10 @@ class Subjects:
         return f"{self._prefix}jobs.sandbox.apply"
 
     @property
+    def install(self) -> str:
+        return f"{self._prefix}jobs.sandbox.install"
+
+    @property
     def sandbox_create(self) -> str:
         return f"{self._prefix}jobs.sandbox.create"
 
@@ -119,6 +123,12 @@ class ApplyRequest(JobMessage):
 
 class CreateSandboxRequest(JobMessage):
     """Ask the sandbox pool for a running sandbox holding the project's latest version."""
+
+
+class InstallPackagesRequest(JobMessage):
+    """Ask the sandbox pool to install npm packages into the project's sandbox."""
+
+    packages: list[str]
 
 
 class JobEvent(Message):
