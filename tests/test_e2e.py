@@ -310,3 +310,38 @@ async def test_install_packages_endpoint(system: System) -> None:
         r = await c.post("/api/install-packages", json={"project_id": project, "packages": []})
         assert r.status_code == 422
     assert not Path("/tmp/pwned2").exists()
+
+
+async def test_sandbox_status_logs_restart_and_kill(system: System) -> None:
+    async with client_for(system) as c:
+        project = await create_project(c)
+        status = (await c.get("/api/sandbox-status", params={"project_id": project})).json()
+        assert status["status"] == "none"
+        events = await apply(c, project, '<file path="src/App.jsx">export default () => "s"'
+                                         "</file>")
+        preview = terminal(events)[0].data["preview_url"]
+        status = (await c.get("/api/sandbox-status", params={"project_id": project})).json()
+        assert (status["status"], status["preview_url"], status["version"]) == \
+            ("running", preview, 1)
+
+        logs = (await c.get("/api/sandbox-logs", params={"project_id": project})).json()
+        assert logs["running"] is True and any("PAYNTO_READY" in line for line in logs["lines"])
+
+        restarted = await c.post("/api/restart-vite", json={"project_id": project})
+        assert restarted.status_code == 200 and restarted.json()["preview_url"] == preview
+        assert (await c.get(preview + "src/App.jsx")).status_code == 200
+
+        killed = await c.post("/api/kill-sandbox", json={"project_id": project})
+        assert killed.json() == {"stopped": True}
+        status = (await c.get("/api/sandbox-status", params={"project_id": project})).json()
+        assert status["status"] == "stopped" and status["preview_url"] is None
+        # The files are safe: a restart builds a new sandbox from the stored version.
+        revived = (await c.post("/api/restart-vite", json={"project_id": project})).json()
+        assert revived["preview_url"] != preview
+        assert '"s"' in (await c.get(revived["preview_url"] + "src/App.jsx")).text
+        again = await c.post("/api/kill-sandbox", json={"project_id": project})
+        assert again.json() == {"stopped": True}
+        assert (await c.post("/api/kill-sandbox", json={"project_id": project})).json() == \
+            {"stopped": False}
+        r = await c.get("/api/sandbox-status", params={"project_id": "nope"})
+        assert r.status_code == 404

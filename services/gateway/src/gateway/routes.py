@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Response
 from fastapi.responses import JSONResponse
@@ -25,17 +25,21 @@ from gateway.schemas import (
     SandboxOut,
     VersionOut,
 )
-from paynto_common.db import Database, Job, Project, Version, new_id
+from gateway.settings import GatewaySettings
+from paynto_common.bus import Bus
+from paynto_common.db import Database, Job, Project, Sandbox, Version, new_id
 from paynto_common.messages import (
     TERMINAL_EVENTS,
     ApplyRequest,
     CreateSandboxRequest,
     GenerateRequest,
     InstallPackagesRequest,
+    SandboxCommandRequest,
 )
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+SandboxCommand = Literal["logs", "restart", "kill"]
 
 
 async def _project(db: Database, project_id: str) -> Project:
@@ -170,21 +174,72 @@ async def job_status(job_id: str, db: DbDep) -> dict[str, object]:
             "attempts": job.attempts, "error": job.error, "result": job.result}
 
 
-@router.post("/api/create-ai-sandbox-v2", response_model=SandboxOut, dependencies=[JobRateLimit])
-async def create_sandbox(body: SandboxBody, bus: BusDep, db: DbDep,
-                         settings: SettingsDep) -> SandboxOut:
-    message = CreateSandboxRequest(job_id=new_id(), project_id=body.project_id)
-    job = await start_job(bus, db, kind="sandbox", subject=bus.subjects.sandbox_create,
-                          message=message)
+async def _wait_for_result(bus: Bus, job_id: str, timeout: float) -> dict[str, Any]:
+    """The data of a job's ``complete`` event; its ``error`` or a timeout as an HTTP error."""
     try:
-        async with asyncio.timeout(settings.sandbox_wait_seconds):
-            async for _seq, event in bus.job_events(job.id):
+        async with asyncio.timeout(timeout):
+            async for _seq, event in bus.job_events(job_id):
                 if event.event in TERMINAL_EVENTS:
                     break
     except TimeoutError:
         raise HTTPException(504, "the sandbox pool did not answer in time") from None
     if event.event == "error":
         raise HTTPException(502, f"sandbox failed: {event.data.get('message')}")
-    return SandboxOut(sandbox_id=event.data["sandbox_id"],
-                      preview_url=event.data["preview_url"])
+    return event.data
 
+
+@router.post("/api/create-ai-sandbox-v2", response_model=SandboxOut,
+             dependencies=[JobRateLimit])
+async def create_sandbox(body: SandboxBody, bus: BusDep, db: DbDep,
+                         settings: SettingsDep) -> SandboxOut:
+    message = CreateSandboxRequest(job_id=new_id(), project_id=body.project_id)
+    job = await start_job(bus, db, kind="sandbox", subject=bus.subjects.sandbox_create,
+                          message=message)
+    data = await _wait_for_result(bus, job.id, settings.sandbox_wait_seconds)
+    return SandboxOut(sandbox_id=data["sandbox_id"], preview_url=data["preview_url"])
+
+
+async def _sandbox_command(bus: Bus, db: Database, settings: GatewaySettings,
+                           project_id: str, command: SandboxCommand) -> dict[str, Any]:
+    message = SandboxCommandRequest(job_id=new_id(), project_id=project_id,
+                                    command=command)
+    job = await start_job(bus, db, kind=f"sandbox-{command}",
+                          subject=bus.subjects.sandbox_command, message=message)
+    return await _wait_for_result(bus, job.id, settings.sandbox_wait_seconds)
+
+
+@router.get("/api/sandbox-status")
+async def sandbox_status(project_id: str, db: DbDep) -> dict[str, Any]:
+    """What the database knows of the project's newest sandbox (no call to the pool)."""
+    await _project(db, project_id)
+    async with db.session() as s:
+        row = (await s.exec(select(Sandbox).where(Sandbox.project_id == project_id)
+                            .order_by(col(Sandbox.created_at).desc()).limit(1))).first()
+    if row is None:
+        return {"project_id": project_id, "status": "none"}
+    running = row.status == "running"
+    return {"project_id": project_id, "sandbox_id": row.id, "status": row.status,
+            "provider": row.provider, "version": row.version,
+            "preview_url": f"/preview/{row.id}/" if running else None,
+            "updated_at": row.updated_at.isoformat()}
+
+
+@router.get("/api/sandbox-logs", dependencies=[JobRateLimit])
+async def sandbox_logs(project_id: str, bus: BusDep, db: DbDep,
+                       settings: SettingsDep) -> dict[str, Any]:
+    """The dev server's last output lines."""
+    return await _sandbox_command(bus, db, settings, project_id, "logs")
+
+
+@router.post("/api/restart-vite", response_model=SandboxOut, dependencies=[JobRateLimit])
+async def restart_vite(body: SandboxBody, bus: BusDep, db: DbDep,
+                       settings: SettingsDep) -> SandboxOut:
+    data = await _sandbox_command(bus, db, settings, body.project_id, "restart")
+    return SandboxOut(sandbox_id=data["sandbox_id"], preview_url=data["preview_url"])
+
+
+@router.post("/api/kill-sandbox", dependencies=[JobRateLimit])
+async def kill_sandbox(body: SandboxBody, bus: BusDep, db: DbDep,
+                       settings: SettingsDep) -> dict[str, Any]:
+    """Stop the project's sandbox; its files stay safe in the stored versions."""
+    return await _sandbox_command(bus, db, settings, body.project_id, "kill")

@@ -15,7 +15,12 @@ from sqlmodel import select
 
 from paynto_common.bus import Bus, Delivery, PermanentJobError
 from paynto_common.db import Database, Job, JobStatus, Version
-from paynto_common.messages import ApplyRequest, CreateSandboxRequest, InstallPackagesRequest
+from paynto_common.messages import (
+    ApplyRequest,
+    CreateSandboxRequest,
+    InstallPackagesRequest,
+    SandboxCommandRequest,
+)
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
 from sandbox_pool.deps import detect_imports, validate_package_name
@@ -35,6 +40,8 @@ class SandboxHandler:
             await self.apply(delivery.parse(ApplyRequest))
         elif delivery.subject == self.bus.subjects.sandbox_create:
             await self.create(delivery.parse(CreateSandboxRequest))
+        elif delivery.subject == self.bus.subjects.sandbox_command:
+            await self.command(delivery.parse(SandboxCommandRequest))
         elif delivery.subject == self.bus.subjects.install:
             await self.install(delivery.parse(InstallPackagesRequest))
         else:
@@ -130,6 +137,31 @@ class SandboxHandler:
         await self._finish(
             req.job_id, live, [], latest.number if latest else None, sandbox_id=live.sandbox_id
         )
+
+    async def command(self, req: SandboxCommandRequest) -> None:
+        if await self._job(req.job_id) is None:
+            return
+        job_id = req.job_id
+        async with self.manager.lock(req.project_id):
+            live = await self.manager.current(req.project_id)
+            if req.command == "logs":
+                lines = live.sandbox.logs() if live else []
+                result: dict[str, Any] = {"running": live is not None, "lines": lines}
+            elif req.command == "kill":
+                result = {"stopped": await self.manager.stop(req.project_id)}
+            else:  # restart: the dev server again, or a new sandbox from the latest version
+                if live is None:
+                    latest = await self.db.latest_version(req.project_id)
+                    live = await self.manager.create(req.project_id,
+                                                     latest.files if latest else {},
+                                                     latest.number if latest else None)
+                else:
+                    await live.sandbox.restart()
+                await self._event(job_id, "preview", {"preview_url": live.preview_url},
+                                  once_key="")
+                result = {"sandbox_id": live.sandbox_id, "preview_url": live.preview_url}
+        await self.db.set_job_status(job_id, JobStatus.COMPLETE, result=result)
+        await self._event(job_id, "complete", result, once_key="")
 
     async def install(self, req: InstallPackagesRequest) -> None:
         if await self._job(req.job_id) is None:

@@ -103,6 +103,14 @@ class SandboxManager:
                 s.add(row)
                 await s.commit()
 
+    async def stop(self, project_id: str) -> bool:
+        """Stop the project's sandbox; False when it had none running."""
+        live = self._live.get(project_id)
+        if live is None:
+            return False
+        await self._drop(project_id, live)
+        return True
+
     async def _drop(self, project_id: str, live: Live) -> None:
         self._live.pop(project_id, None)
         await live.sandbox.stop()

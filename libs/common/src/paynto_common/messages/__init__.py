@@ -64,6 +64,10 @@ class Subjects:
         return f"{self._prefix}jobs.sandbox.apply"
 
     @property
+    def sandbox_command(self) -> str:
+        return f"{self._prefix}jobs.sandbox.command"
+
+    @property
     def install(self) -> str:
         return f"{self._prefix}jobs.sandbox.install"
 
@@ -129,6 +133,12 @@ class InstallPackagesRequest(JobMessage):
     """Ask the sandbox pool to install npm packages into the project's sandbox."""
 
     packages: list[str]
+
+
+class SandboxCommandRequest(JobMessage):
+    """One of the few things a client may ask of its project's sandbox (never a shell)."""
+
+    command: Literal["logs", "restart", "kill"]
 
 
 class JobEvent(Message):
