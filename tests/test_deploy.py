@@ -1141,7 +1141,8 @@ def test_dockerignore() -> None:
     for needed in ("pyproject.toml", "uv.lock", "libs/common/pyproject.toml",
                    "libs/common/src/paynto_common/__init__.py",
                    "services/gateway/src/gateway/__main__.py",
-                   "services/sandbox-pool/src/sandbox_pool/template/package.json"):
+                   "libs/common/src/paynto_common/template/package.json",
+                   "services/sandbox-pool/src/sandbox_pool/serve.mjs"):
         assert not dockerignore_ignores(needed), needed
     for private in (".env", ".env.local", ".venv/bin/python", ".git/config",
                     ".data/paynto.db", "services/gateway/.venv/x",

@@ -4,7 +4,10 @@ test publishing events on the bus, as a worker would."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import time
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -147,3 +150,29 @@ async def test_versions_are_listed_and_readable(client: httpx.AsyncClient,
     assert latest["version"] == 2 and latest["files"]["src/App.jsx"] == "two"
     assert (await client.get(f"/api/projects/{project}/versions/3")).status_code == 404
     assert (await client.get("/api/projects/nope/versions")).status_code == 404
+
+
+async def test_project_downloads_as_a_runnable_zip(client: httpx.AsyncClient,
+                                                   sqlite_url: str) -> None:
+    project = (await client.post("/api/projects", json={"name": "Bean There!"})).json()["id"]
+    assert (await client.get(f"/api/projects/{project}/zip")).status_code == 404
+    app = 'import clsx from "clsx";\nexport default () => clsx("a")\n'
+    db = Database(sqlite_url)
+    async with db.session() as s:
+        s.add(Version(project_id=project, number=1, files={"src/App.jsx": app}))
+        await s.commit()
+    await db.close()
+    r = await client.post("/api/create-zip", json={"project_id": project})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    assert 'filename="bean-there-v1.zip"' in r.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    names = set(archive.namelist())
+    assert {"package.json", "index.html", "vite.config.js", "src/main.jsx", "src/index.css",
+            "src/App.jsx"} <= names
+    assert "serve.mjs" not in names  # the sandbox's server is ours, not the site's
+    assert archive.read("src/App.jsx").decode() == app
+    manifest = json.loads(archive.read("package.json"))
+    assert manifest["dependencies"]["clsx"] == "latest"
+    assert manifest["scripts"]["dev"] == "vite"
+    same = await client.get(f"/api/projects/{project}/zip", params={"version": 1})
+    assert same.content == r.content

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
+import re
+import zipfile
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Response
@@ -36,6 +39,7 @@ from paynto_common.messages import (
     InstallPackagesRequest,
     SandboxCommandRequest,
 )
+from paynto_common.packages import runnable_project
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -118,6 +122,38 @@ async def project_version(project_id: str, number: int, db: DbDep) -> ProjectFil
     if row is None:
         raise HTTPException(404, f"project {project_id} has no version {number}")
     return ProjectFiles(files=row.files, version=row.number)
+
+
+async def _zip(db: Database, project_id: str, number: int | None) -> Response:
+    project = await _project(db, project_id)
+    async with db.session() as s:
+        query = select(Version).where(Version.project_id == project_id)
+        query = (query.where(Version.number == number) if number is not None
+                 else query.order_by(col(Version.number).desc()).limit(1))
+        version = (await s.exec(query)).first()
+    if version is None:
+        raise HTTPException(404, f"project {project_id} has no version "
+                                 f"{number if number is not None else 'yet'}")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, text in sorted(runnable_project(version.files).items()):
+            archive.writestr(path, text)
+    slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-") or "site"
+    filename = f"{slug}-v{version.number}.zip"
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/api/projects/{project_id}/zip")
+async def project_zip(project_id: str, db: DbDep, version: int | None = None) -> Response:
+    """The project (latest version, or ``?version=N``) as a runnable Vite app in a zip."""
+    return await _zip(db, project_id, version)
+
+
+@router.post("/api/create-zip")
+async def create_zip(body: SandboxBody, db: DbDep) -> Response:
+    """The original deployment's name for the same download."""
+    return await _zip(db, body.project_id, None)
 
 
 @router.post("/api/generate-ai-code-stream", dependencies=[JobRateLimit])

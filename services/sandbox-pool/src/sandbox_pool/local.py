@@ -60,6 +60,8 @@ READY_MARKER = "PAYNTO_READY"
 # Template files restored before every start: the model may not own them (see
 # paynto_common.safety.paths) and sandboxed code must not be able to keep changes to them.
 RUNTIME_FILES = ("package.json", "serve.mjs", "vite.config.js")
+# The sandbox's server entry point: ours, not part of the site (the template is the site's).
+SERVE_MJS = Path(__file__).with_name("serve.mjs")
 LOG_LINES = 200
 _SANDBOX_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _BASE_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
@@ -193,6 +195,7 @@ class LocalProvider:
         if os.path.lexists(workspace):
             raise SandboxError(f"sandbox workspace {workspace} already exists")
         shutil.copytree(self.deps.template_dir, workspace, ignore=_SEED_IGNORE, symlinks=False)
+        shutil.copyfile(SERVE_MJS, workspace / "serve.mjs")
         # The mount point for the shared, read-only node_modules.
         (workspace / "node_modules").mkdir()
         # Marks the workspace as its own git root. When the data folder lies inside a git
@@ -502,7 +505,7 @@ class LocalSandbox:
         # what runs, so whatever it changed there does not survive a restart.
         template = self.provider.deps.template_dir
         for name in RUNTIME_FILES:
-            data = (template / name).read_bytes()
+            data = (SERVE_MJS if name == "serve.mjs" else template / name).read_bytes()
             _write_confined(self.workspace, self.provider._tmp_dir, name, data)
         mount_point = self.workspace / "node_modules"
         st = os.lstat(mount_point) if os.path.lexists(mount_point) else None
