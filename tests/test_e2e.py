@@ -345,3 +345,29 @@ async def test_sandbox_status_logs_restart_and_kill(system: System) -> None:
             {"stopped": False}
         r = await c.get("/api/sandbox-status", params={"project_id": "nope"})
         assert r.status_code == 404
+
+
+async def test_missing_imports_get_visible_placeholders(system: System) -> None:
+    app = ("import Hero from './components/Hero'\n"
+           "import { Nav } from './components/Nav'\n"
+           "export default function App() { return <main><Nav /><Hero /></main> }\n")
+    async with client_for(system) as c:
+        project = await create_project(c)
+        events = await apply(c, project, f'<file path="src/App.jsx">{app}</file>')
+        (done,) = terminal(events)
+        assert done.event == "complete", done.data
+        warned = {e.data["path"] for e in events if e.data.get("warning") == "missing_import"}
+        assert warned == {"src/components/Hero.jsx", "src/components/Nav.jsx"}
+        module = await c.get(done.data["preview_url"] + "src/components/Nav.jsx")
+        assert module.status_code == 200 and "Missing file: src/components/Nav.jsx" in \
+            module.text
+        # The placeholders are part of the version, so a rebuilt sandbox has them too.
+        files = (await c.get(f"/api/projects/{project}/files")).json()["files"]
+        assert "src/components/Hero.jsx" in files
+        # Writing the real file replaces its placeholder.
+        real = '<file path="src/components/Hero.jsx">export default () => "hero"</file>'
+        again = await apply(c, project, real)
+        assert not any(e.data.get("warning") == "missing_import" and
+                       e.data["path"] == "src/components/Hero.jsx" for e in again)
+        hero = await c.get(done.data["preview_url"] + "src/components/Hero.jsx")
+        assert '"hero"' in hero.text

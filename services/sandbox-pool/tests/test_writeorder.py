@@ -131,3 +131,30 @@ def test_self_imports_outside_paths_and_packages_are_ignored() -> None:
 
 def test_empty_batch() -> None:
     assert order_for_write({}) == []
+
+
+def test_missing_local_imports_are_found_with_the_names_they_need() -> None:
+    from sandbox_pool.writeorder import missing_local_imports, placeholder_module
+
+    files = {
+        "src/App.jsx": (
+            "import Hero from './components/Hero'\n"
+            "import { Nav, Logo as L } from './components/Nav.jsx'\n"
+            "import Footer from '@/components/Footer'\n"
+            "import Ok from './Ok'\n"
+            "import './styles.css'\n"
+            "import React from 'react'\n"
+        ),
+        "src/Ok.jsx": "export default () => null\n",
+    }
+    missing = missing_local_imports(files)
+    assert set(missing) == {"src/components/Hero.jsx", "src/components/Nav.jsx",
+                            "src/components/Footer.jsx"}
+    assert missing["src/components/Nav.jsx"] == ("src/App.jsx", {"Nav", "Logo"})
+    module = placeholder_module("src/components/Nav.jsx", "src/App.jsx", {"Nav", "Logo"})
+    assert "export default function MissingNav()" in module
+    assert "export const Logo = MissingNav" in module and "export const Nav = MissingNav" in \
+        module
+    assert "Missing file: src/components/Nav.jsx" in module
+    # Nothing is missing once the files exist.
+    assert missing_local_imports({**files, **{p: "x" for p in missing}}) == {}

@@ -21,10 +21,12 @@ from paynto_common.messages import (
     InstallPackagesRequest,
     SandboxCommandRequest,
 )
+from paynto_common.packages import template_files
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
 from sandbox_pool.deps import detect_imports, validate_package_name
 from sandbox_pool.manager import Live, SandboxManager
+from sandbox_pool.writeorder import missing_local_imports, placeholder_module
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,15 @@ class SandboxHandler:
             else:
                 latest = await self.db.latest_version(req.project_id)
                 files = {**(latest.files if latest else {}), **changed}
+                placeholders = self._placeholders(files)
+                for path in placeholders:
+                    await self._event(job_id, "status", {
+                        "message": f"{path} is imported but was not written: showing a "
+                                   "placeholder there",
+                        "warning": "missing_import", "path": path,
+                    }, once_key=f"missing:{path}")
+                changed.update(placeholders)
+                files.update(placeholders)
             live = await self.manager.current(req.project_id)
             try:
                 if live is None:
@@ -188,6 +199,14 @@ class SandboxHandler:
                 await self._event(req.job_id, "package", {"name": name}, once_key=name)
         await self._finish(req.job_id, live, [], latest.number if latest else None,
                            packages=names, installed=installed)
+
+    @staticmethod
+    def _placeholders(files: dict[str, str]) -> dict[str, str]:
+        """Stand-ins for local modules the code imports but nobody wrote, so the preview
+        shows what is missing instead of going blank on an import error."""
+        missing = missing_local_imports({**template_files(), **files})
+        return {path: placeholder_module(path, importer, names)
+                for path, (importer, names) in missing.items()}
 
     async def _version_of_job(self, job_id: str) -> Version | None:
         async with self.db.session() as s:

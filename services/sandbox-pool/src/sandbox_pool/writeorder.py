@@ -122,3 +122,72 @@ def order_for_write(files: Mapping[str, str]) -> list[str]:
             if waiting[dependent] == 0:
                 heapq.heappush(ready, (_rank(dependent), dependent))
     return order
+
+
+# import Default, { A, B as C } from './x'  → the names a placeholder for './x' must export.
+_NAMED_IMPORT_RE = re.compile(
+    r"import\s+(?:(?P<default>[\w$]+)\s*,?\s*)?(?:\{(?P<named>[^}]*)\})?\s*from\s*(['\"])"
+    r"(?P<spec>[^'\"\n]+)\3"
+)
+
+
+def missing_local_imports(files: Mapping[str, str]) -> dict[str, tuple[str, set[str]]]:
+    """Local imports that no file in ``files`` satisfies.
+
+    Returns ``{path to create: (importer, named exports wanted)}``: an extensionless
+    specifier becomes ``<base>.jsx``. Only JavaScript modules are considered; a missing
+    stylesheet or asset is left to Vite's own error.
+    """
+    known = {path: path for path in files}
+    missing: dict[str, tuple[str, set[str]]] = {}
+    for importer, text in files.items():
+        if not importer.lower().endswith(_MODULE_SUFFIXES):
+            continue
+        names_by_spec: dict[str, set[str]] = {}
+        for m in _NAMED_IMPORT_RE.finditer(text):
+            wanted = names_by_spec.setdefault(m.group("spec"), set())
+            for part in (m.group("named") or "").split(","):
+                name = part.strip().split(" as ")[0].strip()
+                if name and name != "default" and name.isidentifier():
+                    wanted.add(name)
+        for spec in import_specifiers(text):
+            if not spec.startswith(("./", "../", "@/")) or _resolve(importer, spec, known):
+                continue
+            base = _resolve_base(importer, spec)
+            if base is None or not base.startswith("src/"):
+                continue
+            suffix = posixpath.splitext(base)[1].lower()
+            if suffix and suffix not in _MODULE_SUFFIXES:
+                continue
+            path = base if suffix else base + ".jsx"
+            entry = missing.setdefault(path, (importer, set()))
+            entry[1].update(names_by_spec.get(spec, set()))
+    return missing
+
+
+def _resolve_base(importer: str, spec: str) -> str | None:
+    if spec.startswith("@/"):
+        base = posixpath.normpath("src/" + spec[2:])
+    else:
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(importer), spec))
+    return None if base.startswith("..") else base
+
+
+def placeholder_module(path: str, importer: str, names: set[str]) -> str:
+    """A visible stand-in for a module the model imported but never wrote."""
+    stem = re.sub(r"\W", "", posixpath.splitext(posixpath.basename(path))[0]) or "Module"
+    component = "Missing" + stem[:1].upper() + stem[1:]
+    lines = [
+        f"// Paynto wrote this placeholder: {importer} imports {path}, which the answer",
+        "// did not include. Ask for it, or write it, and this file is replaced.",
+        f"export default function {component}() {{",
+        "  return (",
+        '    <div className="m-4 rounded-lg border-2 border-dashed border-amber-400 bg-amber-50 '
+        'p-4 text-sm text-amber-900">',
+        f"      Missing file: {path}",
+        "    </div>",
+        "  )",
+        "}",
+    ]
+    lines += [f"export const {name} = {component}" for name in sorted(names)]
+    return "\n".join(lines) + "\n"
