@@ -371,3 +371,20 @@ async def test_missing_imports_get_visible_placeholders(system: System) -> None:
                        e.data["path"] == "src/components/Hero.jsx" for e in again)
         hero = await c.get(done.data["preview_url"] + "src/components/Hero.jsx")
         assert '"hero"' in hero.text
+
+
+async def test_a_tsx_app_is_wired_into_the_template(system: System) -> None:
+    app = ("type Props = { title: string }\n"
+           "function Title({ title }: Props) { return <h1>{title}</h1> }\n"
+           'export default function App() { return <Title title="Typed Site" /> }\n')
+    async with client_for(system) as c:
+        project = await create_project(c)
+        events = await apply(c, project, f'<file path="src/App.tsx">{app}</file>')
+        (done,) = terminal(events)
+        assert done.event == "complete", done.data
+        preview = done.data["preview_url"]
+        entry = await c.get(preview + "src/App.jsx")
+        assert entry.status_code == 200 and "App.tsx" in entry.text
+        compiled = await c.get(preview + "src/App.tsx")
+        assert compiled.status_code == 200 and "Typed Site" in compiled.text
+        assert "type Props" not in compiled.text  # Vite stripped the types

@@ -98,6 +98,11 @@ class SandboxHandler:
                 once_key="command:" + hashlib.sha256(command.encode()).hexdigest()[:16],
             )
         changed = {f.path: f.content for f in parsed.files}
+        entry = _wire_app_entry(changed)
+        if entry:
+            await self._event(job_id, "status", {
+                "message": f"wired {entry} into the app (the template starts from src/App.jsx)",
+            }, once_key="entry")
         await self.db.set_job_status(job_id, JobStatus.RUNNING)
         async with self.manager.lock(req.project_id):
             reused = await self._version_of_job(job_id)
@@ -272,3 +277,20 @@ class SandboxHandler:
         stored = {**(job.result or {}), **result} if job else result
         await self.db.set_job_status(job_id, JobStatus.COMPLETE, result=stored)
         await self._event(job_id, "complete", result, once_key="")
+
+
+# The template's main.jsx imports ./App.jsx; a model may write its App in TypeScript instead.
+_OTHER_APP_ENTRIES = ("src/App.tsx", "src/App.ts", "src/App.js")
+
+
+def _wire_app_entry(changed: dict[str, str]) -> str | None:
+    """When the answer has an App in another language but no App.jsx, make App.jsx re-export
+    it (Vite compiles TS/TSX as is); return the entry wired, if any."""
+    if "src/App.jsx" in changed:
+        return None
+    for entry in _OTHER_APP_ENTRIES:
+        if entry in changed:
+            name = entry.removeprefix("src/")
+            changed["src/App.jsx"] = f"export {{ default }} from './{name}'\n"
+            return entry
+    return None
