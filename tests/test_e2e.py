@@ -369,8 +369,11 @@ async def test_missing_imports_get_visible_placeholders(system: System) -> None:
         again = await apply(c, project, real)
         assert not any(e.data.get("warning") == "missing_import" and
                        e.data["path"] == "src/components/Hero.jsx" for e in again)
-        hero = await c.get(done.data["preview_url"] + "src/components/Hero.jsx")
-        assert '"hero"' in hero.text
+        # Vite's file watcher picks the new file up a moment after it is written.
+        async with asyncio.timeout(10):
+            while '"hero"' not in (await c.get(done.data["preview_url"] +
+                                                "src/components/Hero.jsx")).text:
+                await asyncio.sleep(0.05)
 
 
 async def test_a_tsx_app_is_wired_into_the_template(system: System) -> None:
