@@ -126,18 +126,26 @@ async def _create_tables(settings: CommonSettings) -> None:
 
 
 def wait_ready(system: System, timeout: float = 180.0) -> None:
-    """Poll the gateway's /readyz until it answers 200 (or a service dies)."""
+    """Poll every service's /readyz (the gateway's, and each worker's known health port) until
+    all answer 200, or a service dies. The sandbox pool answers only once its shared
+    node_modules are ready, so "ready" means a first prompt will not wait on npm."""
+    urls = [system.gateway_url + "/readyz"] + [
+        f"http://127.0.0.1:{port}/readyz"
+        for name, port in system.health_ports.items() if port and name in system.procs
+    ]
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while urls and time.monotonic() < deadline:
         if dead := system.dead():
             raise RuntimeError(f"service(s) exited during start: {', '.join(dead)}")
         try:
-            if httpx.get(system.gateway_url + "/readyz", timeout=1).status_code == 200:
-                return
+            if httpx.get(urls[0], timeout=1).status_code == 200:
+                urls.pop(0)
+                continue
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise TimeoutError(f"the gateway was not ready within {timeout:.0f}s")
+    if urls:
+        raise TimeoutError(f"not ready within {timeout:.0f}s: {urls[0]}")
 
 
 def up(port: int, health_port_base: int = 9101, replicas: dict[str, int] | None = None) -> int:
