@@ -37,3 +37,16 @@ async def test_a_slow_producer_gets_one_event_per_delta(bus: Bus) -> None:
         await asyncio.sleep(0.05)  # a model pausing between tokens
     await publisher.close()
     assert await stream_texts(bus, "slow") == ["a", "b", "c"]
+
+
+async def test_a_steady_model_is_coalesced_into_few_events(bus: Bus) -> None:
+    publisher = StreamPublisher(bus, "steady", attempt=1, gap=0.05)
+    deltas = [f"t{i} " for i in range(40)]
+    for d in deltas:  # 40 tokens over ~0.2 s, faster than the gap
+        publisher.add(d)
+        await asyncio.sleep(0.005)
+    await publisher.close()
+    texts = await stream_texts(bus, "steady")
+    assert "".join(texts) == "".join(deltas)
+    assert texts[0] == "t0 "  # the first token was not held back
+    assert 2 <= len(texts) <= 10
