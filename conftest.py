@@ -8,7 +8,6 @@ machine. Every test gets its own bus namespace and database, so tests never see 
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +21,6 @@ from paynto_common.db import Database
 from paynto_common.messages import Subjects
 from paynto_common.runtime import free_port, port_answers, start_nats, url_host_port
 
-ROOT = Path(__file__).resolve().parent
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -128,9 +126,6 @@ def postgres_url(postgres_base_url: str) -> Iterator[str]:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
-
-def run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)  # type: ignore[call-overload]
 
 
 CHROMIUM = "/usr/bin/chromium"

