@@ -36,8 +36,6 @@ from pathlib import Path
 
 from paynto_common.packages import (
     TEMPLATE_DIR,
-    detect_imports,
-    import_specifiers,
     package_name,
     template_dependencies,
     validate_package_name,
@@ -45,14 +43,8 @@ from paynto_common.packages import (
 from sandbox_pool.node import NodeRuntime, run_npm
 
 __all__ = [
-    "TEMPLATE_DIR",
     "DepsCache",
     "DepsError",
-    "detect_imports",
-    "import_specifiers",
-    "package_name",
-    "template_dependencies",
-    "validate_package_name",
 ]
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,9 @@ from paynto_common.messages import (
     InstallPackagesRequest,
     SandboxCommandRequest,
 )
-from paynto_common.packages import template_files
+from paynto_common.packages import detect_imports, template_files, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
-from sandbox_pool.deps import detect_imports, validate_package_name
 from sandbox_pool.manager import Live, SandboxManager
 from sandbox_pool.writeorder import missing_local_imports, placeholder_module
 

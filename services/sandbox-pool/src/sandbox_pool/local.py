@@ -41,8 +41,9 @@ from pathlib import Path
 
 import httpx
 
+from paynto_common.packages import package_name, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, confine
-from sandbox_pool.deps import DepsCache, package_name, validate_package_name
+from sandbox_pool.deps import DepsCache
 from sandbox_pool.node import NodeRuntime, find_node
 from sandbox_pool.writeorder import order_for_write
 

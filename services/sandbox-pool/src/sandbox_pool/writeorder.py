@@ -13,7 +13,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
-from sandbox_pool.deps import import_specifiers
+from paynto_common.packages import import_specifiers
 
 __all__ = ["order_for_write"]
 
