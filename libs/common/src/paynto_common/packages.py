@@ -7,10 +7,12 @@ The template is a Vite + React + Tailwind app; a project's stored files overlay 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 TEMPLATE_DIR = Path(__file__).with_name("template")
 
@@ -154,12 +156,13 @@ def detect_imports(files: dict[str, str], ignore: Iterable[str] | None = None) -
     return found
 
 
-def template_files() -> dict[str, str]:
-    """The template's files as ``{relative path: text}``."""
-    return {
+@functools.cache
+def template_files() -> Mapping[str, str]:
+    """The template's files as ``{relative path: text}`` (read once: every apply asks)."""
+    return MappingProxyType({
         p.relative_to(TEMPLATE_DIR).as_posix(): p.read_text()
         for p in sorted(TEMPLATE_DIR.rglob("*")) if p.is_file()
-    }
+    })
 
 
 def runnable_project(files: dict[str, str]) -> dict[str, str]:

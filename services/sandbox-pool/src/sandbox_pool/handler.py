@@ -48,12 +48,13 @@ class SandboxHandler:
         else:
             raise PermanentJobError(f"the sandbox pool has no job called {delivery.subject}")
 
-    async def _job(self, job_id: str) -> Job | None:
-        async with self.db.session() as s:
-            job = await s.get(Job, job_id)
+    async def _start(self, job_id: str) -> bool:
+        """Mark the job running, in one statement; False when it already ended (a
+        redelivery after its result was stored)."""
+        job = await self.db.set_job_status(job_id, JobStatus.RUNNING)
         if job is None:
             raise PermanentJobError(f"unknown job {job_id}")
-        return None if job.status in JobStatus.TERMINAL else job
+        return job.status == JobStatus.RUNNING
 
     async def _event(
         self, job_id: str, event: str, data: dict[str, Any], once_key: str | None = None
@@ -62,7 +63,7 @@ class SandboxHandler:
         await self.bus.publish_event(job_id, event, data, msg_id=msg_id)
 
     async def apply(self, req: ApplyRequest) -> None:
-        if await self._job(req.job_id) is None:
+        if not await self._start(req.job_id):
             return
         job_id = req.job_id
         parsed = parse_response(req.response)
@@ -102,7 +103,6 @@ class SandboxHandler:
             await self._event(job_id, "status", {
                 "message": f"wired {entry} into the app (the template starts from src/App.jsx)",
             }, once_key="entry")
-        await self.db.set_job_status(job_id, JobStatus.RUNNING)
         async with self.manager.lock(req.project_id):
             reused = await self._version_of_job(job_id)
             if reused is not None:
@@ -137,7 +137,7 @@ class SandboxHandler:
         await self._finish(job_id, live, sorted(changed), version.number)
 
     async def create(self, req: CreateSandboxRequest) -> None:
-        if await self._job(req.job_id) is None:
+        if not await self._start(req.job_id):
             return
         async with self.manager.lock(req.project_id):
             live = await self.manager.current(req.project_id)
@@ -154,7 +154,7 @@ class SandboxHandler:
         )
 
     async def command(self, req: SandboxCommandRequest) -> None:
-        if await self._job(req.job_id) is None:
+        if not await self._start(req.job_id):
             return
         job_id = req.job_id
         async with self.manager.lock(req.project_id):
@@ -179,7 +179,7 @@ class SandboxHandler:
         await self._event(job_id, "complete", result, once_key="")
 
     async def install(self, req: InstallPackagesRequest) -> None:
-        if await self._job(req.job_id) is None:
+        if not await self._start(req.job_id):
             return
         names: list[str] = []
         for spec in req.packages:
