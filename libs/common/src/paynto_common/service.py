@@ -39,6 +39,18 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
+async def readiness(checks: dict[str, ReadyCheck]) -> JSONResponse:
+    """The ``/readyz`` answer every service gives: 200 when each dependency answers, else 503."""
+    results = {name: await check() for name, check in checks.items()}
+    ready = all(results.values())
+    return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+
+def metrics_response() -> Response:
+    """This process's Prometheus metrics, as ``/metrics`` serves them."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
 def health_app(checks: dict[str, ReadyCheck]) -> Starlette:
     """``/healthz`` (alive), ``/readyz`` (every dependency answers) and ``/metrics``."""
 
@@ -46,12 +58,10 @@ def health_app(checks: dict[str, ReadyCheck]) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        results = {name: await check() for name, check in checks.items()}
-        status = 200 if all(results.values()) else 503
-        return JSONResponse({"ready": status == 200, "checks": results}, status_code=status)
+        return await readiness(checks)
 
     async def metrics(_: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return metrics_response()
 
     return Starlette(
         routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]

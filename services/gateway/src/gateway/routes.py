@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import col, select
 from sse_starlette import EventSourceResponse
 
@@ -40,6 +39,7 @@ from paynto_common.messages import (
     SandboxCommandRequest,
 )
 from paynto_common.packages import runnable_project
+from paynto_common.service import metrics_response, readiness
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -61,14 +61,12 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(bus: BusDep, db: DbDep) -> JSONResponse:
-    checks = {"nats": await bus.ping(), "database": await db.ping()}
-    ready = all(checks.values())
-    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+    return await readiness({"nats": bus.ping, "database": db.ping})
 
 
 @router.get("/metrics")
 async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return metrics_response()
 
 
 @router.post("/api/projects", status_code=201, response_model=ProjectOut)
