@@ -69,3 +69,10 @@ async def generate(client: httpx.AsyncClient, project_id: str, prompt: str,
 
 def terminal(events: list[Event]) -> list[Event]:
     return [e for e in events if e.event in ("complete", "error")]
+
+
+def completed(events: list[Event]) -> Event:
+    """The job's one terminal event, which must be ``complete``."""
+    (done,) = terminal(events)
+    assert done.event == "complete", done.data
+    return done

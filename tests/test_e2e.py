@@ -17,7 +17,7 @@ import pytest
 from paynto_cli.launcher import System
 from paynto_cli.sse import Event, JobStream, parse_sse
 from paynto_common.runtime import free_port
-from tests.system import create_project, generate, running_system, terminal
+from tests.system import completed, create_project, generate, running_system, terminal
 
 pytestmark = pytest.mark.e2e
 PROMPT = "a landing page for a coffee roastery"
@@ -40,8 +40,7 @@ async def assert_generates_live_preview(system: System) -> None:
         names = [e.event for e in events]
         assert names[0] == "job"
         assert "stream" in names and "file" in names and "preview" in names
-        (done,) = terminal(events)
-        assert done.event == "complete", done.data
+        done = completed(events)
         assert "src/App.jsx" in done.data["files"]
         ids = [int(e.id) for e in events if e.id]
         assert ids == sorted(set(ids)), "every event once, in order"
@@ -160,8 +159,7 @@ async def test_symlink_planted_in_workspace_is_not_followed(
         project = await create_project(c)
         ok = await apply(c, project, '<file path="src/App.jsx">export default () => null'
                                      "</file>")
-        (done,) = terminal(ok)
-        assert done.event == "complete", done.data
+        done = completed(ok)
         sandbox_id = done.data["preview_url"].strip("/").split("/")[-1]
         workspace = Path(system.env["PAYNTO_DATA_DIR"]) / "sandboxes" / sandbox_id
         (workspace / "src" / "evil").symlink_to(outside)
@@ -243,7 +241,7 @@ async def test_hmr_websocket_through_the_gateway_sees_an_edit(system: System) ->
         project = await create_project(c)
         first = await apply(c, project, '<file path="src/App.jsx">export default () => "one"'
                                         "</file>")
-        (done,) = terminal(first)
+        done = completed(first)
         preview = done.data["preview_url"]
         await c.get(preview + "src/App.jsx")  # the browser has loaded the module
         ws_url = system.gateway_url.replace("http://", "ws://") + preview
@@ -266,8 +264,7 @@ async def test_imported_package_is_installed_and_served(system: System) -> None:
     async with client_for(system) as c:
         project = await create_project(c)
         events = await apply(c, project, f'<file path="src/App.jsx">{app}</file>')
-        (done,) = terminal(events)
-        assert done.event == "complete", done.data
+        done = completed(events)
         assert [e.data["name"] for e in events if e.event == "package"] == ["clsx"]
         module = await c.get(done.data["preview_url"] + "src/App.jsx")
         assert module.status_code == 200 and "clsx" in module.text
@@ -297,8 +294,7 @@ async def test_install_packages_endpoint(system: System) -> None:
     async with client_for(system) as c:
         project = await create_project(c)
         events = await install(c, project, ["clsx"])
-        (done,) = terminal(events)
-        assert done.event == "complete", done.data
+        done = completed(events)
         assert done.data["packages"] == ["clsx"]
         assert done.data["installed"] == ["clsx"]
         assert [e.data["name"] for e in events if e.event == "package"] == ["clsx"]
@@ -355,8 +351,7 @@ async def test_missing_imports_get_visible_placeholders(system: System) -> None:
     async with client_for(system) as c:
         project = await create_project(c)
         events = await apply(c, project, f'<file path="src/App.jsx">{app}</file>')
-        (done,) = terminal(events)
-        assert done.event == "complete", done.data
+        done = completed(events)
         warned = {e.data["path"] for e in events if e.data.get("warning") == "missing_import"}
         assert warned == {"src/components/Hero.jsx", "src/components/Nav.jsx"}
         module = await c.get(done.data["preview_url"] + "src/components/Nav.jsx")
@@ -384,8 +379,7 @@ async def test_a_tsx_app_is_wired_into_the_template(system: System) -> None:
     async with client_for(system) as c:
         project = await create_project(c)
         events = await apply(c, project, f'<file path="src/App.tsx">{app}</file>')
-        (done,) = terminal(events)
-        assert done.event == "complete", done.data
+        done = completed(events)
         preview = done.data["preview_url"]
         entry = await c.get(preview + "src/App.jsx")
         assert entry.status_code == 200 and "App.tsx" in entry.text
