@@ -92,7 +92,6 @@ class Worker:
         self.stop = asyncio.Event()
         self.bus: Bus | None = None
         self.db: Database | None = None
-        self.extra_checks: dict[str, ReadyCheck] = {}
 
     async def start(self) -> tuple[Bus, Database]:
         configure_logging(self.settings.log_level)
@@ -115,7 +114,6 @@ class Worker:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, self.stop.set)
         checks: dict[str, ReadyCheck] = {"nats": bus.ping, "database": db.ping}
-        checks.update(self.extra_checks)
         server = EmbeddedServer(
             uvicorn.Config(
                 health_app(checks), host=self.settings.health_host,

@@ -37,6 +37,7 @@ from paynto_common.messages import (
     GenerateRequest,
     InstallPackagesRequest,
     SandboxCommandRequest,
+    preview_path,
 )
 from paynto_common.packages import runnable_project
 from paynto_common.service import metrics_response, readiness
@@ -254,7 +255,7 @@ async def sandbox_status(project_id: str, db: DbDep) -> dict[str, Any]:
     running = row.status == "running"
     return {"project_id": project_id, "sandbox_id": row.id, "status": row.status,
             "provider": row.provider, "version": row.version,
-            "preview_url": f"/preview/{row.id}/" if running else None,
+            "preview_url": preview_path(row.id) if running else None,
             "updated_at": row.updated_at.isoformat()}
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlmodel import col, update
 
 from paynto_common.db import Database, Sandbox, new_id, utcnow
+from paynto_common.messages import preview_path
 from sandbox_pool.local import LocalProvider, LocalSandbox
 
 log = logging.getLogger(__name__)
@@ -26,11 +27,6 @@ class Live:
     @property
     def preview_url(self) -> str:
         return preview_path(self.sandbox_id)
-
-
-def preview_path(sandbox_id: str) -> str:
-    """Where the gateway serves a sandbox's preview (Vite's ``base``)."""
-    return f"/preview/{sandbox_id}/"
 
 
 class SandboxManager:

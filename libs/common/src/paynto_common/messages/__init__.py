@@ -97,6 +97,12 @@ class Subjects:
         return f"{self._prefix}events.{job_id}"
 
 
+def preview_path(sandbox_id: str) -> str:
+    """Where the gateway serves a sandbox's preview; the sandbox's dev server uses it as its
+    base path, so both sides must build it the same way."""
+    return f"/preview/{sandbox_id}/"
+
+
 class Message(BaseModel):
     """Base of every bus message: versioned, tolerant of fields it does not know."""
 
