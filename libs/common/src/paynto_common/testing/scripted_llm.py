@@ -31,7 +31,6 @@ import json
 import logging
 import math
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -48,7 +47,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from paynto_common.service import EmbeddedServer
+from paynto_common.testing.serve import loopback_socket, start_server
 
 __all__ = ["Reply", "ReplyFactory", "ScriptedLLM", "load_script", "main"]
 
@@ -204,18 +203,7 @@ class ScriptedLLM:
         """Listen on ``host:port`` (a free port when 0) and return once connections are served."""
         if self._task is not None:
             raise RuntimeError("ScriptedLLM is already running")
-        # Binding the socket here, not in uvicorn, tells us the port before serving starts.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Accepted connections inherit this; without it Nagle's algorithm holds each
-        # response's first chunk until the client's delayed ACK, about 40 ms, on a kept-alive
-        # connection (uvicorn only sets it on sockets it binds itself).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            sock.close()
-            raise
+        sock = loopback_socket(host, port)
         self.host, self.port = host, sock.getsockname()[1]
         self._closing = asyncio.Event()
         config = uvicorn.Config(
@@ -225,15 +213,13 @@ class ScriptedLLM:
             lifespan="off",
             timeout_graceful_shutdown=2,
         )
-        self._server = EmbeddedServer(config)
         logging.getLogger("uvicorn.error").addFilter(self._log_filter)
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        # uvicorn exposes readiness only as a flag; poll it, but notice a failed start at once.
-        while not self._server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("ScriptedLLM server stopped during start-up")
-            await asyncio.sleep(0.005)
+        try:
+            self._server, self._task = await start_server(config, [sock])
+        except BaseException:
+            logging.getLogger("uvicorn.error").removeFilter(self._log_filter)
+            self.port = None
+            raise
 
     async def stop(self) -> None:
         """Stop serving; in-flight scripted delays end at once and their responses are dropped."""

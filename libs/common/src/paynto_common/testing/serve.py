@@ -14,6 +14,38 @@ import uvicorn
 from paynto_common.service import EmbeddedServer
 
 
+def loopback_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A bound TCP socket (a free port when 0), so the port is known before serving starts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit this; without it Nagle's algorithm holds each response's
+    # first chunk until the client's delayed ACK, about 40 ms, on a kept-alive connection
+    # (uvicorn only sets it on sockets it binds itself).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+async def start_server(
+    config: uvicorn.Config, sockets: list[socket.socket] | None = None
+) -> tuple[EmbeddedServer, asyncio.Task[None]]:
+    """Run uvicorn as a task of this loop; return once it accepts connections."""
+    server = EmbeddedServer(config)
+    task = asyncio.create_task(server.serve(sockets=sockets))
+    # uvicorn exposes readiness only as a flag; poll it, but notice a failed start at once.
+    async with asyncio.timeout(10):
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("uvicorn exited before starting")
+            await asyncio.sleep(0.005)
+    return server, task
+
+
 @contextlib.asynccontextmanager
 async def serve_app(app: Any, *, uds: Path | None = None) -> AsyncIterator[str]:
     """Run ``app`` under uvicorn on a free loopback port (or a Unix socket at ``uds``);
@@ -24,22 +56,12 @@ async def serve_app(app: Any, *, uds: Path | None = None) -> AsyncIterator[str]:
                                 timeout_graceful_shutdown=2)
         url = f"unix:{uds}"
     else:
-        sock = socket.socket()
-        # Accepted connections inherit it; uvicorn sets it only on sockets it binds itself.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock = loopback_socket()
         sockets = [sock]
         config = uvicorn.Config(app, log_level="critical", timeout_graceful_shutdown=2)
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = EmbeddedServer(config)
-    task = asyncio.create_task(server.serve(sockets=sockets))
+    server, task = await start_server(config, sockets)
     try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("uvicorn exited before starting")
-                await asyncio.sleep(0.01)
         yield url
     finally:
         server.should_exit = True
