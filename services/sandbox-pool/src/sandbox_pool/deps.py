@@ -130,18 +130,22 @@ class DepsCache:
         """Return where the entry for ``extra`` lives (it may not exist yet)."""
         return self.root / "entries" / self.key_for(extra)
 
-    async def ensure(self, extra: Iterable[str] = ()) -> Path:
+    async def ensure(
+        self, extra: Iterable[str] = (), on_line: Callable[[str], None] | None = None
+    ) -> Path:
         """Return the entry folder (holding ``node_modules``) for the template plus ``extra``.
 
         Builds it when missing; returns at once when it is already complete. Raises ValueError
         for an invalid package spec (before anything runs) and DepsError when npm fails.
+        ``on_line`` receives npm's output lines of a build this call runs (besides the cache's
+        own ``on_line``).
         """
         extras = self.normalize_extra(extra)
         key = self.key_for(extras)
         final = self.root / "entries" / key
         if final.is_dir():
             return final
-        base = None if not extras else await self.ensure(())
+        base = None if not extras else await self.ensure((), on_line)
         for sub in ("entries", "tmp", "locks"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         async with _file_lock(self.root / "locks" / f"{key}.lock"):
@@ -155,9 +159,9 @@ class DepsCache:
             try:
                 started = time.monotonic()
                 if base is None:
-                    await self._build_base(work)
+                    await self._build_base(work, on_line)
                 else:
-                    await self._build_extra(work, base, extras)
+                    await self._build_extra(work, base, extras, on_line)
                 meta = {"key": key, "format": _ENTRY_FORMAT, "extra": list(extras)}
                 (work / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
                 os.rename(work, final)
@@ -184,11 +188,19 @@ class DepsCache:
             str(self.npm_cache),
         ]
 
-    async def _npm(self, args: list[str], cwd: Path, what: str) -> None:
+    async def _npm(
+        self, args: list[str], cwd: Path, what: str, on_line: Callable[[str], None] | None
+    ) -> None:
+        callbacks = [c for c in (self._on_line, on_line) if c is not None]
+
+        def each_line(line: str) -> None:
+            for callback in callbacks:
+                callback(line)
+
         code, output = await run_npm(
             args,
             cwd,
-            on_line=self._on_line,
+            on_line=each_line if callbacks else None,
             timeout=self.install_timeout,
             runtime=self._runtime,
         )
@@ -196,9 +208,10 @@ class DepsCache:
             tail = "\n".join(output.splitlines()[-30:])
             raise DepsError(f"{what} failed (npm exit {code}):\n{tail}", output)
 
-    async def _build_base(self, work: Path) -> None:
+    async def _build_base(self, work: Path, on_line: Callable[[str], None] | None) -> None:
         await asyncio.to_thread(self._seed_manifest, work)
-        await self._npm(["install", *self._npm_flags()], work, "installing the template's packages")
+        await self._npm(["install", *self._npm_flags()], work,
+                        "installing the template's packages", on_line)
         if not (work / "node_modules").is_dir():
             raise DepsError("npm install finished without creating node_modules")
 
@@ -209,12 +222,16 @@ class DepsCache:
         if lock.is_file():
             shutil.copy2(lock, work / "package-lock.json")
 
-    async def _build_extra(self, work: Path, base: Path, extras: tuple[str, ...]) -> None:
+    async def _build_extra(
+        self, work: Path, base: Path, extras: tuple[str, ...],
+        on_line: Callable[[str], None] | None,
+    ) -> None:
         await asyncio.to_thread(_link_tree, base, work)
         await self._npm(
             ["install", "--no-save", *self._npm_flags(), *extras],
             work,
             f"installing {', '.join(extras)}",
+            on_line,
         )
         missing = [
             name

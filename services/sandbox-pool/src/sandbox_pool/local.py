@@ -45,6 +45,13 @@ from paynto_common.packages import package_name, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, confine
 from sandbox_pool.deps import DepsCache
 from sandbox_pool.node import NodeRuntime, find_node
+from sandbox_pool.provider import (
+    OutputCallback,
+    SandboxError,
+    SandboxGoneError,
+    SandboxStartError,
+    SandboxUnavailableError,
+)
 from sandbox_pool.writeorder import order_for_write
 
 __all__ = [
@@ -69,23 +76,6 @@ _BASE_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
 # sun_path holds 108 bytes including the terminating NUL.
 _MAX_SOCKET_PATH = 107
 _SEED_IGNORE = shutil.ignore_patterns("node_modules", ".vite", "dist", ".vite.sock", ".paynto*")
-
-
-class SandboxError(RuntimeError):
-    """A sandbox operation failed."""
-
-
-class SandboxUnavailableError(SandboxError):
-    """bubblewrap cannot create a sandbox here; the model's code must not run unsandboxed."""
-
-
-class SandboxStartError(SandboxError):
-    """The dev server did not become ready. ``log_tail`` holds its last output lines."""
-
-    def __init__(self, message: str, log_tail: Sequence[str] = ()) -> None:
-        tail = "\n".join(log_tail)
-        super().__init__(f"{message}\n--- last server output ---\n{tail}" if tail else message)
-        self.log_tail = list(log_tail)
 
 
 def _find_bwrap() -> Path:
@@ -136,6 +126,8 @@ class LocalProvider:
         self._checked = False
         self._sandboxes: dict[str, LocalSandbox] = {}
 
+    name = "local"
+
     @property
     def runtime(self) -> NodeRuntime:
         """The Node runtime used inside sandboxes."""
@@ -164,6 +156,32 @@ class LocalProvider:
     def get(self, sandbox_id: str) -> LocalSandbox | None:
         """Return the sandbox created here under ``sandbox_id``, if any."""
         return self._sandboxes.get(sandbox_id)
+
+    async def connect(
+        self, sandbox_id: str, remote_id: str | None, base_path: str
+    ) -> LocalSandbox:
+        """A local sandbox lives only in the process that made it: return it from there, or
+        raise SandboxGoneError (its server died with that process)."""
+        sandbox = self._sandboxes.get(sandbox_id)
+        if sandbox is None or sandbox.base_path != base_path:
+            raise SandboxGoneError(f"local sandbox {sandbox_id} is not held by this process")
+        return sandbox
+
+    async def aclose(self) -> None:
+        """Nothing to release: sandboxes are destroyed one by one by their owner."""
+
+    def workspaces(self) -> list[str]:
+        """Ids of the workspaces on disk under ``root`` (held here or left by a dead run)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir()
+                      if p.is_dir() and _SANDBOX_ID_RE.match(p.name))
+
+    async def remove_workspace(self, sandbox_id: str) -> None:
+        """Delete a workspace no live sandbox uses (one left by a replica that died)."""
+        if not _SANDBOX_ID_RE.match(sandbox_id) or sandbox_id in self._sandboxes:
+            raise ValueError(f"cannot remove workspace {sandbox_id!r}")
+        await asyncio.to_thread(shutil.rmtree, self.root / sandbox_id, True)
 
     async def create(self, sandbox_id: str, base_path: str) -> LocalSandbox:
         """Create the workspace ``root/<sandbox_id>/`` from the template; the server is not started.
@@ -341,6 +359,17 @@ class LocalSandbox:
         # time, which cost more CPU than the rest of an apply under load.
         self._probe: httpx.AsyncClient | None = None
 
+    @property
+    def endpoint(self) -> str:
+        return f"unix:{self.socket_path}"
+
+    @property
+    def remote_id(self) -> str | None:
+        return None
+
+    async def keep_alive(self, seconds: float) -> None:
+        """Local sandboxes live as long as their owner keeps them; nothing to extend."""
+
     # ----- files -----
 
     async def write_files(self, files: Mapping[str, str]) -> list[str]:
@@ -420,12 +449,14 @@ class LocalSandbox:
             return False
         return response.status_code < 500
 
-    async def ensure_packages(self, names: Iterable[str]) -> list[str]:
+    async def ensure_packages(
+        self, names: Iterable[str], on_output: OutputCallback | None = None
+    ) -> list[str]:
         """Make npm packages available to the site; return the names that were not there before.
 
         Every name is validated before anything runs (ValueError otherwise). When the set grows,
-        the matching shared dependency entry is built if needed and a running server is
-        restarted on it.
+        the matching shared dependency entry is built if needed (npm's output lines go to
+        ``on_output``) and a running server is restarted on it.
         """
         specs = [validate_package_name(name) for name in names]
         deps = self.provider.deps
@@ -435,7 +466,7 @@ class LocalSandbox:
         if not added:
             return []
         async with self._life_lock:
-            entry = await deps.ensure(wanted)
+            entry = await deps.ensure(wanted, on_output)
             self.extra_packages = wanted
             if self._running() and entry != self.deps_entry:
                 log.info("sandbox %s: restarting with %s", self.id, ", ".join(added))

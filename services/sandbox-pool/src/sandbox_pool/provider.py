@@ -1,0 +1,148 @@
+"""What the sandbox pool asks of a sandbox provider: ``local``, ``e2b`` or ``vercel``.
+
+A provider makes sandboxes; a sandbox holds one project's files and runs its Vite dev server,
+serving the site under ``base_path`` (``/preview/<sandbox id>/``) at ``endpoint``, which the
+gateway's preview proxy connects to. The pool above never needs to know which provider it
+drives: the same contract suite (``tests/contract.py``) runs against every one.
+
+A provider operation on a sandbox that expired or vanished (E2B "not found"/"not running",
+HTTP 410, a local server process that died) raises :class:`SandboxGoneError`; the pool then
+creates a new sandbox and restores the project's latest version into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol, runtime_checkable
+
+__all__ = [
+    "OutputCallback",
+    "ProviderSandbox",
+    "SandboxError",
+    "SandboxGoneError",
+    "SandboxProvider",
+    "SandboxStartError",
+    "SandboxUnavailableError",
+]
+
+# Called with each line a sandbox prints (its server, or an install it runs).
+OutputCallback = Callable[[str], None]
+
+
+class SandboxError(RuntimeError):
+    """A sandbox operation failed."""
+
+
+class SandboxUnavailableError(SandboxError):
+    """The provider cannot make sandboxes here (no bubblewrap, no credentials): nothing of the
+    model's may run unsandboxed, so the pool refuses to start."""
+
+
+class SandboxGoneError(SandboxError):
+    """The sandbox expired or vanished; its project must be restored into a new one."""
+
+
+class SandboxStartError(SandboxError):
+    """The dev server did not become ready. ``log_tail`` holds its last output lines."""
+
+    def __init__(self, message: str, log_tail: Iterable[str] = ()) -> None:
+        self.log_tail = list(log_tail)
+        tail = "\n".join(self.log_tail)
+        super().__init__(f"{message}\n--- last server output ---\n{tail}" if tail else message)
+
+
+@runtime_checkable
+class ProviderSandbox(Protocol):
+    """One sandbox: a workspace with the site template and, once started, its dev server."""
+
+    id: str
+    """Ours: letters, digits, ``-`` and ``_``; part of ``base_path``."""
+    base_path: str
+    """The URL prefix the dev server serves under, ``/preview/<id>/``."""
+    on_log: OutputCallback | None
+    """Called with every line the dev server prints (for ``preview_error`` capture)."""
+
+    @property
+    def endpoint(self) -> str:
+        """Where the preview proxy connects: ``unix:/abs/path.sock`` or ``https://host``.
+        Valid once :meth:`start` returned."""
+        ...
+
+    @property
+    def remote_id(self) -> str | None:
+        """The provider's own id for the sandbox (for ``connect``); None for local ones."""
+        ...
+
+    async def write_files(self, files: Mapping[str, str]) -> list[str]:
+        """Write ``files`` (relative path → text); return the paths written, in write order.
+
+        Every path is checked first (``paynto_common.safety.paths``): one unsafe path raises
+        ``UnsafePathError`` and nothing is written. Leaf modules are written first so the dev
+        server never sees an import of a file that is not there yet.
+        """
+        ...
+
+    async def start(self) -> None:
+        """Start the dev server if it is not running; return once it answers ``base_path``."""
+        ...
+
+    async def restart(self) -> None:
+        """Stop the dev server if it runs and start it again."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop the dev server; the files stay."""
+        ...
+
+    async def destroy(self) -> None:
+        """Stop everything and release the sandbox: afterwards nothing of it runs or costs."""
+        ...
+
+    async def alive(self) -> bool:
+        """True when the dev server runs and answers; never raises."""
+        ...
+
+    async def ensure_packages(
+        self, names: Iterable[str], on_output: OutputCallback | None = None
+    ) -> list[str]:
+        """Make npm packages importable; return the names that were not there before.
+
+        Names are validated (``paynto_common.packages.validate_package_name``) before anything
+        runs; installs use ``--ignore-scripts``; install output lines go to ``on_output``. A
+        running dev server is restarted only when it has to be.
+        """
+        ...
+
+    async def keep_alive(self, seconds: float) -> None:
+        """Keep the sandbox from expiring for at least ``seconds`` more (E2B ``set_timeout``);
+        a no-op where sandboxes do not expire on their own."""
+        ...
+
+    def logs(self) -> list[str]:
+        """The dev server's last output lines."""
+        ...
+
+
+@runtime_checkable
+class SandboxProvider(Protocol):
+    name: str
+    """``local``, ``e2b`` or ``vercel``: what ``SANDBOX_PROVIDER`` says."""
+
+    async def check(self) -> None:
+        """Raise SandboxUnavailableError when this provider cannot make sandboxes here."""
+        ...
+
+    async def create(self, sandbox_id: str, base_path: str) -> ProviderSandbox:
+        """A new sandbox holding the site template, dependencies installed, server not
+        started."""
+        ...
+
+    async def connect(self, sandbox_id: str, remote_id: str | None,
+                      base_path: str) -> ProviderSandbox:
+        """Reattach to a sandbox made earlier (by this or another process); raise
+        SandboxGoneError when it no longer exists."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the provider's own resources (clients); sandboxes are left as they are."""
+        ...
