@@ -3,6 +3,8 @@
 //
 //   node serve.mjs <socket-path>   listen on a new socket at that path
 //   node serve.mjs fd:<n>          listen on an already bound socket inherited as descriptor n
+//   node serve.mjs tcp:<port>      listen on a TCP port on all interfaces (hosted sandboxes,
+//                                  where the provider's own VM is the isolation)
 //
 // Prints PAYNTO_READY on stdout once listening; closes Vite and exits cleanly on SIGTERM or SIGINT.
 import fs from 'node:fs'
@@ -13,11 +15,12 @@ import { createServer } from 'vite'
 
 const target = process.argv[2]
 if (!target) {
-  console.error('usage: node serve.mjs <socket-path> | fd:<n>')
+  console.error('usage: node serve.mjs <socket-path> | fd:<n> | tcp:<port>')
   process.exit(2)
 }
 const here = path.dirname(fileURLToPath(import.meta.url))
 const fdMatch = /^fd:(\d+)$/.exec(target)
+const tcpMatch = /^tcp:(\d+)$/.exec(target)
 
 const httpServer = http.createServer()
 let vite = null
@@ -31,7 +34,7 @@ async function stop(reason) {
   timer.unref()
   httpServer.closeAllConnections()
   await Promise.allSettled([vite?.close(), new Promise((done) => httpServer.close(done))])
-  if (!fdMatch) fs.rmSync(target, { force: true })
+  if (!fdMatch && !tcpMatch) fs.rmSync(target, { force: true })
   process.exit(0)
 }
 // Registered before Vite starts, so a stop during start-up is clean too.
@@ -61,6 +64,8 @@ httpServer.on('error', (err) => {
 })
 if (fdMatch) {
   httpServer.listen({ fd: Number(fdMatch[1]) }, ready)
+} else if (tcpMatch) {
+  httpServer.listen(Number(tcpMatch[1]), '0.0.0.0', ready)
 } else {
   // A socket file left by a killed run would make listen() fail with EADDRINUSE.
   fs.rmSync(target, { force: true })
