@@ -39,6 +39,10 @@ def running_system(
         "LOG_LEVEL": "INFO",
         # The suite and the benchmarks start far more jobs a minute than a person would.
         "RATE_LIMIT_JOBS_PER_MINUTE": "0",
+        # Most tests want every sandbox made for them (a warm pool is tested on its own), and a
+        # replica that dies noticed within seconds.
+        "SANDBOX_POOL_SIZE": "0",
+        "SANDBOX_LEASE_TTL": "3",
         **(extra_env or {}),
     }
     ports = {name: free_port() for name in HEALTH_PORTS}

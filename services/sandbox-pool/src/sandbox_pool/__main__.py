@@ -1,6 +1,9 @@
 """Run the sandbox pool: ``python -m sandbox_pool``."""
 
 import asyncio
+import os
+import secrets
+import socket
 from pathlib import Path
 
 from paynto_common.bus import ConsumerOptions
@@ -9,7 +12,8 @@ from paynto_common.service import Worker
 from sandbox_pool.deps import DepsCache
 from sandbox_pool.handler import SandboxHandler
 from sandbox_pool.local import LocalProvider
-from sandbox_pool.manager import SandboxManager
+from sandbox_pool.manager import PoolOptions, SandboxManager
+from sandbox_pool.registry import Registry
 from sandbox_pool.settings import SandboxPoolSettings
 
 
@@ -32,14 +36,32 @@ async def main() -> None:
         settings.sandboxes_dir(), deps,
         hidden_paths=[settings.data_dir, Path.home(), Path("/run"), Path.cwd()],
     )
-    manager = SandboxManager(db, provider)
-    await manager.forget_stale()
+    # Unique per process, readable in logs: which host, which process.
+    replica_id = f"{socket.gethostname()[:20]}-{os.getpid()}-{secrets.token_hex(2)}"
+    registry = Registry(bus.js, bus.subjects.sandbox_bucket, _key_safe(replica_id),
+                        settings.sandbox_lease_ttl, settings.jetstream_replicas)
+    await registry.open()
+    manager = SandboxManager(db, provider, registry, PoolOptions(
+        pool_size=settings.sandbox_pool_size,
+        idle_timeout=settings.sandbox_idle_timeout,
+        max_active=settings.sandbox_max_active,
+    ))
+    handler = SandboxHandler(bus, db, manager)
     # Prepare the shared node_modules before the first job needs it.
     await deps.ensure()
+    await handler.forwarder.serve()
+    provider.owner_id = registry.replica_id
+    await manager.start()
     try:
-        await worker.run(SandboxHandler(bus, db, manager))
+        await worker.run(handler)
     finally:
+        await handler.forwarder.close()
         await manager.close()
+        await provider.aclose()
+
+
+def _key_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
 
 
 asyncio.run(main())

@@ -2,14 +2,21 @@
 
 Redelivery-safe: the version is keyed by the job id (a second delivery reuses it), files are
 rewritten idempotently, and terminal events carry message ids so the stream keeps one copy.
+
+A job runs on the replica that owns its project's sandbox (``SandboxManager.place``); the
+replica that received it forwards it there when that is another one.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -19,11 +26,13 @@ from paynto_common.messages import (
     ApplyRequest,
     CreateSandboxRequest,
     InstallPackagesRequest,
+    JobMessage,
     SandboxCommandRequest,
 )
 from paynto_common.packages import detect_imports, template_files, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
+from sandbox_pool.forward import Forwarder
 from sandbox_pool.manager import Live, SandboxManager
 from sandbox_pool.writeorder import missing_local_imports, placeholder_module
 
@@ -35,18 +44,53 @@ class SandboxHandler:
         self.bus = bus
         self.db = db
         self.manager = manager
+        self.forwarder = Forwarder(bus, manager.registry, self.run)
 
     async def __call__(self, delivery: Delivery) -> None:
-        if delivery.subject == self.bus.subjects.apply:
-            await self.apply(delivery.parse(ApplyRequest))
-        elif delivery.subject == self.bus.subjects.sandbox_create:
-            await self.create(delivery.parse(CreateSandboxRequest))
-        elif delivery.subject == self.bus.subjects.sandbox_command:
-            await self.command(delivery.parse(SandboxCommandRequest))
-        elif delivery.subject == self.bus.subjects.install:
-            await self.install(delivery.parse(InstallPackagesRequest))
+        await self.route(delivery.subject, delivery.data, delivery.headers)
+
+    async def route(self, subject: str, data: bytes, headers: dict[str, str]) -> None:
+        """Run the job here, or on the replica that owns the project's sandbox."""
+        job = _parse(JobMessage, data)
+        acquire = True
+        if subject == self.bus.subjects.sandbox_command:
+            # Reading logs or killing needs no sandbox where there is none.
+            acquire = _parse(SandboxCommandRequest, data).command == "restart"
+        owner = await self.manager.place(job.project_id, acquire)
+        if owner is None or owner == self.manager.replica_id:
+            await self.run(subject, data, headers)
         else:
-            raise PermanentJobError(f"the sandbox pool has no job called {delivery.subject}")
+            await self.forwarder.forward(owner, subject, data, headers)
+
+    async def run(self, subject: str, data: bytes, _headers: dict[str, str]) -> None:
+        if subject == self.bus.subjects.apply:
+            await self.apply(_parse(ApplyRequest, data))
+        elif subject == self.bus.subjects.sandbox_create:
+            await self.create(_parse(CreateSandboxRequest, data))
+        elif subject == self.bus.subjects.sandbox_command:
+            await self.command(_parse(SandboxCommandRequest, data))
+        elif subject == self.bus.subjects.install:
+            await self.install(_parse(InstallPackagesRequest, data))
+        else:
+            raise PermanentJobError(f"the sandbox pool has no job called {subject}")
+
+    async def _restore(self, job_id: str, project_id: str, files: dict[str, str],
+                       version: int | None) -> Live:
+        """A sandbox for a project that has none running here, holding ``files``; tells the
+        client when this replaces one that went away (nothing to click, nothing lost)."""
+        lost = self.manager.take_lost(project_id)
+        if lost is not None and files:
+            what = f"version {version}" if version is not None else "your files"
+            await self._event(job_id, "status", {
+                "message": f"the sandbox had stopped ({lost}); restoring {what} into a new one",
+                "recovered": True,
+            }, once_key="recovered")
+        else:
+            await self._event(job_id, "status", {"message": "starting a sandbox"})
+        live, warm = await self.manager.obtain(project_id, files, version)
+        log.info("job %s: project %s in %s sandbox %s", job_id, project_id,
+                 "warm" if warm else "new", live.sandbox_id)
+        return live
 
     async def _start(self, job_id: str) -> bool:
         """Mark the job running, in one statement; False when it already ended (a
@@ -122,8 +166,9 @@ class SandboxHandler:
             live = await self.manager.current(req.project_id)
             try:
                 if live is None:
-                    await self._event(job_id, "status", {"message": "starting a sandbox"})
-                    live = await self.manager.create(req.project_id, files, None)
+                    latest = await self.db.latest_version(req.project_id)
+                    live = await self._restore(job_id, req.project_id, files,
+                                               latest.number if latest else None)
                     written = list(changed)
                 else:
                     written = await live.sandbox.write_files(changed)
@@ -144,9 +189,8 @@ class SandboxHandler:
             latest = await self.db.latest_version(req.project_id)
             if live is None:
                 files = latest.files if latest else {}
-                live = await self.manager.create(
-                    req.project_id, files, latest.number if latest else None
-                )
+                live = await self._restore(req.job_id, req.project_id, files,
+                                           latest.number if latest else None)
                 if latest:
                     await self._packages(req.job_id, live, [], files)
         await self._finish(
@@ -167,9 +211,9 @@ class SandboxHandler:
             else:  # restart: the dev server again, or a new sandbox from the latest version
                 if live is None:
                     latest = await self.db.latest_version(req.project_id)
-                    live = await self.manager.create(req.project_id,
-                                                     latest.files if latest else {},
-                                                     latest.number if latest else None)
+                    live = await self._restore(job_id, req.project_id,
+                                               latest.files if latest else {},
+                                               latest.number if latest else None)
                 else:
                     await live.sandbox.restart()
                 await self._event(job_id, "preview", {"preview_url": live.preview_url},
@@ -192,13 +236,13 @@ class SandboxHandler:
             latest = await self.db.latest_version(req.project_id)
             live = await self.manager.current(req.project_id)
             if live is None:
-                await self._event(req.job_id, "status", {"message": "starting a sandbox"})
                 files = latest.files if latest else {}
-                live = await self.manager.create(req.project_id, files,
-                                                 latest.number if latest else None)
+                live = await self._restore(req.job_id, req.project_id, files,
+                                           latest.number if latest else None)
             await self._event(req.job_id, "status",
                               {"message": f"installing {', '.join(names)}"})
-            installed = await live.sandbox.ensure_packages(names)
+            async with self._install_output(req.job_id) as on_output:
+                installed = await live.sandbox.ensure_packages(names, on_output)
             for name in installed:
                 await self._event(req.job_id, "package", {"name": name}, once_key=name)
         await self._finish(req.job_id, live, [], latest.number if latest else None,
@@ -259,9 +303,27 @@ class SandboxHandler:
                 wanted.append(name)
         if not wanted:
             return
-        installed = await live.sandbox.ensure_packages(wanted)
+        async with self._install_output(job_id) as on_output:
+            installed = await live.sandbox.ensure_packages(wanted, on_output)
         for name in installed:
             await self._event(job_id, "package", {"name": name}, once_key=name)
+
+    @contextlib.asynccontextmanager
+    async def _install_output(self, job_id: str) -> AsyncIterator[Any]:
+        """A callback streaming install output lines to the job as ``status`` events."""
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+        async def pump() -> None:
+            while (line := await lines.get()) is not None:
+                await self._event(job_id, "status", {"message": line, "stage": "install"})
+
+        task = asyncio.create_task(pump())
+        try:
+            yield lambda line: lines.put_nowait(line[:500]) if line.strip() else None
+        finally:
+            lines.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await task
 
     async def _finish(
         self, job_id: str, live: Live, files: list[str], version: int | None, **extra: Any
@@ -293,3 +355,10 @@ def _wire_app_entry(changed: dict[str, str]) -> str | None:
             changed["src/App.jsx"] = f"export {{ default }} from './{name}'\n"
             return entry
     return None
+
+
+def _parse(model: type[Any], data: bytes) -> Any:
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        raise PermanentJobError(f"malformed job: {exc.errors()[0].get('msg', exc)}") from exc

@@ -36,7 +36,7 @@ import signal
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -125,6 +125,9 @@ class LocalProvider:
         self.hidden_paths = [Path(os.path.abspath(p)) for p in [*hidden_paths, self.root]]
         self._checked = False
         self._sandboxes: dict[str, LocalSandbox] = {}
+        # Who made the workspaces created here (a replica id): a replica that starts removes
+        # the workspaces whose maker is gone (see reclaim), never those of a live one.
+        self.owner_id = f"pid-{os.getpid()}"
 
     name = "local"
 
@@ -170,6 +173,10 @@ class LocalProvider:
     async def aclose(self) -> None:
         """Nothing to release: sandboxes are destroyed one by one by their owner."""
 
+    @property
+    def _owners_dir(self) -> Path:
+        return self.root / ".owners"
+
     def workspaces(self) -> list[str]:
         """Ids of the workspaces on disk under ``root`` (held here or left by a dead run)."""
         if not self.root.is_dir():
@@ -177,11 +184,25 @@ class LocalProvider:
         return sorted(p.name for p in self.root.iterdir()
                       if p.is_dir() and _SANDBOX_ID_RE.match(p.name))
 
-    async def remove_workspace(self, sandbox_id: str) -> None:
-        """Delete a workspace no live sandbox uses (one left by a replica that died)."""
-        if not _SANDBOX_ID_RE.match(sandbox_id) or sandbox_id in self._sandboxes:
-            raise ValueError(f"cannot remove workspace {sandbox_id!r}")
-        await asyncio.to_thread(shutil.rmtree, self.root / sandbox_id, True)
+    async def reclaim(self, alive: Callable[[str], Awaitable[bool]]) -> list[str]:
+        """Delete the workspaces whose maker is no longer ``alive`` (a replica that died
+        leaves them behind: its servers died with it); return their ids."""
+        removed = []
+        for sandbox_id in self.workspaces():
+            if sandbox_id in self._sandboxes:
+                continue
+            try:
+                owner = (self._owners_dir / sandbox_id).read_text().strip()
+            except FileNotFoundError:
+                owner = ""
+            if owner and await alive(owner):
+                continue
+            await asyncio.to_thread(shutil.rmtree, self.root / sandbox_id, True)
+            (self._owners_dir / sandbox_id).unlink(missing_ok=True)
+            removed.append(sandbox_id)
+        if removed:
+            log.info("removed %d workspace(s) left by stopped replicas", len(removed))
+        return removed
 
     async def create(self, sandbox_id: str, base_path: str) -> LocalSandbox:
         """Create the workspace ``root/<sandbox_id>/`` from the template; the server is not started.
@@ -208,11 +229,13 @@ class LocalProvider:
         return sandbox
 
     def _seed(self, workspace: Path) -> None:
-        for folder in (self.root, self.sockets_dir, self._tmp_dir):
+        for folder in (self.root, self.sockets_dir, self._tmp_dir, self._owners_dir):
             folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.sockets_dir, 0o700)
         if os.path.lexists(workspace):
             raise SandboxError(f"sandbox workspace {workspace} already exists")
+        # Before the workspace exists, so no other replica's reclaim can take it for a leftover.
+        (self._owners_dir / workspace.name).write_text(self.owner_id)
         shutil.copytree(self.deps.template_dir, workspace, ignore=_SEED_IGNORE, symlinks=False)
         shutil.copyfile(SERVE_MJS, workspace / "serve.mjs")
         # The mount point for the shared, read-only node_modules.
@@ -323,6 +346,7 @@ class LocalProvider:
 
     def _remove(self, sandbox_id: str) -> None:
         self._sandboxes.pop(sandbox_id, None)
+        (self._owners_dir / sandbox_id).unlink(missing_ok=True)
 
 
 class LocalSandbox:
@@ -447,7 +471,8 @@ class LocalSandbox:
             response = await self._probe.get(self.base_path)
         except httpx.HTTPError:
             return False
-        return response.status_code < 500
+        # Our index.html is always there: anything else means the workspace is broken.
+        return response.status_code == 200
 
     async def ensure_packages(
         self, names: Iterable[str], on_output: OutputCallback | None = None

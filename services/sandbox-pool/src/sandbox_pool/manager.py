@@ -1,70 +1,238 @@
-"""Sandboxes of projects: one per project, created on demand, rebuilt from the database.
+"""Sandboxes of projects across replicas: leases, a warm pool, keep-alive, reaping, recovery.
 
-A sandbox is only a cache of the project's latest version: if its process died or this
-service restarted, the next job creates a new one and writes the whole version into it.
+A sandbox is only a cache of its project's latest version: when it dies, expires, is reaped
+for idleness or its replica goes away, the next job restores the version into a new one.
+
+Each project's sandbox is owned by one replica (its lease in the :class:`Registry`); every job
+of the project runs there (:meth:`SandboxManager.place` says where). Each replica keeps a share
+of the warm pool: ready sandboxes with the template running, advertised in the registry so any
+replica can claim one for a project, in milliseconds, instead of starting a server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
-from sqlmodel import col, update
+from sqlmodel import col, select, update
 
 from paynto_common.db import Database, Sandbox, new_id, utcnow
 from paynto_common.messages import preview_path
-from sandbox_pool.local import LocalProvider, LocalSandbox
+from sandbox_pool.provider import ProviderSandbox, SandboxProvider
+from sandbox_pool.registry import Entry, Registry, sandbox_of_warm_key
 
 log = logging.getLogger(__name__)
+
+
+class LeaseMovedError(RuntimeError):
+    """The project's lease is not (or no longer) this replica's: run the job again elsewhere."""
+
+
+@dataclass
+class PoolOptions:
+    pool_size: int = 1
+    """Warm sandboxes wanted per provider, across all replicas."""
+    idle_timeout: float = 900.0
+    """A sandbox no job touched for this long is stopped (its project stays in the database)."""
+    max_active: int = 20
+    """Project sandboxes per replica; past it, the least recently used idle one is stopped."""
+    keep_alive: float = 600.0
+    """How long a hosted sandbox is asked to live past each keep-alive beat."""
 
 
 @dataclass
 class Live:
     sandbox_id: str
-    sandbox: LocalSandbox
+    sandbox: ProviderSandbox
+    lease: Entry | None = None
+    last_used: float = field(default_factory=time.monotonic)
 
     @property
     def preview_url(self) -> str:
         return preview_path(self.sandbox_id)
 
 
+@dataclass
+class _Warm:
+    sandbox: ProviderSandbox
+    advert: Entry | None = None
+    # Set when another replica claimed it: kept for the job on its way until this deadline.
+    reserved_until: float | None = None
+
+
 class SandboxManager:
-    def __init__(self, db: Database, provider: LocalProvider) -> None:
+    def __init__(self, db: Database, provider: SandboxProvider, registry: Registry,
+                 options: PoolOptions | None = None) -> None:
         self.db = db
         self.provider = provider
+        self.registry = registry
+        self.options = options or PoolOptions()
         self._live: dict[str, Live] = {}
+        self._warm: dict[str, _Warm] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._lost: dict[str, str] = {}
+        self._creating = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._refill_wanted = asyncio.Event()
+
+    @property
+    def replica_id(self) -> str:
+        return self.registry.replica_id
+
+    @property
+    def beat(self) -> float:
+        return self.registry.ttl / 3
 
     def lock(self, project_id: str) -> asyncio.Lock:
-        """Jobs of one project touch its sandbox one at a time."""
+        """Jobs of one project touch its sandbox one at a time (on its owner replica)."""
         return self._locks.setdefault(project_id, asyncio.Lock())
 
-    async def forget_stale(self) -> None:
-        """Sandboxes recorded by an earlier run of this service died with it."""
-        async with self.db.session() as s:
-            await s.exec(
-                update(Sandbox)
-                .where(col(Sandbox.provider) == "local", col(Sandbox.status) == "running")
-                .values(status="stopped", updated_at=utcnow())
-            )
-            await s.commit()
+    # ----- lifecycle -----
+
+    async def start(self) -> None:
+        await self.registry.heartbeat()
+        await self.reconcile()
+        reclaim = getattr(self.provider, "reclaim", None)
+        if reclaim is not None:
+            await reclaim(self.registry.alive)
+        self._tasks = [asyncio.create_task(self._keep_loop(), name="sandbox keep-alive"),
+                       asyncio.create_task(self._refill_loop(), name="warm pool refill")]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for project_id, live in list(self._live.items()):
+            await self._drop(project_id, live, "the sandbox pool stopped")
+        for sandbox_id in list(self._warm):
+            await self._drop_warm(sandbox_id)
+        await self.registry.leave()
+
+    # ----- placement (any replica) -----
+
+    async def place(self, project_id: str, acquire: bool = True) -> str | None:
+        """Return the replica that runs this project's jobs, taking a lease when there is
+        none (on the owner of a warm sandbox when one is on offer, else on this replica).
+
+        With ``acquire`` false (a kill, the logs), None when no replica holds the project.
+        """
+        for _attempt in range(10):
+            lease = await self.registry.lease(project_id)
+            lost: str | None = None
+            if lease is not None:
+                owner = str(lease.value.get("owner"))
+                if await self.registry.alive(owner):
+                    return owner
+                # Its replica went away, and the sandbox with it.
+                if await self.registry.release(lease):
+                    log.warning("project %s: replica %s holding its sandbox is gone",
+                                project_id, owner)
+                    await self._mark_stopped(lease.value.get("sandbox"))
+                lost = "the replica running it went away"
+                if not acquire:
+                    return None
+                continue_with = {"lost": lost}
+            else:
+                if not acquire:
+                    return None
+                continue_with = {}
+            placed = await self._take(project_id, continue_with)
+            if placed is not None:
+                return placed
+        raise LeaseMovedError(f"project {project_id}: could not settle who holds its sandbox")
+
+    async def _take(self, project_id: str, extra: dict[str, str]) -> str | None:
+        for warm in await self.registry.warm(self.provider.name):
+            owner = str(warm.value.get("owner"))
+            if not await self.registry.alive(owner) or not await self.registry.release(warm):
+                continue
+            sandbox_id = sandbox_of_warm_key(warm.key)
+            taken = await self.registry.take_lease(
+                project_id, {"owner": owner, "sandbox": sandbox_id, **extra})
+            if taken is not None:
+                self._refill_wanted.set()
+                return owner
+            # Another job of the project leased it first: put the warm sandbox back on offer.
+            await self.registry.reoffer(warm)
+            return None
+        taken = await self.registry.take_lease(
+            project_id, {"owner": self.replica_id, "sandbox": None, **extra})
+        return self.replica_id if taken is not None else None
+
+    # ----- the owner's side -----
 
     async def current(self, project_id: str) -> Live | None:
-        """The project's running sandbox, or None if it has none or it died."""
+        """The project's running sandbox here, or None (then :meth:`obtain` makes one, and
+        :meth:`take_lost` says why the old one went, if it did)."""
         live = self._live.get(project_id)
         if live is None:
+            lease = await self.registry.lease(project_id)
+            if lease is not None and lease.value.get("lost"):
+                self._lost[project_id] = str(lease.value["lost"])
             return None
         if await live.sandbox.alive():
+            live.last_used = time.monotonic()
             return live
-        log.warning(
-            "sandbox %s of project %s died; it will be rebuilt", live.sandbox_id, project_id
-        )
-        await self._drop(project_id, live)
+        log.warning("sandbox %s of project %s died; it will be rebuilt",
+                    live.sandbox_id, project_id)
+        await self._drop(project_id, live, "its server stopped")
+        self._lost[project_id] = "its server stopped"
         return None
 
-    async def create(self, project_id: str, files: dict[str, str], version: int | None) -> Live:
-        """A new sandbox holding ``files``, started and answering."""
+    def take_lost(self, project_id: str) -> str | None:
+        """Why the project's previous sandbox went away, once, if it did."""
+        return self._lost.pop(project_id, None)
+
+    async def obtain(self, project_id: str, files: dict[str, str],
+                     version: int | None) -> tuple[Live, bool]:
+        """A running sandbox for the project holding ``files``: the warm one its lease names
+        (or another warm one here), else a new one. Returns it and whether it came warm."""
+        lease = await self.registry.lease(project_id)
+        if lease is None or lease.value.get("owner") != self.replica_id:
+            raise LeaseMovedError(f"project {project_id} is not leased to this replica")
+        await self._make_room()
+        wanted = lease.value.get("sandbox")
+        warm = self._warm.pop(wanted, None) if isinstance(wanted, str) else None
+        if warm is None:
+            warm = self._any_warm()
+        if warm is not None:
+            sandbox = warm.sandbox
+            if warm.advert is not None:
+                await self.registry.release(warm.advert)
+            self._refill_wanted.set()
+            try:
+                if files:
+                    await sandbox.write_files(files)
+            except BaseException:
+                await sandbox.destroy()
+                raise
+        else:
+            sandbox = await self._new_sandbox(files)
+        value = {"owner": self.replica_id, "sandbox": sandbox.id}
+        renewed = await self.registry.renew(lease, value)
+        if renewed is None:
+            await sandbox.destroy()
+            raise LeaseMovedError(f"project {project_id}: its lease changed meanwhile")
+        live = Live(sandbox.id, sandbox, renewed)
+        self._live[project_id] = live
+        async with self.db.session() as s:
+            s.add(Sandbox(id=sandbox.id, project_id=project_id, provider=self.provider.name,
+                          status="running", endpoint=sandbox.endpoint, version=version))
+            await s.commit()
+        return live, warm is not None
+
+    def _any_warm(self) -> _Warm | None:
+        for sandbox_id, warm in list(self._warm.items()):
+            if warm.reserved_until is None:
+                return self._warm.pop(sandbox_id)
+        return None
+
+    async def _new_sandbox(self, files: dict[str, str]) -> ProviderSandbox:
         sandbox_id = new_id()[:16]
         sandbox = await self.provider.create(sandbox_id, preview_path(sandbox_id))
         try:
@@ -72,23 +240,9 @@ class SandboxManager:
                 await sandbox.write_files(files)
             await sandbox.start()
         except BaseException:
-            await sandbox.stop()
+            await sandbox.destroy()
             raise
-        live = Live(sandbox_id, sandbox)
-        self._live[project_id] = live
-        async with self.db.session() as s:
-            s.add(
-                Sandbox(
-                    id=sandbox_id,
-                    project_id=project_id,
-                    provider="local",
-                    status="running",
-                    endpoint=f"unix:{sandbox.socket_path}",
-                    version=version,
-                )
-            )
-            await s.commit()
-        return live
+        return sandbox
 
     async def record_version(self, live: Live, version: int) -> None:
         async with self.db.session() as s:
@@ -100,24 +254,143 @@ class SandboxManager:
                 await s.commit()
 
     async def stop(self, project_id: str) -> bool:
-        """Stop the project's sandbox; False when it had none running."""
+        """Stop the project's sandbox; False when it had none running here."""
         live = self._live.get(project_id)
         if live is None:
+            lease = await self.registry.lease(project_id)
+            if lease is not None and lease.value.get("owner") == self.replica_id:
+                await self.registry.release(lease)
             return False
-        await self._drop(project_id, live)
+        await self._drop(project_id, live, "stopped on request")
         return True
 
-    async def _drop(self, project_id: str, live: Live) -> None:
-        self._live.pop(project_id, None)
-        await live.sandbox.stop()
-        async with self.db.session() as s:
-            row = await s.get(Sandbox, live.sandbox_id)
-            if row is not None:
-                row.status = "stopped"
-                row.updated_at = utcnow()
-                s.add(row)
-                await s.commit()
+    async def _drop(self, project_id: str, live: Live, why: str) -> None:
+        log.info("stopping sandbox %s of project %s: %s", live.sandbox_id, project_id, why)
+        if self._live.get(project_id) is live:
+            del self._live[project_id]
+        if live.lease is not None:
+            await self.registry.release(live.lease)
+        try:
+            await live.sandbox.destroy()
+        finally:
+            await self._mark_stopped(live.sandbox_id)
 
-    async def close(self) -> None:
+    async def _mark_stopped(self, sandbox_id: object) -> None:
+        if not isinstance(sandbox_id, str):
+            return
+        async with self.db.session() as s:
+            await s.exec(update(Sandbox).where(col(Sandbox.id) == sandbox_id)
+                         .values(status="stopped", updated_at=utcnow()))
+            await s.commit()
+
+    async def _make_room(self) -> None:
+        """Past ``max_active``, stop the least recently used sandbox no job is using."""
+        while len(self._live) >= self.options.max_active:
+            idle = [(live.last_used, pid) for pid, live in self._live.items()
+                    if not self.lock(pid).locked()]
+            if not idle:
+                return
+            _, project_id = min(idle)
+            await self._drop(project_id, self._live[project_id],
+                             f"making room (more than {self.options.max_active} running)")
+
+    # ----- keeping things alive, reaping, refilling -----
+
+    async def _keep_loop(self) -> None:
+        beats = 0
+        while True:
+            await asyncio.sleep(self.beat)
+            beats += 1
+            try:
+                await self.keep_once(reconcile=beats % 20 == 0)
+            except Exception:
+                log.exception("keep-alive beat failed")
+
+    async def keep_once(self, reconcile: bool = False) -> None:
+        """One beat: say this replica lives, renew what it holds, reap what idled too long."""
+        await self.registry.heartbeat()
+        now = time.monotonic()
         for project_id, live in list(self._live.items()):
-            await self._drop(project_id, live)
+            if self.lock(project_id).locked():
+                live.last_used = now
+            elif now - live.last_used > self.options.idle_timeout:
+                self._lost[project_id] = "it was stopped after being idle"
+                await self._drop(project_id, live,
+                                 f"idle for more than {self.options.idle_timeout:.0f} s")
+                continue
+            if live.lease is not None:
+                renewed = await self.registry.renew(live.lease)
+                if renewed is None:
+                    # Another replica took the project over (we were thought dead): let go.
+                    live.lease = None
+                    await self._drop(project_id, live, "its lease moved to another replica")
+                    continue
+                live.lease = renewed
+            await live.sandbox.keep_alive(self.options.keep_alive)
+        for sandbox_id, warm in list(self._warm.items()):
+            if warm.reserved_until is not None:
+                if now < warm.reserved_until:
+                    continue
+                # Claimed, but no job came for it: offer it again.
+                warm.reserved_until = None
+                warm.advert = await self.registry.advertise(self.provider.name, sandbox_id)
+            elif warm.advert is not None:
+                renewed = await self.registry.renew(warm.advert)
+                if renewed is None:
+                    warm.advert = None
+                    warm.reserved_until = now + 2 * self.registry.ttl
+                    continue
+                warm.advert = renewed
+            await warm.sandbox.keep_alive(self.options.keep_alive)
+        if reconcile:
+            await self.reconcile()
+
+    async def reconcile(self) -> None:
+        """Mark stopped the sandboxes the database thinks run but no lease holds any more."""
+        async with self.db.session() as s:
+            rows = (await s.exec(select(Sandbox).where(col(Sandbox.status) == "running"))).all()
+        for row in rows:
+            lease = await self.registry.lease(row.project_id)
+            if lease is None or lease.value.get("sandbox") != row.id:
+                await self._mark_stopped(row.id)
+
+    async def _refill_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.beat):
+                    await self._refill_wanted.wait()
+            self._refill_wanted.clear()
+            try:
+                await self.refill_once()
+            except Exception:
+                log.exception("could not refill the warm pool")
+                await asyncio.sleep(self.beat)
+
+    async def refill_once(self) -> int:
+        """Start warm sandboxes here until the pool holds ``pool_size``; return how many."""
+        started = 0
+        while True:
+            offered = [w for w in await self.registry.warm(self.provider.name)
+                       if await self.registry.alive(str(w.value.get("owner")))]
+            if len(offered) + self._creating >= self.options.pool_size:
+                return started
+            self._creating += 1
+            try:
+                sandbox = await self._new_sandbox({})
+            finally:
+                self._creating -= 1
+            advert = await self.registry.advertise(self.provider.name, sandbox.id)
+            self._warm[sandbox.id] = _Warm(sandbox, advert)
+            started += 1
+            log.info("warm sandbox %s ready", sandbox.id)
+
+    async def _drop_warm(self, sandbox_id: str) -> None:
+        warm = self._warm.pop(sandbox_id, None)
+        if warm is None:
+            return
+        if warm.advert is not None:
+            await self.registry.release(warm.advert)
+        await warm.sandbox.destroy()
+
+    def stats(self) -> dict[str, int]:
+        return {"live": len(self._live), "warm": len(self._warm)}

@@ -83,6 +83,16 @@ class Subjects:
     def git_commit(self) -> str:
         return f"{self._prefix}jobs.gitsync.commit"
 
+    @property
+    def sandbox_bucket(self) -> str:
+        """The NATS KV bucket of sandbox leases, warm sandboxes and live replicas."""
+        return f"PAYNTO_SANDBOXES{self._suffix}"
+
+    def sandbox_replica(self, replica_id: str) -> str:
+        """Where a sandbox-pool replica takes jobs forwarded to it by another replica (core
+        NATS request/reply, outside the streams: the original delivery stays the record)."""
+        return f"{self._prefix}sandbox.replica.{replica_id}"
+
     def service_filter(self, service: str) -> str:
         """The subject filter of a service's durable consumer (filters never overlap)."""
         family = {
