@@ -68,7 +68,8 @@ async def bus(nats_url: str, namespace: str) -> AsyncIterator[Bus]:
     try:
         yield b
     finally:
-        for stream in (b.subjects.jobs_stream, b.subjects.events_stream):
+        for stream in (b.subjects.jobs_stream, b.subjects.events_stream,
+                       f"KV_{b.subjects.sandbox_bucket}"):
             try:
                 await b.js.delete_stream(stream)
             except Exception:

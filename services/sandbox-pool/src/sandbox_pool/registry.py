@@ -133,8 +133,10 @@ class Registry:
 
     async def warm(self, provider: str) -> list[Entry]:
         """The warm sandboxes of ``provider`` on offer, this replica's first."""
+        prefix = f"warm.{provider}."
         try:
-            keys = await self.kv.keys(filters=[f"warm.{provider}.*"])
+            # Filtered here: servers before 2.10 ignore a filtered key listing.
+            keys = [k for k in await self.kv.keys() if k.startswith(prefix)]
         except NoKeysError:
             return []
         entries = [e for e in [await self._get(k) for k in keys] if e is not None]
