@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,10 @@ async def test_entries_are_built_once_and_shared_safely(
     runs: list[list[str]] = []
     real_npm = cache._npm
 
-    async def counting_npm(args: list[str], cwd: Path, what: str) -> None:
+    async def counting_npm(args: list[str], cwd: Path, what: str,
+                           on_line: Callable[[str], None] | None) -> None:
         runs.append(args)
-        await real_npm(args, cwd, what)
+        await real_npm(args, cwd, what, on_line)
 
     monkeypatch.setattr(cache, "_npm", counting_npm)
 

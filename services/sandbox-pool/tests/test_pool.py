@@ -175,7 +175,7 @@ async def test_a_dead_replicas_project_is_restored_on_another(
     restored, _ = await survivor.obtain(project, {"src/App.jsx": APP.format("restored")}, 1)
     status, body = await fetch(restored.sandbox, "src/App.jsx")
     assert (status, "restored" in body) == (200, True)
-    # The dead replica's sandbox is marked stopped and its workspace reclaimed.
+    # The dead replica's sandbox is marked stopped (once reported) and its workspace reclaimed.
     row = await _sandbox_row(db, live.sandbox_id)
     assert row is not None and row.status == "stopped"
     assert await survivor.provider.reclaim(survivor.registry.alive) == [live.sandbox_id]  # type: ignore[attr-defined]

@@ -132,7 +132,7 @@ class SandboxManager:
                 if await self.registry.release(lease):
                     log.warning("project %s: replica %s holding its sandbox is gone",
                                 project_id, owner)
-                    await self._mark_stopped(lease.value.get("sandbox"))
+                    await self._mark_stopped(lease.value.get("sandbox"), "lost")
                 lost = "the replica running it went away"
                 if not acquire:
                     return None
@@ -174,6 +174,7 @@ class SandboxManager:
             lease = await self.registry.lease(project_id)
             if lease is not None and lease.value.get("lost"):
                 self._lost[project_id] = str(lease.value["lost"])
+            await self._note_lost(project_id)
             return None
         if await live.sandbox.alive():
             live.last_used = time.monotonic()
@@ -275,13 +276,26 @@ class SandboxManager:
         finally:
             await self._mark_stopped(live.sandbox_id)
 
-    async def _mark_stopped(self, sandbox_id: object) -> None:
+    async def _mark_stopped(self, sandbox_id: object, status: str = "stopped") -> None:
+        """Record a sandbox's end: ``stopped`` when we stopped it, ``lost`` when it went away
+        with its replica (the next job of its project says so when it restores it)."""
         if not isinstance(sandbox_id, str):
             return
         async with self.db.session() as s:
             await s.exec(update(Sandbox).where(col(Sandbox.id) == sandbox_id)
-                         .values(status="stopped", updated_at=utcnow()))
+                         .values(status=status, updated_at=utcnow()))
             await s.commit()
+
+    async def _note_lost(self, project_id: str) -> None:
+        """A project with no sandbox here whose last one never stopped cleanly lost it."""
+        async with self.db.session() as s:
+            rows = (await s.exec(select(Sandbox).where(
+                col(Sandbox.project_id) == project_id,
+                col(Sandbox.status).in_(("running", "lost")),
+            ))).all()
+        for row in rows:
+            self._lost.setdefault(project_id, "the replica running it went away")
+            await self._mark_stopped(row.id)
 
     async def _make_room(self) -> None:
         """Past ``max_active``, stop the least recently used sandbox no job is using."""
@@ -346,13 +360,13 @@ class SandboxManager:
             await self.reconcile()
 
     async def reconcile(self) -> None:
-        """Mark stopped the sandboxes the database thinks run but no lease holds any more."""
+        """Mark lost the sandboxes the database thinks run but no lease holds any more."""
         async with self.db.session() as s:
             rows = (await s.exec(select(Sandbox).where(col(Sandbox.status) == "running"))).all()
         for row in rows:
             lease = await self.registry.lease(row.project_id)
             if lease is None or lease.value.get("sandbox") != row.id:
-                await self._mark_stopped(row.id)
+                await self._mark_stopped(row.id, "lost")
 
     async def _refill_loop(self) -> None:
         while True:
