@@ -13,7 +13,6 @@ import pytest_asyncio
 
 from paynto_common.messages import preview_path
 from paynto_common.safety.paths import UnsafePathError
-from paynto_common.testing.fake_vercel import FakeVercel
 from sandbox_pool.provider import (
     ProviderSandbox,
     SandboxGoneError,
@@ -21,6 +20,7 @@ from sandbox_pool.provider import (
     SandboxUnavailableError,
 )
 from sandbox_pool.testing.contract import APP, ProviderContract, fetch, made, new_id
+from sandbox_pool.testing.fake_vercel import FakeVercel
 from sandbox_pool.vercel import DEV_PORT, VercelProvider
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -44,6 +44,7 @@ import httpx
 from paynto_common.packages import package_name, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, confine
 from sandbox_pool.deps import DepsCache
+from sandbox_pool.limits import MB, Cgroups, Limits, workspace_bytes, wrap
 from sandbox_pool.node import NodeRuntime, find_node
 from sandbox_pool.provider import (
     OutputCallback,
@@ -111,8 +112,15 @@ class LocalProvider:
         start_timeout: float = 60.0,
         stop_grace: float = 5.0,
         runtime: NodeRuntime | None = None,
+        limits: Limits | None = None,
+        cgroups: Cgroups | None = None,
     ) -> None:
         self.root = Path(os.path.abspath(root))
+        self.limits = limits or Limits()
+        self.cgroups = cgroups or Cgroups()
+        if not self.cgroups.available:
+            log.warning("sandbox process and memory limits are not enforced here: %s",
+                        self.cgroups.why_not)
         self.deps = deps
         self.start_timeout = start_timeout
         self.stop_grace = stop_grace
@@ -298,6 +306,7 @@ class LocalProvider:
         command: Sequence[str],
         *,
         info_fd: int | None = None,
+        cgroup: str | None = None,
     ) -> list[str]:
         """Return the bwrap command line that runs ``command`` sandboxed in ``workspace``.
 
@@ -305,7 +314,9 @@ class LocalProvider:
         folder is mounted back read-only, ``workspace`` is the only writable place and
         ``node_modules`` appears read-only at ``workspace/node_modules``. No network, no
         capabilities; ``command`` runs as PID 1 of its own PID namespace, so signalling the
-        child PID reported on ``info_fd`` reaches it directly.
+        child PID reported on ``info_fd`` reaches it directly. With ``cgroup`` (a sandbox id),
+        everything runs in that sandbox's cgroup under the provider's :class:`Limits`; files
+        are bounded in size and ``/tmp`` too, always.
         """
         node_home = str(self.runtime.home)
         ws = str(workspace)
@@ -314,7 +325,7 @@ class LocalProvider:
             "--ro-bind", "/", "/",
             "--dev", "/dev",
             "--proc", "/proc",
-            "--tmpfs", "/tmp",
+            "--size", str(self.limits.tmp_mb * MB), "--tmpfs", "/tmp",
         ]  # fmt: skip
         # The tmpfs mounts come before the binds, which put back what a sandbox needs from
         # inside the hidden folders.
@@ -333,7 +344,9 @@ class LocalProvider:
         ]  # fmt: skip
         if info_fd is not None:
             argv += ["--info-fd", str(info_fd)]
-        return [*argv, *command]
+        procs = self.cgroups.create(cgroup, self.limits) if cgroup and self.cgroups.available \
+            else []
+        return wrap([*argv, *command], procs, self.limits)
 
     def sandbox_env(self, workspace: Path, base_path: str) -> dict[str, str]:
         """Return the whole environment a sandboxed process gets (nothing of the host's)."""
@@ -376,6 +389,7 @@ class LocalSandbox:
         self._proc: asyncio.subprocess.Process | None = None
         self._child_pid: int | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._ready_seen = asyncio.Event()
         self._life_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
@@ -523,6 +537,7 @@ class LocalSandbox:
                 entry / "node_modules",
                 ["node", "serve.mjs", f"fd:{listener.fileno()}"],
                 info_fd=info_w,
+                cgroup=self.id,
             )
             self._ready_seen = asyncio.Event()
             self._log.append(f"paynto: starting sandbox {self.id} (deps {entry.name})")
@@ -548,6 +563,7 @@ class LocalSandbox:
                 os.close(info_r)
         self.deps_entry = entry
         self._reader = asyncio.create_task(self._read_output(self._proc))
+        self._watchdog = asyncio.create_task(self._watch_disk(self._proc))
         try:
             info = await asyncio.to_thread(_read_to_eof, info_r)
             self._child_pid = _child_pid(info)
@@ -654,6 +670,23 @@ class LocalSandbox:
         if self.on_log is not None:
             self.on_log(line)
 
+    async def _watch_disk(self, proc: asyncio.subprocess.Process, every: float = 1.0) -> None:
+        """Stop the server when the workspace grows past its quota (sandboxed code can write
+        there; a restored sandbox gets the project's files back without the junk)."""
+        quota = self.provider.limits.disk_mb * MB
+        while proc.returncode is None:
+            used = await asyncio.to_thread(workspace_bytes, self.workspace)
+            if used > quota:
+                message = (f"paynto: the workspace holds {used // MB} MB, over its "
+                           f"{quota // MB} MB quota: stopping the server")
+                log.warning("sandbox %s: %s", self.id, message)
+                self._log.append(message)
+                for pid in {self._child_pid or proc.pid, proc.pid}:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                return
+            await asyncio.sleep(every)
+
     async def _drain_reader(self) -> None:
         if self._reader is not None:
             with contextlib.suppress(Exception):
@@ -682,6 +715,10 @@ class LocalSandbox:
         await self._drain_reader()
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        await asyncio.to_thread(self.provider.cgroups.remove, self.id)
         self._proc = None
         self._child_pid = None
         self._reader = None
