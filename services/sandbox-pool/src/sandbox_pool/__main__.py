@@ -4,7 +4,6 @@ import asyncio
 import os
 import secrets
 import socket
-from pathlib import Path
 
 from paynto_common.bus import ConsumerOptions
 from paynto_common.messages import SANDBOX_POOL
@@ -13,6 +12,7 @@ from sandbox_pool.deps import DepsCache
 from sandbox_pool.handler import SandboxHandler
 from sandbox_pool.local import LocalProvider
 from sandbox_pool.manager import PoolOptions, SandboxManager
+from sandbox_pool.providers import make_provider
 from sandbox_pool.registry import Registry
 from sandbox_pool.settings import SandboxPoolSettings
 
@@ -30,12 +30,9 @@ async def main() -> None:
     )
     bus, db = await worker.start()
     deps = DepsCache(settings.deps_dir())
-    # Besides the data folder, home and /run, hide the folder we run from: a checkout keeps
-    # its .env (provider keys) there.
-    provider = LocalProvider(
-        settings.sandboxes_dir(), deps,
-        hidden_paths=[settings.data_dir, Path.home(), Path("/run"), Path.cwd()],
-    )
+    provider = make_provider(settings, deps)
+    # Refuse to start rather than take jobs no sandbox can run (no bwrap, no credentials).
+    await provider.check()
     # Unique per process, readable in logs: which host, which process.
     replica_id = f"{socket.gethostname()[:20]}-{os.getpid()}-{secrets.token_hex(2)}"
     registry = Registry(bus.js, bus.subjects.sandbox_bucket, _key_safe(replica_id),
@@ -45,12 +42,15 @@ async def main() -> None:
         pool_size=settings.sandbox_pool_size,
         idle_timeout=settings.sandbox_idle_timeout,
         max_active=settings.sandbox_max_active,
+        keep_alive=settings.sandbox_keep_alive,
     ))
     handler = SandboxHandler(bus, db, manager)
-    # Prepare the shared node_modules before the first job needs it.
-    await deps.ensure()
+    if provider.name == "local":
+        # Prepare the shared node_modules before the first job needs it.
+        await deps.ensure()
     await handler.forwarder.serve()
-    provider.owner_id = registry.replica_id
+    if isinstance(provider, LocalProvider):
+        provider.owner_id = registry.replica_id
     await manager.start()
     try:
         await worker.run(handler)

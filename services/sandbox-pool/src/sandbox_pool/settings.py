@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from paynto_common.settings import CommonSettings
 
@@ -22,6 +22,28 @@ class SandboxPoolSettings(CommonSettings):
     sandbox_max_active: int = Field(default=20, ge=1)
     # Leases and warm offers expire this long after their replica stops renewing them.
     sandbox_lease_ttl: float = Field(default=15.0, ge=1.0)
+    # How long a hosted sandbox lives past each keep-alive beat.
+    sandbox_keep_alive: float = Field(default=600.0, ge=60.0)
+    # Local sandboxes: processes and memory (cgroups), one file, /tmp, the whole workspace.
+    sandbox_max_processes: int = Field(default=256, ge=16)
+    sandbox_memory_mb: int = Field(default=1024, ge=128)
+    sandbox_file_mb: int = Field(default=64, ge=1)
+    sandbox_tmp_mb: int = Field(default=256, ge=16)
+    sandbox_disk_mb: int = Field(default=512, ge=16)
+    # E2B (SANDBOX_PROVIDER=e2b). The template needs Node 20.19+; one that already holds the
+    # site template's node_modules (E2B_TEMPLATE_HAS_DEPS) skips npm install on create.
+    e2b_api_key: SecretStr | None = None
+    e2b_template: str = "base"
+    e2b_template_has_deps: bool = False
+    e2b_domain: str | None = None
+    e2b_api_url: str | None = None
+    e2b_sandbox_url: str | None = None
+    e2b_preview_url: str = "https://{host}"
+    # Vercel Sandbox (SANDBOX_PROVIDER=vercel).
+    vercel_token: SecretStr | None = None
+    vercel_team_id: str | None = None
+    vercel_project_id: str | None = None
+    vercel_sandbox_api_url: str | None = None
     # Shared node_modules cache; defaults to <data_dir>/deps.
     deps_cache_dir: Path | None = None
     concurrency: int = 4

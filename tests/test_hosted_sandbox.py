@@ -1,0 +1,72 @@
+"""The whole system with SANDBOX_PROVIDER=e2b, against the loopback E2B fake: the sandbox pool
+drives hosted sandboxes through the real SDK and the gateway proxies their previews."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox_pool.testing.fake_e2b import FakeE2B
+from tests.system import completed, create_project, running_system
+from tests.test_sandbox_replicas import apply, component
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+@contextmanager
+def fake_e2b_in_thread() -> Iterator[FakeE2B]:
+    """The fake on a loop of its own: the system's start-up blocks this one while the sandbox
+    pool already asks E2B whether its key is good."""
+    ready = threading.Event()
+    stop: asyncio.Event | None = None
+    holder: list[FakeE2B] = []
+    loop_of: list[asyncio.AbstractEventLoop] = []
+
+    async def serve() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        loop_of.append(asyncio.get_running_loop())
+        async with FakeE2B() as fake:
+            holder.append(fake)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(30), "the E2B fake did not start"
+    try:
+        yield holder[0]
+    finally:
+        assert stop is not None
+        loop_of[0].call_soon_threadsafe(stop.set)
+        thread.join(30)
+
+
+async def test_a_project_runs_in_a_hosted_sandbox(tmp_path: Path, nats_url: str) -> None:
+    with fake_e2b_in_thread() as fake:
+        env = {
+            "SANDBOX_PROVIDER": "e2b", "E2B_API_KEY": fake.api_key,
+            "E2B_API_URL": fake.url, "E2B_SANDBOX_URL": fake.url, "E2B_DOMAIN": fake.domain,
+            "E2B_PREVIEW_URL": fake.preview_url_template, "SANDBOX_POOL_SIZE": "1",
+        }
+        with running_system(tmp_path, nats_url, extra_env=env) as system:
+            async with httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:
+                project = await create_project(c)
+                done = completed(await apply(c, project, {
+                    "src/App.jsx": component("App", "hosted-mark")}))
+                preview = done.data["preview_url"]
+                page = await c.get(preview)
+                module = await c.get(preview + "src/App.jsx")
+                status = (await c.get("/api/sandbox-status",
+                                      params={"project_id": project})).json()
+    assert page.status_code == 200 and '<div id="root">' in page.text
+    assert "hosted-mark" in module.text
+    # Made through E2B's API: the pool's warm one and the project's (or one, claimed warm).
+    assert fake.created and all(c["templateID"] == "base" for c in fake.created)
+    assert (status["provider"], status["status"]) == ("e2b", "running"), status
