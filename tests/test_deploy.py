@@ -816,7 +816,9 @@ def test_env_example_values_are_the_code_defaults() -> None:
             alias = field.validation_alias
             env_name = alias if isinstance(alias, str) else field_name.upper()
             if env_name in active and field.default is not None:
-                assert active[env_name] == str(field.default), (
+                default = field.default
+                shown = str(default).lower() if isinstance(default, bool) else str(default)
+                assert active[env_name] == shown, (
                     f"{env_name}: .env.example says {active[env_name]!r}, "
                     f"{cls.__name__} defaults to {field.default!r}")
 
