@@ -320,6 +320,11 @@ async def test_sandbox_status_logs_restart_and_kill(system: System) -> None:
         status = (await c.get("/api/sandbox-status", params={"project_id": project})).json()
         assert (status["status"], status["preview_url"], status["version"]) == \
             ("running", preview, 1)
+        held = (await c.get("/api/get-sandbox-files", params={"project_id": project})).json()
+        assert held["version"] == 1 and held["structure"] == ["src/App.jsx"]
+        assert held["files"]["src/App.jsx"].strip() == 'export default () => "s"'
+        assert (await c.get("/api/get-sandbox-files",
+                            params={"project_id": "nope"})).status_code == 404
 
         logs = (await c.get("/api/sandbox-logs", params={"project_id": project})).json()
         assert logs["running"] is True and any("PAYNTO_READY" in line for line in logs["lines"])

@@ -101,6 +101,15 @@ async def project_files(project_id: str, db: DbDep) -> ProjectFiles:
     return ProjectFiles(files=version.files, version=version.number)
 
 
+@router.get("/api/get-sandbox-files")
+async def get_sandbox_files(project_id: str, db: DbDep) -> dict[str, Any]:
+    """The files the project's sandbox holds (its latest version: a sandbox is only ever a copy
+    of it) and their paths, as the original product's endpoint of that name answered."""
+    files = await project_files(project_id, db)
+    return {"project_id": project_id, "files": files.files, "version": files.version,
+            "structure": sorted(files.files)}
+
+
 @router.get("/api/projects/{project_id}/versions", response_model=list[VersionOut])
 async def project_versions(project_id: str, db: DbDep) -> list[VersionOut]:
     """Every applied turn of the project, newest first (file paths only)."""
