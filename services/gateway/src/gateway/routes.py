@@ -38,6 +38,7 @@ from paynto_common.messages import (
     InstallPackagesRequest,
     SandboxCommandRequest,
     preview_path,
+    project_channel,
 )
 from paynto_common.packages import runnable_project
 from paynto_common.service import metrics_response, readiness
@@ -206,6 +207,18 @@ async def job_events(
     if job is None:
         raise HTTPException(404, f"unknown job {job_id}")
     return event_stream(bus, job_id, after)
+
+
+@router.get("/api/projects/{project_id}/events")
+async def project_events(
+    project_id: str, bus: BusDep, db: DbDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    """What happens to the project outside any one job, live: ``preview_error`` events (a
+    module that does not compile, an uncaught error in a browser showing the preview)."""
+    after = parse_last_event_id(last_event_id)
+    await _project(db, project_id)
+    return event_stream(bus, project_channel(project_id), after)
 
 
 @router.get("/api/jobs/{job_id}")

@@ -28,12 +28,14 @@ from paynto_common.messages import (
     InstallPackagesRequest,
     JobMessage,
     SandboxCommandRequest,
+    project_channel,
 )
 from paynto_common.packages import detect_imports, template_files, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
 from sandbox_pool.forward import Forwarder
 from sandbox_pool.manager import Live, SandboxManager
+from sandbox_pool.provider import compile_errors
 from sandbox_pool.writeorder import missing_local_imports, placeholder_module
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,15 @@ class SandboxHandler:
         self.db = db
         self.manager = manager
         self.forwarder = Forwarder(bus, manager.registry, self.run)
+        self._relays: set[asyncio.Task[int]] = set()
+        manager.on_preview_error = self._relay_preview_error
+
+    def _relay_preview_error(self, project_id: str, error: dict[str, Any]) -> None:
+        """A live preview's error, onto the project's channel (GET /api/projects/{id}/events)."""
+        task = asyncio.get_running_loop().create_task(
+            self.bus.publish_event(project_channel(project_id), "preview_error", error))
+        self._relays.add(task)
+        task.add_done_callback(self._relays.discard)
 
     async def __call__(self, delivery: Delivery) -> None:
         await self.route(delivery.subject, delivery.data, delivery.headers)
@@ -179,7 +190,9 @@ class SandboxHandler:
             version = reused or await self._store_version(req, files)
             await self.manager.record_version(live, version.number)
             await self._packages(job_id, live, parsed.packages, files)
-        await self._finish(job_id, live, sorted(changed), version.number)
+            errors = await self._check_compiles(job_id, live, changed)
+        await self._finish(job_id, live, sorted(changed), version.number,
+                           preview_errors=len(errors))
 
     async def create(self, req: CreateSandboxRequest) -> None:
         if not await self._start(req.job_id):
@@ -205,7 +218,10 @@ class SandboxHandler:
             live = await self.manager.current(req.project_id)
             if req.command == "logs":
                 lines = live.sandbox.logs() if live else []
-                result: dict[str, Any] = {"running": live is not None, "lines": lines}
+                result: dict[str, Any] = {
+                    "running": live is not None, "lines": lines,
+                    "errors": list(self.manager.preview_errors.get(req.project_id, ())),
+                }
             elif req.command == "kill":
                 result = {"stopped": await self.manager.stop(req.project_id)}
             else:  # restart: the dev server again, or a new sandbox from the latest version
@@ -308,6 +324,21 @@ class SandboxHandler:
         for name in installed:
             await self._event(job_id, "package", {"name": name}, once_key=name)
 
+    async def _check_compiles(self, job_id: str, live: Live,
+                              changed: dict[str, str]) -> list[dict[str, Any]]:
+        """Compile what the job wrote, now, and tell the client what does not compile (as
+        ``preview_error`` events, before ``complete``): no browser needs to be watching."""
+        code = [p for p in sorted(changed) if p.endswith(_COMPILED)]
+        errors = await compile_errors(live.sandbox, code)
+        for error in errors:
+            path = str(error.get("path", ""))
+            await self._event(job_id, "preview_error", {
+                "kind": "compile", "path": path,
+                "message": str(error.get("message", ""))[:2000],
+                "plugin": error.get("plugin"),
+            }, once_key=f"compile:{path}")
+        return errors
+
     @contextlib.asynccontextmanager
     async def _install_output(self, job_id: str) -> AsyncIterator[Any]:
         """A callback streaming install output lines to the job as ``status`` events."""
@@ -339,6 +370,9 @@ class SandboxHandler:
         await self.db.set_job_status(job_id, JobStatus.COMPLETE, result=stored)
         await self._event(job_id, "complete", result, once_key="")
 
+
+# What the dev server compiles (and so can fail to).
+_COMPILED = (".js", ".jsx", ".mjs", ".ts", ".tsx", ".css")
 
 # The template's main.jsx imports ./App.jsx; a model may write its App in TypeScript instead.
 _OTHER_APP_ENTRIES = ("src/App.tsx", "src/App.ts", "src/App.js")

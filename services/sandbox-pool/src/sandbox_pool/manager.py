@@ -12,16 +12,19 @@ replica can claim one for a project, in milliseconds, instead of starting a serv
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import col, select, update
 
 from paynto_common.db import Database, Sandbox, new_id, utcnow
 from paynto_common.messages import preview_path
-from sandbox_pool.provider import ProviderSandbox, SandboxProvider
+from sandbox_pool.provider import ProviderSandbox, SandboxProvider, parse_preview_error
 from sandbox_pool.registry import Entry, Registry, sandbox_of_warm_key
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,9 @@ class SandboxManager:
         self._creating = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._refill_wanted = asyncio.Event()
+        # Told of each error a project's live preview reports (compile or runtime).
+        self.on_preview_error: Callable[[str, dict[str, Any]], None] | None = None
+        self.preview_errors: dict[str, collections.deque[dict[str, Any]]] = {}
 
     @property
     def replica_id(self) -> str:
@@ -221,11 +227,35 @@ class SandboxManager:
             raise LeaseMovedError(f"project {project_id}: its lease changed meanwhile")
         live = Live(sandbox.id, sandbox, renewed)
         self._live[project_id] = live
+        sandbox.on_log = self._error_watcher(project_id)
         async with self.db.session() as s:
             s.add(Sandbox(id=sandbox.id, project_id=project_id, provider=self.provider.name,
                           status="running", endpoint=sandbox.endpoint, version=version))
             await s.commit()
         return live, warm is not None
+
+    def _error_watcher(self, project_id: str) -> Callable[[str], None]:
+        """Picks the preview's errors out of its server's output; the same error again within
+        ten seconds (a page reloading in a loop) is told once."""
+        seen: dict[str, float] = {}
+        errors = self.preview_errors.setdefault(project_id, collections.deque(maxlen=20))
+
+        def on_line(line: str) -> None:
+            error = parse_preview_error(line)
+            if error is None:
+                return
+            now = time.monotonic()
+            key = f"{error['kind']}:{error['message'][:300]}"
+            if now - seen.get(key, -60.0) < 10.0:
+                return
+            if len(seen) > 200:
+                seen.clear()
+            seen[key] = now
+            errors.append(error)
+            if self.on_preview_error is not None:
+                self.on_preview_error(project_id, error)
+
+        return on_line
 
     def _any_warm(self) -> _Warm | None:
         for sandbox_id, warm in list(self._warm.items()):

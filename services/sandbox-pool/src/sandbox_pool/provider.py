@@ -12,10 +12,14 @@ creates a new sandbox and restores the project's latest version into it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
 
 __all__ = [
+    "PREVIEW_ERROR_MARKER",
     "OutputCallback",
     "ProviderSandbox",
     "SandboxError",
@@ -27,6 +31,8 @@ __all__ = [
 
 # Called with each line a sandbox prints (its server, or an install it runs).
 OutputCallback = Callable[[str], None]
+# serve.mjs prints this, then JSON, for each compile or runtime error of the preview.
+PREVIEW_ERROR_MARKER = "PAYNTO_PREVIEW_ERROR "
 
 
 class SandboxError(RuntimeError):
@@ -146,3 +152,54 @@ class SandboxProvider(Protocol):
     async def aclose(self) -> None:
         """Release the provider's own resources (clients); sandboxes are left as they are."""
         ...
+
+
+def http_client_for(endpoint: str, timeout: float = 30.0) -> httpx.AsyncClient:
+    """An HTTP client whose requests reach the dev server at a sandbox's ``endpoint``, as the
+    gateway's preview proxy reaches it (a Unix socket, or a URL with an optional path)."""
+    if endpoint.startswith("unix:"):
+        transport = httpx.AsyncHTTPTransport(uds=endpoint.removeprefix("unix:"))
+        return httpx.AsyncClient(transport=transport, base_url="http://localhost",
+                                 timeout=timeout)
+    return httpx.AsyncClient(base_url=endpoint.rstrip("/"), timeout=timeout)
+
+
+async def compile_errors(sandbox: ProviderSandbox, paths: Iterable[str]) -> list[dict[str, Any]]:
+    """Ask the sandbox's dev server to compile ``paths`` now; return the errors (an empty list
+    also when the server cannot tell, such as an older serve.mjs)."""
+    wanted = [p for p in paths]
+    if not wanted:
+        return []
+    try:
+        async with http_client_for(sandbox.endpoint, timeout=60.0) as client:
+            response = await client.get(sandbox.base_path + "__paynto/check",
+                                        params={"path": wanted})
+        if response.status_code != 200:
+            return []
+        errors = response.json().get("errors", [])
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return []
+    return [e for e in errors if isinstance(e, dict)]
+
+
+def parse_preview_error(line: str) -> dict[str, Any] | None:
+    """The error a ``PAYNTO_PREVIEW_ERROR`` line carries, cleaned; None for other lines. The
+    line comes from sandboxed code's process: every field is checked and bounded."""
+    if not line.startswith(PREVIEW_ERROR_MARKER):
+        return None
+    try:
+        raw = json.loads(line[len(PREVIEW_ERROR_MARKER):])
+    except ValueError:
+        return None
+    if not isinstance(raw, dict):
+        return None
+    error: dict[str, Any] = {"kind": "compile" if raw.get("kind") == "compile" else "runtime"}
+    for key, limit in (("message", 2000), ("file", 300), ("stack", 4000), ("frame", 2000),
+                       ("plugin", 100), ("url", 500)):
+        value = raw.get(key)
+        if isinstance(value, str) and value:
+            error[key] = value[:limit]
+    for key in ("line", "column"):
+        if isinstance(raw.get(key), int):
+            error[key] = raw[key]
+    return error if error.get("message") else None

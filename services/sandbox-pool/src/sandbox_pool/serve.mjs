@@ -41,7 +41,77 @@ async function stop(reason) {
 process.on('SIGTERM', () => stop('SIGTERM'))
 process.on('SIGINT', () => stop('SIGINT'))
 
+// Errors of the preview, one JSON line each, for the pool to relay as preview_error events:
+// compile errors as Vite meets them, runtime errors as a browser showing the page reports them.
+function report(kind, detail) {
+  process.stdout.write(`PAYNTO_PREVIEW_ERROR ${JSON.stringify({ kind, ...detail })}\n`)
+}
+// A file of the site as the model named it (src/App.jsx), never a path of the host.
+function workspacePath(file) {
+  if (!file) return null
+  const rel = path.relative(here, String(file).split('?')[0])
+  return rel.startsWith('..') || path.isAbsolute(rel) ? path.basename(String(file)) : rel
+}
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g
+function describe(err) {
+  return {
+    message: String(err?.message ?? err).replace(ANSI, '').slice(0, 4000),
+    file: workspacePath(err?.id ?? err?.loc?.file),
+    line: err?.loc?.line ?? null,
+    column: err?.loc?.column ?? null,
+    frame: String(err?.frame ?? '').replace(ANSI, '').slice(0, 2000),
+    plugin: err?.plugin ?? null,
+  }
+}
+// Runs first in the page: reports uncaught errors and failed HMR updates over the HMR socket.
+const REPORTER = `
+if (import.meta.hot) {
+  const send = (kind, message, stack) => import.meta.hot.send('paynto:preview-error', {
+    kind, message: String(message ?? '').slice(0, 2000), stack: String(stack ?? '').slice(0, 4000),
+    url: location.pathname,
+  })
+  addEventListener('error', (e) => send('runtime', e.message, e.error && e.error.stack))
+  addEventListener('unhandledrejection', (e) =>
+    send('runtime', (e.reason && e.reason.message) || e.reason, e.reason && e.reason.stack))
+  import.meta.hot.on('vite:error', (p) => send('compile', p.err && p.err.message, p.err && p.err.stack))
+}
+`
+// The reporter is a virtual module: Vite gives it import.meta.hot (an inline script would not).
+const REPORTER_ID = 'virtual:paynto-reporter'
+const errorReporter = {
+  name: 'paynto-preview-errors',
+  resolveId(id) {
+    return id === REPORTER_ID ? `\0${REPORTER_ID}` : null
+  },
+  load(id) {
+    return id === `\0${REPORTER_ID}` ? REPORTER : null
+  },
+  transformIndexHtml() {
+    const src = `${process.env.PAYNTO_BASE || '/'}@id/__x00__${REPORTER_ID}`
+    return [{ tag: 'script', attrs: { type: 'module', src }, injectTo: 'head-prepend' }]
+  },
+  configureServer(server) {
+    // Vite logs every module it fails to compile (it does not pass the error on in middleware
+    // mode): report those as they happen.
+    const logError = server.config.logger.error
+    server.config.logger.error = (msg, options) => {
+      if (options?.error) report('compile', describe(options.error))
+      logError(msg, options)
+    }
+    server.ws.on('paynto:preview-error', (data) => {
+      if (!data || typeof data !== 'object') return
+      report(data.kind === 'compile' ? 'compile' : 'runtime', {
+        message: String(data.message ?? '').slice(0, 2000),
+        stack: String(data.stack ?? '').slice(0, 4000),
+        url: String(data.url ?? '').slice(0, 500),
+      })
+    })
+  },
+}
+
 vite = await createServer({
+  plugins: [errorReporter],
   root: here,
   configFile: path.join(here, 'vite.config.js'),
   // Import the config as is: the default loader bundles it into node_modules/.vite-temp, which
@@ -51,7 +121,36 @@ vite = await createServer({
   // The HMR websocket answers on the same server (and socket) as the page.
   server: { middlewareMode: true, ws: { server: httpServer } },
 })
+// GET <base>__paynto/check?path=src/App.jsx&path=...: compile those modules now and answer
+// {"errors": [...]}, so an apply can say whether what it wrote compiles, without a browser.
+const checkPath = `${process.env.PAYNTO_BASE || '/'}__paynto/check`
+async function check(req, res) {
+  const url = new URL(req.url, 'http://localhost')
+  const errors = []
+  for (const rel of url.searchParams.getAll('path').slice(0, 200)) {
+    const moduleUrl = `/${rel.replace(/^\/+/, '')}`
+    try {
+      // Compile what is on disk now, not a result cached before the file changed.
+      const env = vite.environments.client
+      const cached = await env.moduleGraph.getModuleByUrl(moduleUrl)
+      if (cached) env.moduleGraph.invalidateModule(cached)
+      await env.transformRequest(moduleUrl)
+    } catch (err) {
+      errors.push({ path: rel, ...describe(err) })
+    }
+  }
+  res.setHeader('Content-Type', 'application/json')
+  res.end(JSON.stringify({ errors }))
+}
+
 httpServer.on('request', (req, res) => {
+  if (req.method === 'GET' && req.url?.split('?')[0] === checkPath) {
+    check(req, res).catch((err) => {
+      res.statusCode = 500
+      res.end(String(err))
+    })
+    return
+  }
   vite.middlewares(req, res, () => {
     res.statusCode = 404
     res.end('Not found')

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # Event names a job stream may carry (CONTRACT.md, "SSE events").
 EventName = Literal[
-    "job", "status", "stream", "file", "package", "preview", "complete", "error"
+    "job", "status", "stream", "file", "package", "preview", "complete", "error",
+    "preview_error",
 ]
 TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error"})
 
@@ -105,6 +106,12 @@ class Subjects:
 
     def events(self, job_id: str) -> str:
         return f"{self._prefix}events.{job_id}"
+
+
+def project_channel(project_id: str) -> str:
+    """The event channel of a project (what happens to it outside any one job: errors of its
+    live preview), read and written like a job's; ids hold no dots, so it never meets one."""
+    return f"project.{project_id}"
 
 
 def preview_path(sandbox_id: str) -> str:

@@ -12,24 +12,21 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 
 from paynto_common.messages import preview_path
 from paynto_common.safety.paths import UnsafePathError
-from sandbox_pool.provider import ProviderSandbox, SandboxGoneError, SandboxProvider
+from sandbox_pool.provider import (
+    ProviderSandbox,
+    SandboxGoneError,
+    SandboxProvider,
+    http_client_for,
+)
 
 APP = "export default function App() {{ return <h1>{marker}</h1> }}\n"
 
 
-def client_for(endpoint: str, timeout: float = 30.0) -> httpx.AsyncClient:
-    """An HTTP client whose requests reach the dev server at ``endpoint`` (see
-    ``ProviderSandbox.endpoint``), as the gateway's preview proxy reaches it."""
-    if endpoint.startswith("unix:"):
-        transport = httpx.AsyncHTTPTransport(uds=endpoint.removeprefix("unix:"))
-        return httpx.AsyncClient(transport=transport, base_url="http://localhost",
-                                 timeout=timeout)
-    return httpx.AsyncClient(base_url=endpoint.rstrip("/"), timeout=timeout)
+client_for = http_client_for
 
 
 async def fetch(sandbox: ProviderSandbox, rel: str = "") -> tuple[int, str]:
