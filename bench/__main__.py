@@ -5,6 +5,7 @@
   directly through litellm in one process (the baseline, measured in the same run).
 - Prompt to preview-ready with the offline generator: a new project (new sandbox) and later
   prompts in the same project (its sandbox already running).
+- The sandbox pool (bench/sandbox.py): warm claim, cold create, edit to HMR, memory.
 """
 
 from __future__ import annotations
@@ -189,13 +190,17 @@ async def main() -> int:
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
-    only = sys.argv[1:] or ["dispatch", "preview", "install"]
+    only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "install"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
             rows += await dispatch(nats_url, Path(tmp) / "dispatch")
         if "preview" in only:
             rows += await preview(nats_url, Path(tmp) / "preview")
+        if "sandbox" in only:
+            from bench.sandbox import sandboxes
+
+            rows += await sandboxes(nats_url, Path(tmp) / "sandbox")
         if "install" in only:
             rows += await first_install()
     print(table(rows))

@@ -519,7 +519,8 @@ class LocalSandbox:
 
     def http_client(self, timeout: float = 30.0) -> httpx.AsyncClient:
         """An HTTP client whose requests reach this sandbox's server (Host: localhost)."""
-        transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path))
+        # No TLS on a Unix socket: no SSL context to build.
+        transport = httpx.AsyncHTTPTransport(uds=str(self.socket_path), verify=False)
         return httpx.AsyncClient(transport=transport, base_url="http://localhost", timeout=timeout)
 
     def _running(self) -> bool:

@@ -153,6 +153,21 @@ class SandboxManager:
         raise LeaseMovedError(f"project {project_id}: could not settle who holds its sandbox")
 
     async def _take(self, project_id: str, extra: dict[str, str]) -> str | None:
+        # This replica's own warm sandboxes first: their offers are at hand (no listing of
+        # the bucket) and the job needs no forwarding.
+        for sandbox_id, mine in list(self._warm.items()):
+            if mine.advert is None or not await self.registry.release(mine.advert):
+                continue
+            mine.advert = None
+            mine.reserved_until = time.monotonic() + 2 * self.registry.ttl
+            taken = await self.registry.take_lease(
+                project_id, {"owner": self.replica_id, "sandbox": sandbox_id, **extra})
+            if taken is not None:
+                self._refill_wanted.set()
+                return self.replica_id
+            mine.reserved_until = None
+            mine.advert = await self.registry.advertise(self.provider.name, sandbox_id)
+            return None
         for warm in await self.registry.warm(self.provider.name):
             owner = str(warm.value.get("owner"))
             if not await self.registry.alive(owner) or not await self.registry.release(warm):
