@@ -138,8 +138,9 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
         async with _client(site) as client:
             await _full_reload(site, client)  # the module graph knows the app once served
         for n in range(ROUNDS):
-            # Edits a person makes are far apart; Vite's watcher (chokidar's atomic-write
-            # filter) folds a change into one less than 100 ms before it on the same file.
+            # Edits a person makes are far apart; a file replaced again within ~100 ms can slip
+            # past Vite's watcher and is announced by the sandbox's settle step 200 ms later,
+            # which this would then measure instead.
             await asyncio.sleep(0.15)
             async with _client(site) as client:
                 update, module = await _hmr_round(site, client, n)

@@ -390,6 +390,7 @@ class LocalSandbox:
         self._child_pid: int | None = None
         self._reader: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
+        self._settling: set[asyncio.Task[None]] = set()
         self._ready_seen = asyncio.Event()
         self._life_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
@@ -426,7 +427,23 @@ class LocalSandbox:
         order = order_for_write(canonical)
         async with self._write_lock:
             await asyncio.to_thread(self._write_all, [(rel, canonical[rel]) for rel in order])
+        if self._running():
+            task = asyncio.create_task(self._settle(order))
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
         return order
+
+    async def _settle(self, paths: list[str], after: float = 0.2) -> None:
+        """Shortly after a write, have the server announce any change its file watcher
+        missed (a file replaced twice within ~100 ms), so no stale module stays served."""
+        await asyncio.sleep(after)
+        if not self._running():
+            return
+        try:
+            async with self.http_client(timeout=10.0) as client:
+                await client.get(self.base_path + "__paynto/settle", params={"path": paths})
+        except httpx.HTTPError as exc:
+            log.debug("sandbox %s: settle request failed: %s", self.id, exc)
 
     def _write_all(self, items: list[tuple[str, str]]) -> None:
         for rel, text in items:
@@ -719,6 +736,8 @@ class LocalSandbox:
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
+        for task in list(self._settling):
+            task.cancel()
         await asyncio.to_thread(self.provider.cgroups.remove, self.id)
         self._proc = None
         self._child_pid = None

@@ -143,7 +143,41 @@ async function check(req, res) {
   res.end(JSON.stringify({ errors }))
 }
 
+// GET <base>__paynto/settle?path=...: a file replaced twice in quick succession can slip past
+// the file watcher (it re-attaches to the new file after each replace), leaving a stale module
+// served. The pool asks here shortly after each write; a file whose change the watcher did not
+// report is announced to Vite now.
+const settlePath = `${process.env.PAYNTO_BASE || '/'}__paynto/settle`
+const reported = new Map()
+vite.watcher.on('all', (event, file) => {
+  if (event !== 'add' && event !== 'change') return
+  try {
+    reported.set(file, fs.statSync(file).mtimeMs)
+  } catch {}
+})
+function settle(req, res) {
+  const url = new URL(req.url, 'http://localhost')
+  let announced = 0
+  for (const rel of url.searchParams.getAll('path').slice(0, 500)) {
+    const file = path.join(here, rel)
+    if (!file.startsWith(`${here}${path.sep}`)) continue
+    try {
+      const mtime = fs.statSync(file).mtimeMs
+      if (reported.get(file) === mtime) continue
+      reported.set(file, mtime)
+      vite.watcher.emit('change', file)
+      announced++
+    } catch {}
+  }
+  res.setHeader('Content-Type', 'application/json')
+  res.end(JSON.stringify({ announced }))
+}
+
 httpServer.on('request', (req, res) => {
+  if (req.method === 'GET' && req.url?.split('?')[0] === settlePath) {
+    settle(req, res)
+    return
+  }
   if (req.method === 'GET' && req.url?.split('?')[0] === checkPath) {
     check(req, res).catch((err) => {
       res.statusCode = 500
