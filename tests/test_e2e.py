@@ -391,3 +391,17 @@ async def test_a_tsx_app_is_wired_into_the_template(system: System) -> None:
         compiled = await c.get(preview + "src/App.tsx")
         assert compiled.status_code == 200 and "Typed Site" in compiled.text
         assert "type Props" not in compiled.text  # Vite stripped the types
+
+        # A TypeScript entry of its own is what index.html ends up running.
+        main = ("import { createRoot } from 'react-dom/client'\n"
+                "import App from './App'\n"
+                "const root: HTMLElement = document.getElementById('root')!\n"
+                "createRoot(root).render(<App />)\n")
+        events = await apply(c, project, f'<file path="src/main.tsx">{main}</file>')
+        completed(events)
+        assert any("wired src/main.tsx" in e.data.get("message", "") for e in events
+                   if e.event == "status"), [e.data for e in events]
+        entry = await c.get(preview + "src/main.jsx")
+        assert entry.status_code == 200 and "main.tsx" in entry.text
+        compiled = await c.get(preview + "src/main.tsx")
+        assert compiled.status_code == 200 and "HTMLElement" not in compiled.text

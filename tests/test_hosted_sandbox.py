@@ -65,8 +65,21 @@ async def test_a_project_runs_in_a_hosted_sandbox(tmp_path: Path, nats_url: str)
                 module = await c.get(preview + "src/App.jsx")
                 status = (await c.get("/api/sandbox-status",
                                       params={"project_id": project})).json()
+
+                # E2B ends the sandbox (its timeout ran out): the next edit restores the project
+                # into a new one and says so.
+                (remote,) = [box.sandbox_id for box in list(fake.sandboxes.values())
+                             if box.metadata.get("paynto_sandbox") == status["sandbox_id"]]
+                fake.expire(remote)
+                again = await apply(c, project, {"src/Other.jsx": component("Other", "two")})
+                recovered = [e.data for e in again
+                             if e.event == "status" and e.data.get("recovered")]
+                after = completed(again).data["preview_url"]
+                restored = await c.get(after + "src/App.jsx")
     assert page.status_code == 200 and '<div id="root">' in page.text
     assert "hosted-mark" in module.text
     # Made through E2B's API: the pool's warm one and the project's (or one, claimed warm).
     assert fake.created and all(c["templateID"] == "base" for c in fake.created)
     assert (status["provider"], status["status"]) == ("e2b", "running"), status
+    assert recovered and after != preview, recovered
+    assert "hosted-mark" in restored.text

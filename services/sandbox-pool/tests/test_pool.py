@@ -21,7 +21,7 @@ from paynto_common.db import Database, Job, JobStatus, Project, Sandbox
 from paynto_common.messages import ApplyRequest
 from sandbox_pool.deps import DepsCache
 from sandbox_pool.handler import SandboxHandler
-from sandbox_pool.local import LocalProvider
+from sandbox_pool.local import LocalProvider, LocalSandbox
 from sandbox_pool.manager import PoolOptions, SandboxManager
 from sandbox_pool.provider import SandboxUnavailableError
 from sandbox_pool.registry import Registry
@@ -243,3 +243,48 @@ async def test_a_job_received_elsewhere_runs_on_the_owner(
     finally:
         await owner_jobs.forwarder.close()
         await receiver_jobs.forwarder.close()
+
+
+async def _apply_job(bus: Bus, db: Database, handler: SandboxHandler, project: str,
+                     files: dict[str, str]) -> list[tuple[str, dict[str, object]]]:
+    """Run an apply job through the handler; the job's events, in order."""
+    async with db.session() as s:
+        job = Job(project_id=project, kind="apply")
+        s.add(job)
+        await s.commit()
+    response = "".join(f'<file path="{p}">{t}</file>' for p, t in files.items())
+    request = ApplyRequest(job_id=job.id, project_id=project, response=response)
+    await handler.route(bus.subjects.apply, request.model_dump_json().encode(), {})
+    events = []
+    async with asyncio.timeout(30):
+        async for _seq, event in bus.job_events(job.id):
+            events.append((event.event, event.data))
+            if event.event in ("complete", "error"):
+                return events
+    return events
+
+
+@pytest.mark.parametrize("damage", ["server killed", "workspace deleted"])
+async def test_a_broken_sandbox_is_restored_with_every_file(
+    managers: MakeManager, bus: Bus, db: Database, damage: str
+) -> None:
+    pool = await managers("healer", pool_size=0)
+    jobs = SandboxHandler(bus, db, pool)
+    project = await _project(db)
+    await _apply_job(bus, db, jobs, project, {"src/App.jsx": APP.format("first"),
+                                              "src/Keep.jsx": APP.format("kept-file")})
+    broken = pool._live[project].sandbox
+    assert isinstance(broken, LocalSandbox)
+    if damage == "server killed":
+        await broken.stop()
+    else:
+        shutil.rmtree(broken.workspace)
+    events = await _apply_job(bus, db, jobs, project, {"src/App.jsx": APP.format("second")})
+    assert events[-1][0] == "complete", events
+    recovered = [data for name, data in events if name == "status" and data.get("recovered")]
+    assert recovered and "version 1" in str(recovered[0]["message"]), events
+    fresh = pool._live[project].sandbox
+    assert fresh.id != broken.id
+    for rel, marker in (("src/App.jsx", "second"), ("src/Keep.jsx", "kept-file")):
+        status, body = await fetch(fresh, rel)
+        assert (status, marker in body) == (200, True)

@@ -35,7 +35,7 @@ from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
 from sandbox_pool.forward import Forwarder
 from sandbox_pool.manager import Live, SandboxManager
-from sandbox_pool.provider import compile_errors
+from sandbox_pool.provider import COMPILED_SUFFIXES, SandboxGoneError, compile_errors
 from sandbox_pool.writeorder import missing_local_imports, placeholder_module
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,8 @@ class SandboxHandler:
         entry = _wire_app_entry(changed)
         if entry:
             await self._event(job_id, "status", {
-                "message": f"wired {entry} into the app (the template starts from src/App.jsx)",
+                "message": f"wired {entry} into the app (the template starts from "
+                           "src/main.jsx and src/App.jsx)",
             }, once_key="entry")
         async with self.manager.lock(req.project_id):
             reused = await self._version_of_job(job_id)
@@ -176,13 +177,19 @@ class SandboxHandler:
                 files.update(placeholders)
             live = await self.manager.current(req.project_id)
             try:
+                written: list[str] = []
+                if live is not None:
+                    try:
+                        written = await live.sandbox.write_files(changed)
+                    except SandboxGoneError as exc:
+                        # Expired at its provider since the last look: restore it right away.
+                        await self.manager.lose(req.project_id, f"it expired ({exc})")
+                        live = None
                 if live is None:
                     latest = await self.db.latest_version(req.project_id)
                     live = await self._restore(job_id, req.project_id, files,
                                                latest.number if latest else None)
                     written = list(changed)
-                else:
-                    written = await live.sandbox.write_files(changed)
             except UnsafePathError as exc:
                 raise PermanentJobError(f"refused unsafe path: {exc}") from exc
             for path in written:
@@ -328,7 +335,7 @@ class SandboxHandler:
                               changed: dict[str, str]) -> list[dict[str, Any]]:
         """Compile what the job wrote, now, and tell the client what does not compile (as
         ``preview_error`` events, before ``complete``): no browser needs to be watching."""
-        code = [p for p in sorted(changed) if p.endswith(_COMPILED)]
+        code = [p for p in sorted(changed) if p.endswith(COMPILED_SUFFIXES)]
         errors = await compile_errors(live.sandbox, code)
         for error in errors:
             path = str(error.get("path", ""))
@@ -371,24 +378,32 @@ class SandboxHandler:
         await self._event(job_id, "complete", result, once_key="")
 
 
-# What the dev server compiles (and so can fail to).
-_COMPILED = (".js", ".jsx", ".mjs", ".ts", ".tsx", ".css")
-
-# The template's main.jsx imports ./App.jsx; a model may write its App in TypeScript instead.
-_OTHER_APP_ENTRIES = ("src/App.tsx", "src/App.ts", "src/App.js")
+# The template's index.html loads src/main.jsx, which imports ./App.jsx; a model may write
+# either in TypeScript (or plain .js) instead.
+_OTHER_ENTRIES = {
+    "src/App.jsx": ("src/App.tsx", "src/App.ts", "src/App.js"),
+    "src/main.jsx": ("src/main.tsx", "src/main.ts", "src/main.js"),
+}
 
 
 def _wire_app_entry(changed: dict[str, str]) -> str | None:
-    """When the answer has an App in another language but no App.jsx, make App.jsx re-export
-    it (Vite compiles TS/TSX as is); return the entry wired, if any."""
-    if "src/App.jsx" in changed:
-        return None
-    for entry in _OTHER_APP_ENTRIES:
-        if entry in changed:
-            name = entry.removeprefix("src/")
-            changed["src/App.jsx"] = f"export {{ default }} from './{name}'\n"
-            return entry
-    return None
+    """When the answer has an App or a main entry in another language but not the template's
+    .jsx one, make the .jsx one lead to it (Vite compiles TS/TSX as is); return the entries
+    wired, if any."""
+    wired = []
+    for template_entry, others in _OTHER_ENTRIES.items():
+        if template_entry in changed:
+            continue
+        for entry in others:
+            if entry in changed:
+                name = entry.removeprefix("src/")
+                changed[template_entry] = (
+                    f"export {{ default }} from './{name}'\n" if template_entry.endswith("App.jsx")
+                    else f"import './{name}'\n"
+                )
+                wired.append(entry)
+                break
+    return " and ".join(wired) or None
 
 
 def _parse(model: type[Any], data: bytes) -> Any:

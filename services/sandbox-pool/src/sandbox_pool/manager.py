@@ -24,7 +24,13 @@ from sqlmodel import col, select, update
 
 from paynto_common.db import Database, Sandbox, new_id, utcnow
 from paynto_common.messages import preview_path
-from sandbox_pool.provider import ProviderSandbox, SandboxProvider, parse_preview_error
+from sandbox_pool.provider import (
+    COMPILED_SUFFIXES,
+    ProviderSandbox,
+    SandboxProvider,
+    compile_errors,
+    parse_preview_error,
+)
 from sandbox_pool.registry import Entry, Registry, sandbox_of_warm_key
 
 log = logging.getLogger(__name__)
@@ -215,6 +221,10 @@ class SandboxManager:
         """A running sandbox for the project holding ``files``: the warm one its lease names
         (or another warm one here), else a new one. Returns it and whether it came warm."""
         lease = await self.registry.lease(project_id)
+        if lease is None:
+            # Its last sandbox here went (died, or was stopped) and the lease with it.
+            lease = await self.registry.take_lease(
+                project_id, {"owner": self.replica_id, "sandbox": None})
         if lease is None or lease.value.get("owner") != self.replica_id:
             raise LeaseMovedError(f"project {project_id} is not leased to this replica")
         await self._make_room()
@@ -229,7 +239,11 @@ class SandboxManager:
             self._refill_wanted.set()
             try:
                 if files:
-                    await sandbox.write_files(files)
+                    written = await sandbox.write_files(files)
+                    # Its server compiled the template's modules ahead; have the ones just
+                    # replaced compiled again now, not whenever the file watcher gets to them.
+                    await compile_errors(sandbox, [p for p in written
+                                                   if p.endswith(COMPILED_SUFFIXES)])
             except BaseException:
                 await sandbox.destroy()
                 raise
@@ -309,6 +323,15 @@ class SandboxManager:
             return False
         await self._drop(project_id, live, "stopped on request")
         return True
+
+    async def lose(self, project_id: str, why: str) -> None:
+        """The project's sandbox is gone at its provider: forget it, so the next
+        :meth:`obtain` restores the project into a new one and says ``why``."""
+        live = self._live.get(project_id)
+        if live is not None:
+            with contextlib.suppress(Exception):
+                await self._drop(project_id, live, why)
+        self._lost[project_id] = why
 
     async def _drop(self, project_id: str, live: Live, why: str) -> None:
         log.info("stopping sandbox %s of project %s: %s", live.sandbox_id, project_id, why)
@@ -429,8 +452,10 @@ class SandboxManager:
         """Start warm sandboxes here until the pool holds ``pool_size``; return how many."""
         started = 0
         while True:
-            offered = [w for w in await self.registry.warm(self.provider.name)
-                       if await self.registry.alive(str(w.value.get("owner")))]
+            offered = {sandbox_of_warm_key(w.key) for w in await self.registry.warm(
+                self.provider.name) if await self.registry.alive(str(w.value.get("owner")))}
+            # A listing may lag a put just made: count this replica's own offers for sure.
+            offered |= {sid for sid, w in self._warm.items() if w.reserved_until is None}
             if len(offered) + self._creating >= self.options.pool_size:
                 return started
             self._creating += 1

@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 __all__ = [
+    "COMPILED_SUFFIXES",
     "PREVIEW_ERROR_MARKER",
     "OutputCallback",
     "ProviderSandbox",
@@ -31,6 +32,8 @@ __all__ = [
 
 # Called with each line a sandbox prints (its server, or an install it runs).
 OutputCallback = Callable[[str], None]
+# What the dev server compiles (and so can fail to, or serve stale).
+COMPILED_SUFFIXES = (".js", ".jsx", ".mjs", ".ts", ".tsx", ".css")
 # serve.mjs prints this, then JSON, for each compile or runtime error of the preview.
 PREVIEW_ERROR_MARKER = "PAYNTO_PREVIEW_ERROR "
 
