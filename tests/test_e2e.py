@@ -405,3 +405,48 @@ async def test_a_tsx_app_is_wired_into_the_template(system: System) -> None:
         assert entry.status_code == 200 and "main.tsx" in entry.text
         compiled = await c.get(preview + "src/main.tsx")
         assert compiled.status_code == 200 and "HTMLElement" not in compiled.text
+
+
+async def test_restore_and_fork_a_version(system: System) -> None:
+    def page(marker: str) -> str:
+        return f"export default function App() {{ return <h1>{marker}</h1> }}\n"
+
+    async with client_for(system) as c:
+        project = await create_project(c, "versions")
+        completed(await apply(c, project, f'<file path="src/App.jsx">{page("first-v")}</file>'))
+        completed(await apply(c, project, f'<file path="src/App.jsx">{page("second-v")}</file>'
+                                          '<file path="src/Extra.jsx">export const x = '
+                                          "'extra-file'</file>"))
+        url = f"/api/projects/{project}/versions/1/restore"
+        events = [ev async for ev in JobStream(c).run("POST", url)]
+        done = completed(events)
+        assert (done.data["version"], done.data["restored_from"]) == (3, 1)
+        assert any("restoring version 1 as version 3" in e.data.get("message", "")
+                   for e in events if e.event == "status")
+        files = (await c.get(f"/api/projects/{project}/files")).json()
+        assert files["version"] == 3
+        assert sorted(files["files"]) == ["src/App.jsx"]
+        assert "first-v" in files["files"]["src/App.jsx"]
+        versions = (await c.get(f"/api/projects/{project}/versions")).json()
+        assert versions[0]["model"] == "restored from version 1"
+        status = (await c.get("/api/sandbox-status", params={"project_id": project})).json()
+        assert status["version"] == 3 and status["status"] == "running"
+        shown = await c.get(status["preview_url"] + "src/App.jsx")
+        assert "first-v" in shown.text
+        assert "extra-file" not in (await c.get(status["preview_url"] + "src/Extra.jsx")).text
+
+        fork = await c.post(f"/api/projects/{project}/fork", json={"version": 2})
+        assert fork.status_code == 201, fork.text
+        forked = fork.json()
+        assert forked["id"] != project and forked["name"] == "versions (fork)"
+        copied = (await c.get(f"/api/projects/{forked['id']}/files")).json()
+        assert copied["version"] == 1
+        assert sorted(copied["files"]) == ["src/App.jsx", "src/Extra.jsx"]
+        assert "second-v" in copied["files"]["src/App.jsx"]
+
+        assert (await c.post(f"/api/projects/{project}/versions/9/restore")).status_code == 404
+        assert (await c.post(f"/api/projects/{project}/fork", json={"version": 9})).status_code \
+            == 404
+        assert (await c.post("/api/projects/nope/fork", json={})).status_code == 404
+        assert (await c.post(f"/api/projects/{project}/fork",
+                             json={"version": 0})).status_code == 422

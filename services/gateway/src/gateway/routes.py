@@ -18,6 +18,7 @@ from gateway.deps import BusDep, DbDep, JobRateLimit, SettingsDep
 from gateway.jobs import event_stream, parse_last_event_id, start_job
 from gateway.schemas import (
     ApplyBody,
+    ForkBody,
     GenerateBody,
     InstallBody,
     ProjectCreate,
@@ -133,13 +134,52 @@ async def project_version(project_id: str, number: int, db: DbDep) -> ProjectFil
     return ProjectFiles(files=row.files, version=row.number)
 
 
-async def _zip(db: Database, project_id: str, number: int | None) -> Response:
-    project = await _project(db, project_id)
+async def _version(db: Database, project_id: str, number: int | None) -> Version | None:
+    """Version ``number`` of the project, or its latest when ``number`` is None."""
     async with db.session() as s:
         query = select(Version).where(Version.project_id == project_id)
         query = (query.where(Version.number == number) if number is not None
                  else query.order_by(col(Version.number).desc()).limit(1))
-        version = (await s.exec(query)).first()
+        return (await s.exec(query)).first()
+
+
+@router.post("/api/projects/{project_id}/versions/{number}/restore",
+             dependencies=[JobRateLimit])
+async def restore_version(project_id: str, number: int, bus: BusDep,
+                          db: DbDep) -> EventSourceResponse:
+    """Make version ``number`` the project's newest version again (its files exactly, as a new
+    version: nothing is lost) and show it in a fresh sandbox; the job's events as SSE."""
+    await _project(db, project_id)
+    if await _version(db, project_id, number) is None:
+        raise HTTPException(404, f"project {project_id} has no version {number}")
+    message = ApplyRequest(job_id=new_id(), project_id=project_id, response="",
+                           restore_version=number)
+    job = await start_job(bus, db, kind="restore", subject=bus.subjects.apply, message=message)
+    return event_stream(bus, job.id)
+
+
+@router.post("/api/projects/{project_id}/fork", status_code=201, response_model=ProjectOut)
+async def fork_project(project_id: str, body: ForkBody, db: DbDep) -> Project:
+    """A new project starting from this one's files at a version (the latest by default)."""
+    source = await _project(db, project_id)
+    version = await _version(db, project_id, body.version)
+    if version is None and body.version is not None:
+        raise HTTPException(404, f"project {project_id} has no version {body.version}")
+    fork = Project(name=body.name or f"{source.name} (fork)"[:200])
+    async with db.session() as s:
+        s.add(fork)
+        await s.flush()
+        if version is not None:
+            s.add(Version(project_id=fork.id, number=1, files=dict(version.files),
+                          model=f"forked from {project_id} version {version.number}"))
+        await s.commit()
+        await s.refresh(fork)
+    return fork
+
+
+async def _zip(db: Database, project_id: str, number: int | None) -> Response:
+    project = await _project(db, project_id)
+    version = await _version(db, project_id, number)
     if version is None:
         raise HTTPException(404, f"project {project_id} has no version "
                                  f"{number if number is not None else 'yet'}")

@@ -118,6 +118,9 @@ class SandboxHandler:
         await self.bus.publish_event(job_id, event, data, msg_id=msg_id)
 
     async def apply(self, req: ApplyRequest) -> None:
+        if req.restore_version is not None:
+            await self.restore(req, req.restore_version)
+            return
         if not await self._start(req.job_id):
             return
         job_id = req.job_id
@@ -201,6 +204,35 @@ class SandboxHandler:
         await self._finish(job_id, live, sorted(changed), version.number,
                            preview_errors=len(errors))
 
+    async def restore(self, req: ApplyRequest, number: int) -> None:
+        """Make stored version ``number`` the project's next version, exactly, in a fresh
+        sandbox (so no file added since lingers in the preview)."""
+        if not await self._start(req.job_id):
+            return
+        job_id = req.job_id
+        async with self.manager.lock(req.project_id):
+            async with self.db.session() as s:
+                source = (await s.exec(select(Version).where(
+                    Version.project_id == req.project_id, Version.number == number))).first()
+            if source is None:
+                raise PermanentJobError(f"project {req.project_id} has no version {number}")
+            version = await self._version_of_job(job_id) or await self._store_version(
+                req, dict(source.files), model=f"restored from version {number}")
+            await self._event(job_id, "status", {
+                "message": f"restoring version {number} as version {version.number}",
+            }, once_key="restoring")
+            if await self.manager.current(req.project_id) is not None:
+                await self.manager.stop(req.project_id)
+            self.manager.take_lost(req.project_id)
+            live, _warm = await self.manager.obtain(req.project_id, version.files,
+                                                     version.number)
+            for path in sorted(version.files):
+                await self._event(job_id, "file", {"path": path}, once_key=path)
+            await self._packages(job_id, live, [], version.files)
+            await self._check_compiles(job_id, live, version.files)
+        await self._finish(job_id, live, sorted(version.files), version.number,
+                           restored_from=number)
+
     async def create(self, req: CreateSandboxRequest) -> None:
         if not await self._start(req.job_id):
             return
@@ -283,14 +315,15 @@ class SandboxHandler:
         async with self.db.session() as s:
             return (await s.exec(select(Version).where(Version.job_id == job_id))).first()
 
-    async def _store_version(self, req: ApplyRequest, files: dict[str, str]) -> Version:
+    async def _store_version(self, req: ApplyRequest, files: dict[str, str],
+                             model: str | None = None) -> Version:
         latest = await self.db.latest_version(req.project_id)
         version = Version(
             project_id=req.project_id,
             number=(latest.number if latest else 0) + 1,
             job_id=req.job_id,
             files=files,
-            model=req.model,
+            model=model or req.model,
         )
         try:
             async with self.db.session() as s:

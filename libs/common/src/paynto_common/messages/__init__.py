@@ -146,6 +146,9 @@ class ApplyRequest(JobMessage):
     response: str
     # The generator's model label, recorded on the version ("offline" for the offline one).
     model: str | None = None
+    # Set to restore a stored version: these files, exactly, become the next version (no
+    # model output is parsed and nothing of the latest version is kept).
+    restore_version: int | None = None
 
 
 class CreateSandboxRequest(JobMessage):
