@@ -450,3 +450,39 @@ async def test_restore_and_fork_a_version(system: System) -> None:
         assert (await c.post("/api/projects/nope/fork", json={})).status_code == 404
         assert (await c.post(f"/api/projects/{project}/fork",
                              json={"version": 0})).status_code == 422
+
+
+async def test_an_edit_changes_one_file_exactly_or_nothing(system: System) -> None:
+    app = ("import Footer from './Footer.jsx'\n"
+           "export default function App() {\n"
+           "  return <main><h1>Old title</h1><p>same</p><p>same</p><Footer /></main>\n}\n")
+    footer = "export default function Footer() { return <footer>footer-v1</footer> }\n"
+
+    def edit(search: str, replace: str) -> str:
+        return (f'<edit path="src/App.jsx">\n<<<<<<< SEARCH\n{search}\n=======\n{replace}\n'
+                ">>>>>>> REPLACE\n</edit>")
+
+    async with client_for(system) as c:
+        project = await create_project(c, "edits")
+        completed(await apply(c, project, f'<file path="src/App.jsx">{app}</file>'
+                                          f'<file path="src/Footer.jsx">{footer}</file>'))
+        events = await apply(c, project, "New title.\n" + edit("<h1>Old title</h1>",
+                                                                 "<h1>New title</h1>"))
+        done = completed(events)
+        assert done.data["files"] == ["src/App.jsx"] and done.data["version"] == 2
+        assert [e.data["path"] for e in events if e.event == "file"] == ["src/App.jsx"]
+        assert any(e.data.get("edit") == "src/App.jsx" for e in events if e.event == "status")
+        files = (await c.get(f"/api/projects/{project}/files")).json()["files"]
+        assert files["src/App.jsx"] == app.replace("Old title", "New title")
+        assert files["src/Footer.jsx"] == footer
+        shown = await c.get(done.data["preview_url"] + "src/App.jsx")
+        assert "New title" in shown.text
+
+        for bad, reason in ((edit("<h1>Missing</h1>", "x"), "is not in the file"),
+                            (edit("<p>same</p>", "<p>x</p>"), "occurs 2 times")):
+            (end,) = terminal(await apply(c, project, bad))
+            assert end.event == "error" and reason in end.data["message"], end.data
+        # Nothing of a refused answer was applied.
+        assert (await c.get(f"/api/projects/{project}/files")).json()["version"] == 2
+        shown = await c.get(done.data["preview_url"] + "src/App.jsx")
+        assert "New title" in shown.text

@@ -22,6 +22,7 @@ from sqlmodel import select
 
 from paynto_common.bus import Bus, Delivery, PermanentJobError
 from paynto_common.db import Database, Job, JobStatus, Version
+from paynto_common.edits import Edit, EditError, apply_edits, parse_edits, without_edits
 from paynto_common.messages import (
     ApplyRequest,
     CreateSandboxRequest,
@@ -124,14 +125,19 @@ class SandboxHandler:
         if not await self._start(req.job_id):
             return
         job_id = req.job_id
-        parsed = parse_response(req.response)
-        if not parsed.files:
-            raise PermanentJobError("the answer holds no files (expected <file path=...> tags)")
-        for f in parsed.files:
-            reason = is_forbidden(f.path)
+        parsed = parse_response(without_edits(req.response))
+        try:
+            edits = parse_edits(req.response)
+        except EditError as exc:
+            raise PermanentJobError(f"refused the answer's edit of {exc}") from exc
+        if not parsed.files and not edits:
+            raise PermanentJobError("the answer holds no files (expected <file path=...> tags "
+                                    "or <edit path=...> blocks)")
+        for path in [f.path for f in parsed.files] + [e.path for e in edits]:
+            reason = is_forbidden(path)
             if reason:
-                log.warning("job %s: refused model path %r: %s", job_id, f.path, reason)
-                raise PermanentJobError(f"refused unsafe path {f.path!r}: {reason}")
+                log.warning("job %s: refused model path %r: %s", job_id, path, reason)
+                raise PermanentJobError(f"refused unsafe path {path!r}: {reason}")
         for path in parsed.truncated:
             await self._event(
                 job_id,
@@ -166,9 +172,12 @@ class SandboxHandler:
             reused = await self._version_of_job(job_id)
             if reused is not None:
                 files = reused.files
+                changed.update({e.path: files[e.path] for e in edits if e.path in files})
             else:
                 latest = await self.db.latest_version(req.project_id)
-                files = {**(latest.files if latest else {}), **changed}
+                base = latest.files if latest else {}
+                await self._apply_edits(job_id, base, edits, changed)
+                files = {**base, **changed}
                 placeholders = self._placeholders(files)
                 for path in placeholders:
                     await self._event(job_id, "status", {
@@ -203,6 +212,25 @@ class SandboxHandler:
             errors = await self._check_compiles(job_id, live, changed)
         await self._finish(job_id, live, sorted(changed), version.number,
                            preview_errors=len(errors))
+
+    async def _apply_edits(self, job_id: str, base: dict[str, str], edits: list[Edit],
+                           changed: dict[str, str]) -> None:
+        """Add the edited files to ``changed``; a block that does not match exactly fails the
+        whole job before anything is written."""
+        try:
+            edited = apply_edits(base, edits)
+        except EditError as exc:
+            raise PermanentJobError(f"could not apply the edit of {exc}") from exc
+        for edit in edits:
+            if edit.path in changed and changed[edit.path] != edited.get(edit.path):
+                # The same answer also wrote the file whole: the whole file wins.
+                continue
+            changed[edit.path] = edited[edit.path]
+            await self._event(job_id, "status", {
+                "message": f"edited {edit.path} ({len(edit.blocks)} block"
+                           f"{'s' if len(edit.blocks) != 1 else ''})",
+                "edit": edit.path,
+            }, once_key=f"edit:{edit.path}")
 
     async def restore(self, req: ApplyRequest, number: int) -> None:
         """Make stored version ``number`` the project's next version, exactly, in a fresh
