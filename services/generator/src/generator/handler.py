@@ -15,6 +15,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from generator.context import select_files
 from generator.llm import (
     ModelConfig,
     ModelError,
@@ -208,6 +209,14 @@ class GenerateHandler:
         assert self._litellm is not None
         await asyncio.shield(self._litellm)
         latest = await self.db.latest_version(req.project_id)
-        messages = build_messages(req.prompt, latest.files if latest else None)
+        files = latest.files if latest else {}
+        chosen = select_files(req.prompt, files)
+        if files:
+            await self.bus.publish_event(req.job_id, "status", {
+                "message": f"sending {len(chosen.sent)} of {len(files)} files to the model "
+                           f"({chosen.reason})",
+                "context": sorted(chosen.sent),
+            })
+        messages = build_messages(req.prompt, chosen.sent, chosen.left_out)
         async for piece in stream_completion(source.cfg, messages):
             yield piece

@@ -53,18 +53,23 @@ character for character. Write a file whole, in <file> tags, when it is new or c
 
 
 def build_messages(
-    prompt: str, existing_files: dict[str, str] | None = None
+    prompt: str, existing_files: dict[str, str] | None = None,
+    other_paths: list[str] | None = None,
 ) -> list[dict[str, str]]:
     """Build chat messages for a generation: the system rules, then the user's request.
 
     ``existing_files`` (path → contents) go into the user message ahead of the request,
-    fenced as data so text inside a file cannot pose as instructions.
+    fenced as data so text inside a file cannot pose as instructions; ``other_paths`` are the
+    project's files not sent, named so the model knows they exist.
     """
     parts: list[str] = []
     if existing_files:
         parts.append(_EXISTING_FILES_HEADER)
         for path in sorted(existing_files):
             parts.append(_fence(path, existing_files[path]))
+        if other_paths:
+            names = "\n".join(_attr(p) for p in other_paths)
+            parts.append(f"<data kind=\"other files, not shown\">\n{names}\n</data>")
         parts.append("Request:")
     parts.append(prompt.strip())
     return [
