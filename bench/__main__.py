@@ -6,6 +6,7 @@
 - Prompt to preview-ready with the offline generator: a new project (new sandbox) and later
   prompts in the same project (its sandbox already running).
 - The sandbox pool (bench/sandbox.py): warm claim, cold create, edit to HMR, memory.
+- Tokens sent to the model for a one-line edit (bench/context.py).
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ async def main() -> int:
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
-    only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "install"]
+    only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -201,6 +202,10 @@ async def main() -> int:
             from bench.sandbox import sandboxes
 
             rows += await sandboxes(nats_url, Path(tmp) / "sandbox")
+        if "context" in only:
+            from bench.context import context
+
+            rows += context()
         if "install" in only:
             rows += await first_install()
     print(table(rows))
