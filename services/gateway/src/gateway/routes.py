@@ -103,6 +103,43 @@ async def project_files(project_id: str, db: DbDep) -> ProjectFiles:
     return ProjectFiles(files=version.files, version=version.number)
 
 
+async def _usage(db: Database, project_id: str | None) -> dict[str, Any]:
+    """The cost ledger: tokens and cost of the model calls of a project's jobs (or of every
+    project), as each generation recorded them, in total and by model."""
+    query = select(Job)
+    if project_id is not None:
+        query = query.where(Job.project_id == project_id)
+    async with db.session() as s:
+        jobs = (await s.exec(query.where(col(Job.kind) == "generate"))).all()
+    total: dict[str, Any] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
+                             "cost_usd": 0.0, "by_model": {}}
+    for job in jobs:
+        usage = (job.result or {}).get("usage")
+        if not isinstance(usage, dict):
+            continue
+        row = total["by_model"].setdefault(job.model or "unknown", {
+            "calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0})
+        for bucket in (total, row):
+            bucket["calls"] += 1
+            bucket["prompt_tokens"] += int(usage.get("prompt_tokens") or 0)
+            bucket["completion_tokens"] += int(usage.get("completion_tokens") or 0)
+            bucket["cost_usd"] += float(usage.get("cost_usd") or 0.0)
+    return total
+
+
+@router.get("/api/projects/{project_id}/usage")
+async def project_usage(project_id: str, db: DbDep) -> dict[str, Any]:
+    """What the project's generations cost: calls, tokens, USD (local models count zero)."""
+    await _project(db, project_id)
+    return {"project_id": project_id, **await _usage(db, project_id)}
+
+
+@router.get("/api/usage")
+async def all_usage(db: DbDep) -> dict[str, Any]:
+    """The cost ledger over every project."""
+    return await _usage(db, None)
+
+
 @router.get("/api/get-sandbox-files")
 async def get_sandbox_files(project_id: str, db: DbDep) -> dict[str, Any]:
     """The files the project's sandbox holds (its latest version: a sandbox is only ever a copy
@@ -213,6 +250,12 @@ async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
             422, f"prompt is {len(body.prompt)} characters; the limit is "
                  f"{settings.max_prompt_chars}",
         )
+    if settings.project_budget_usd > 0:
+        spent = (await _usage(db, body.project_id))["cost_usd"]
+        if spent >= settings.project_budget_usd:
+            raise HTTPException(402, f"the project's model budget of "
+                                     f"${settings.project_budget_usd:.2f} is spent "
+                                     f"(${spent:.4f} used); raise PROJECT_BUDGET_USD to go on")
     message = GenerateRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
                               model=body.model)
     job = await start_job(bus, db, kind="generate", subject=bus.subjects.generate,

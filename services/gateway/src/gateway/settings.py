@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from paynto_common.settings import CommonSettings
 
@@ -18,5 +18,8 @@ class GatewaySettings(CommonSettings):
     sandbox_wait_seconds: float = 120.0
     # Jobs (generate, apply, sandbox) one client may start a minute; 0 turns the limit off.
     rate_limit_jobs_per_minute: int = 60
+    # Model spend (USD, from the cost ledger) after which a project starts no more generations;
+    # 0 means no limit. Per project until users exist.
+    project_budget_usd: float = Field(default=0.0, ge=0)
     public_url: str = "http://127.0.0.1:8000"
     session_secret: SecretStr | None = None
