@@ -311,7 +311,8 @@ async def job_status(job_id: str, db: DbDep) -> dict[str, object]:
     if job is None:
         raise HTTPException(404, f"unknown job {job_id}")
     return {"id": job.id, "project_id": job.project_id, "kind": job.kind, "status": job.status,
-            "attempts": job.attempts, "error": job.error, "result": job.result}
+            "model": job.model, "attempts": job.attempts, "error": job.error,
+            "result": job.result}
 
 
 async def _wait_for_result(bus: Bus, job_id: str, timeout: float) -> dict[str, Any]:

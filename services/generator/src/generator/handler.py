@@ -155,51 +155,114 @@ class GenerateHandler:
             msg_id=f"apply:{req.job_id}",
         )
 
+    def _with_limits(self, cfg: ModelConfig) -> ModelConfig:
+        cfg.timeout = self.settings.llm_timeout_seconds
+        cfg.max_tokens = self.settings.llm_max_tokens
+        return cfg
+
+    def route(self, req: GenerateRequest, has_files: bool) -> tuple[Source, str]:
+        """The model for this job and why (the rules are settings; the job records both)."""
+        if req.model:
+            return self.choose_source(req.model), "asked for by the request"
+        default = self.choose_source(None)
+        if default.cfg is None:
+            return default, "no model configured: the offline generator"
+        fast = self.settings.llm_fast_model
+        if fast and has_files and len(req.prompt) <= self.settings.route_edit_max_chars:
+            key = self.settings.llm_api_key
+            cfg = self._with_limits(ModelConfig(
+                model=fast, api_base=default.cfg.api_base,
+                api_key=key.get_secret_value() if key else default.cfg.api_key))
+            return Source(cfg.model, cfg), (
+                f"a short change to an existing project (at most "
+                f"{self.settings.route_edit_max_chars} characters): the fast model")
+        return default, ("a new build: the default model" if not has_files
+                         else "a longer change: the default model")
+
+    def fallback_source(self) -> Source | None:
+        model = self.settings.llm_fallback_model
+        if not model:
+            return None
+        key = self.settings.llm_fallback_api_key
+        cfg = self._with_limits(ModelConfig(
+            model=model, api_base=self.settings.llm_fallback_api_base,
+            api_key=key.get_secret_value() if key else None))
+        return Source(cfg.model, cfg)
+
     async def _generate(self, req: GenerateRequest, attempt: int) -> tuple[str, str]:
-        source = self.choose_source(req.model)
-        bus, job_id = self.bus, req.job_id
+        latest = await self.db.latest_version(req.project_id)
+        files = latest.files if latest else {}
+        primary, reason = self.route(req, bool(files))
+        sources = [(primary, reason)]
+        backup = self.fallback_source() if primary.cfg is not None else None
+        if backup is not None and backup.label != primary.label:
+            sources.append((backup, f"{primary.label} failed: the fallback model"))
         if attempt > 1:
-            await bus.publish_event(job_id, "status", {
+            await self.bus.publish_event(req.job_id, "status", {
                 "message": f"a worker stopped; generating again (attempt {attempt})",
                 "reset": True, "attempt": attempt,
             })
+        for n, (source, why) in enumerate(sources):
+            try:
+                response, usage = await self._generate_with(source, why, req, attempt, files)
+            except ModelError as exc:
+                if n + 1 == len(sources):
+                    if not exc.transient:
+                        raise PermanentJobError(
+                            f"model {source.label} refused: {exc.message}") from exc
+                    await self.bus.publish_event(req.job_id, "status", {
+                        "message": f"model error, will retry: {exc.message}",
+                        "attempt": attempt,
+                    })
+                    raise
+                log.warning("job %s: %s failed (%s); falling back to %s", req.job_id,
+                            source.label, exc.message, sources[n + 1][0].label)
+                await self.bus.publish_event(req.job_id, "status", {
+                    "message": f"{source.label} failed ({exc.message}); continuing with "
+                               f"{sources[n + 1][0].label}",
+                    "fallback": True, "reset": True, "attempt": attempt,
+                })
+                continue
+            result: dict[str, object] = {"model_reason": why}
+            if n:
+                result["fallback_from"] = primary.label
+            if usage is not None:
+                result["usage"] = {"prompt_tokens": usage.prompt_tokens,
+                                   "completion_tokens": usage.completion_tokens,
+                                   "cost_usd": usage.cost_usd}
+            await self.db.set_job_status(req.job_id, JobStatus.RUNNING, response=response,
+                                         model=source.label, result=result)
+            return response, source.label
+        raise AssertionError("unreachable: the last source raises")
+
+    async def _generate_with(self, source: Source, why: str, req: GenerateRequest,
+                             attempt: int, files: dict[str, str]) -> tuple[str, Usage | None]:
+        bus, job_id = self.bus, req.job_id
         if source.cfg is None:
             await bus.publish_event(job_id, "status", {"message": OFFLINE_NOTICE,
                                                        "model": OFFLINE_LABEL, "ai": False})
         else:
             await bus.publish_event(job_id, "status", {"message": f"generating with {source.label}",
-                                                       "model": source.label, "ai": True})
+                                                       "model": source.label, "ai": True,
+                                                       "reason": why})
         parts: list[str] = []
         usage: Usage | None = None
         publisher = StreamPublisher(bus, job_id, attempt)
         try:
-            try:
-                async for piece in self._stream(source, req):
-                    if isinstance(piece, Usage):
-                        usage = piece
-                        continue
-                    parts.append(piece)
-                    publisher.add(piece)
-            finally:
-                await publisher.close()
-        except ModelError as exc:
-            if not exc.transient:
-                raise PermanentJobError(f"model {source.label} refused: {exc.message}") from exc
-            await bus.publish_event(job_id, "status", {
-                "message": f"model error, will retry: {exc.message}", "attempt": attempt,
-            })
-            raise
+            async for piece in self._stream(source, req, files):
+                if isinstance(piece, Usage):
+                    usage = piece
+                    continue
+                parts.append(piece)
+                publisher.add(piece)
+        finally:
+            await publisher.close()
         response = "".join(parts)
         if not response.strip():
             raise PermanentJobError(f"model {source.label} returned an empty answer")
-        result = {"usage": {"prompt_tokens": usage.prompt_tokens,
-                            "completion_tokens": usage.completion_tokens,
-                            "cost_usd": usage.cost_usd}} if usage else None
-        await self.db.set_job_status(req.job_id, JobStatus.RUNNING, response=response,
-                                     model=source.label, result=result)
-        return response, source.label
+        return response, usage
 
-    async def _stream(self, source: Source, req: GenerateRequest
+    async def _stream(self, source: Source, req: GenerateRequest, files: dict[str, str]
                       ) -> AsyncIterator[str | Usage]:
         if source.cfg is None:
             async for chunk in self.offline.stream(req.prompt):
@@ -208,8 +271,6 @@ class GenerateHandler:
         self.warm_up()
         assert self._litellm is not None
         await asyncio.shield(self._litellm)
-        latest = await self.db.latest_version(req.project_id)
-        files = latest.files if latest else {}
         chosen = select_files(req.prompt, files)
         if files:
             await self.bus.publish_event(req.job_id, "status", {

@@ -15,6 +15,16 @@ class GeneratorSettings(CommonSettings):
     # An OpenAI-compatible base URL (Ollama, LM Studio, a proxy) and its key, if any.
     llm_api_base: str | None = None
     llm_api_key: SecretStr | None = None
+    # A backup model that continues a job when the chosen one fails (outage, refusal, cut
+    # stream), with its own base URL and key when it needs them.
+    llm_fallback_model: str | None = None
+    llm_fallback_api_base: str | None = None
+    llm_fallback_api_key: SecretStr | None = None
+    # Routing: a short request (at most ROUTE_EDIT_MAX_CHARS) on a project that already has
+    # files goes to this faster model (same base URL and key as LLM_MODEL); new builds and
+    # longer requests go to LLM_MODEL.
+    llm_fast_model: str | None = None
+    route_edit_max_chars: int = 400
     llm_timeout_seconds: float = 120.0
     llm_max_tokens: int = 8192
     # Model calls wait on the network, so one replica runs many at once.
