@@ -32,6 +32,7 @@ async def test_routing_and_fallback(tmp_path: Path, nats_url: str) -> None:
         async with ScriptedLLM.running(primary_port, default=Reply(SITE)) as primary, \
                 ScriptedLLM.running(backup_port, default=Reply(SITE)) as backup, \
                 httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:
+            listed = (await c.get("/api/models")).json()["models"]
             project = await create_project(c)
             new_build = await generate(c, project, "a bakery site")
             edit = await generate(c, project, "make the title bigger")
@@ -56,3 +57,7 @@ async def test_routing_and_fallback(tmp_path: Path, nats_url: str) -> None:
     notice = [e.data for e in failed_over if e.event == "status" and e.data.get("fallback")]
     assert notice and notice[0]["reset"] is True and "openai/backup" in notice[0]["message"]
     assert [r["model"] for r in backup.requests] == ["backup"]
+    roles = {m["id"]: m["roles"] for m in listed}
+    assert roles == {"openai/strong": ["default"], "openai/fast": ["fast"],
+                     "openai/backup": ["fallback"], "offline": ["offline: built in, not AI"]}
+    assert "k2" not in str(listed) and str(backup_port) not in str(listed)

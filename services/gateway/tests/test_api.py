@@ -176,3 +176,8 @@ async def test_project_downloads_as_a_runnable_zip(client: httpx.AsyncClient,
     assert manifest["scripts"]["dev"] == "vite"
     same = await client.get(f"/api/projects/{project}/zip", params={"version": 1})
     assert same.content == r.content
+
+
+async def test_models_without_a_generator_is_503_not_a_hang(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/models")
+    assert response.status_code == 503 and "generator" in response.json()["detail"]

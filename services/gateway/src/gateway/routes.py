@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import re
 import zipfile
@@ -138,6 +139,16 @@ async def project_usage(project_id: str, db: DbDep) -> dict[str, Any]:
 async def all_usage(db: DbDep) -> dict[str, Any]:
     """The cost ledger over every project."""
     return await _usage(db, None)
+
+
+@router.get("/api/models")
+async def models(bus: BusDep) -> dict[str, Any]:
+    """The models the generators can use, and which is the default, fast and fallback one."""
+    try:
+        reply = await bus.nc.request(bus.subjects.generator_models, b"", timeout=3)
+    except Exception as exc:  # no generator running, or it did not answer
+        raise HTTPException(503, "no generator answered; is one running?") from exc
+    return dict(json.loads(reply.data))
 
 
 @router.get("/api/get-sandbox-files")

@@ -1,6 +1,9 @@
 """Run the generator: ``python -m generator``."""
 
 import asyncio
+import json
+
+from nats.aio.msg import Msg
 
 from generator.handler import GenerateHandler
 from generator.settings import GeneratorSettings
@@ -18,6 +21,12 @@ async def main() -> None:
     bus, db = await worker.start()
     handler = GenerateHandler(settings, bus, db)
     handler.warm_up()
+
+    async def answer_models(msg: Msg) -> None:
+        await msg.respond(json.dumps({"models": handler.models()}).encode())
+
+    # GET /api/models asks here; one replica (a queue group) answers.
+    await bus.nc.subscribe(bus.subjects.generator_models, queue=GENERATOR, cb=answer_models)
     await worker.run(handler)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from generator.context import select_files
 from generator.llm import (
+    PROVIDER_DEFAULTS,
     ModelConfig,
     ModelError,
     Usage,
@@ -178,6 +179,29 @@ class GenerateHandler:
                 f"{self.settings.route_edit_max_chars} characters): the fast model")
         return default, ("a new build: the default model" if not has_files
                          else "a longer change: the default model")
+
+    def models(self) -> list[dict[str, object]]:
+        """What this generator can use (never keys or URLs): the default, the fast and the
+        fallback models, the defaults of the providers whose keys are set, and offline."""
+        listed: dict[str, dict[str, object]] = {}
+
+        def add(model: str, role: str, ai: bool = True) -> None:
+            entry = listed.setdefault(model, {"id": model, "ai": ai, "roles": []})
+            roles = entry["roles"]
+            assert isinstance(roles, list)
+            roles.append(role)
+
+        default = self.choose_source(None)
+        add(default.label, "default", default.cfg is not None)
+        if self.settings.llm_fast_model and default.cfg is not None:
+            add(self.settings.llm_fast_model, "fast")
+        if self.settings.llm_fallback_model:
+            add(self.settings.llm_fallback_model, "fallback")
+        for var, _prefix, model in PROVIDER_DEFAULTS:
+            if os.environ.get(var, "").strip():
+                add(model, f"available ({var} is set)")
+        add(OFFLINE_LABEL, "offline: built in, not AI", ai=False)
+        return list(listed.values())
 
     def fallback_source(self) -> Source | None:
         model = self.settings.llm_fallback_model

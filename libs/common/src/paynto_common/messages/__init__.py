@@ -85,6 +85,11 @@ class Subjects:
         return f"{self._prefix}jobs.gitsync.commit"
 
     @property
+    def generator_models(self) -> str:
+        """Core NATS request/reply: any generator replica answers which models it can use."""
+        return f"{self._prefix}svc.generator.models"
+
+    @property
     def sandbox_bucket(self) -> str:
         """The NATS KV bucket of sandbox leases, warm sandboxes and live replicas."""
         return f"PAYNTO_SANDBOXES{self._suffix}"
