@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from generator.context import select_files
@@ -30,7 +29,9 @@ from generator.prompts import build_messages
 from generator.settings import GeneratorSettings
 from paynto_common.bus import Bus, Delivery, PermanentJobError
 from paynto_common.db import Database, JobStatus
+from paynto_common.edits import without_edits
 from paynto_common.messages import ApplyRequest, GenerateRequest
+from paynto_common.tagged import parse_response
 
 log = logging.getLogger(__name__)
 
@@ -269,29 +270,56 @@ class GenerateHandler:
             await bus.publish_event(job_id, "status", {"message": f"generating with {source.label}",
                                                        "model": source.label, "ai": True,
                                                        "reason": why})
-        parts: list[str] = []
-        usage: Usage | None = None
         publisher = StreamPublisher(bus, job_id, attempt)
         try:
-            async for piece in self._stream(source, req, files):
-                if isinstance(piece, Usage):
-                    usage = piece
-                    continue
-                parts.append(piece)
-                publisher.add(piece)
+            messages = await self._messages(source, req, files)
+            response, usage = await self._collect(source, req, messages, publisher)
+            for round_ in range(1, MAX_CONTINUATIONS + 1):
+                gap = _unfinished(response, usage) if source.cfg is not None else None
+                if gap is None:
+                    break
+                ask, glue = gap
+                await bus.publish_event(job_id, "status", {
+                    "message": f"the answer was unfinished ({ask.split(':')[0]}); asking "
+                               f"{source.label} to finish it (round {round_})",
+                    "continuation": round_,
+                })
+                more, more_usage = await self._collect(source, req, [
+                    *messages, {"role": "assistant", "content": response},
+                    {"role": "user", "content": ask}], publisher, glue)
+                response += glue + more
+                usage = _add_usage(usage, more_usage)
         finally:
             await publisher.close()
-        response = "".join(parts)
         if not response.strip():
             raise PermanentJobError(f"model {source.label} returned an empty answer")
         return response, usage
 
-    async def _stream(self, source: Source, req: GenerateRequest, files: dict[str, str]
-                      ) -> AsyncIterator[str | Usage]:
+    async def _collect(self, source: Source, req: GenerateRequest,
+                       messages: list[dict[str, str]], publisher: StreamPublisher,
+                       lead: str = "") -> tuple[str, Usage | None]:
+        """Stream one model call (or the offline generator) to the client; its text and usage."""
+        parts: list[str] = []
+        usage: Usage | None = None
+        if lead:
+            publisher.add(lead)
         if source.cfg is None:
             async for chunk in self.offline.stream(req.prompt):
-                yield chunk
-            return
+                parts.append(chunk)
+                publisher.add(chunk)
+            return "".join(parts), None
+        async for piece in stream_completion(source.cfg, messages):
+            if isinstance(piece, Usage):
+                usage = piece
+                continue
+            parts.append(piece)
+            publisher.add(piece)
+        return "".join(parts), usage
+
+    async def _messages(self, source: Source, req: GenerateRequest,
+                        files: dict[str, str]) -> list[dict[str, str]]:
+        if source.cfg is None:
+            return []
         self.warm_up()
         assert self._litellm is not None
         await asyncio.shield(self._litellm)
@@ -302,6 +330,34 @@ class GenerateHandler:
                            f"({chosen.reason})",
                 "context": sorted(chosen.sent),
             })
-        messages = build_messages(req.prompt, chosen.sent, chosen.left_out)
-        async for piece in stream_completion(source.cfg, messages):
-            yield piece
+        return build_messages(req.prompt, chosen.sent, chosen.left_out)
+
+
+# How many times an unfinished answer is sent back to be finished.
+MAX_CONTINUATIONS = 2
+
+
+def _unfinished(response: str, usage: Usage | None) -> tuple[str, str] | None:
+    """What to ask the model when its answer is unfinished, and the text to put between the
+    answer and what it sends next; None when the answer is whole."""
+    parsed = parse_response(without_edits(response))
+    cut = [f.path for f in parsed.files if not f.complete]
+    if cut or (usage is not None and usage.finish_reason == "length"):
+        where = f" inside {cut[-1]}" if cut else ""
+        return (f"cut off{where}: your answer stopped{where} before it was finished. "
+                "Continue from exactly the last character you wrote, repeating nothing, and "
+                "close every open tag.", "")
+    elided = [p for p in parsed.truncated if p not in cut]
+    if elided:
+        return (f"code left out of {', '.join(elided)}: those files hold placeholders such as "
+                "'...' instead of code. Send each of them again, whole, in <file> tags, with "
+                "nothing left out.", "\n")
+    return None
+
+
+def _add_usage(first: Usage | None, more: Usage | None) -> Usage | None:
+    if first is None or more is None:
+        return first or more
+    return Usage(first.prompt_tokens + more.prompt_tokens,
+                 first.completion_tokens + more.completion_tokens,
+                 first.cost_usd + more.cost_usd, more.finish_reason)
