@@ -12,7 +12,10 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 from dataclasses import dataclass
+
+from sqlmodel import col, select
 
 from generator.context import select_files
 from generator.llm import (
@@ -28,8 +31,8 @@ from generator.offline import OfflineGenerator
 from generator.prompts import build_messages
 from generator.settings import GeneratorSettings
 from paynto_common.bus import Bus, Delivery, PermanentJobError
-from paynto_common.db import Database, JobStatus
-from paynto_common.edits import without_edits
+from paynto_common.db import Database, Job, JobStatus
+from paynto_common.edits import EditError, parse_edits, without_edits
 from paynto_common.messages import ApplyRequest, GenerateRequest
 from paynto_common.tagged import parse_response
 
@@ -330,7 +333,39 @@ class GenerateHandler:
                            f"({chosen.reason})",
                 "context": sorted(chosen.sent),
             })
-        return build_messages(req.prompt, chosen.sent, chosen.left_out)
+        return build_messages(req.prompt, chosen.sent, chosen.left_out,
+                              await self._history(req))
+
+    async def _history(self, req: GenerateRequest) -> list[tuple[str, str]]:
+        """The project's earlier turns, from the database (any replica, after any restart):
+        the last few requests and what their answers did."""
+        async with self.db.session() as s:
+            rows = (await s.exec(
+                select(Job).where(Job.project_id == req.project_id, Job.kind == "generate",
+                                  Job.id != req.job_id, col(Job.response).is_not(None))
+                .order_by(col(Job.created_at).desc()).limit(HISTORY_TURNS))).all()
+        return [(job.prompt or "", summarize_answer(job.response or ""))
+                for job in reversed(rows)]
+
+
+# Earlier turns of a project's conversation sent with each request.
+HISTORY_TURNS = 4
+_TAGGED_RE = re.compile(r"<(file|edit)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL)
+
+
+def summarize_answer(response: str, limit: int = 600) -> str:
+    """An earlier answer, short: its words outside the file and edit tags, and the files it
+    wrote or edited (their contents now are in the project's files)."""
+    note = " ".join(_TAGGED_RE.sub(" ", response).split())[:limit]
+    wrote = [f.path for f in parse_response(without_edits(response)).files]
+    try:
+        edited = [e.path for e in parse_edits(response)]
+    except EditError:
+        edited = []
+    done = "; ".join(part for part in (
+        f"wrote {', '.join(wrote)}" if wrote else "",
+        f"edited {', '.join(edited)}" if edited else "") if part)
+    return " ".join(part for part in (note, f"({done})" if done else "") if part) or "(done)"
 
 
 # How many times an unfinished answer is sent back to be finished.

@@ -55,12 +55,15 @@ character for character. Write a file whole, in <file> tags, when it is new or c
 def build_messages(
     prompt: str, existing_files: dict[str, str] | None = None,
     other_paths: list[str] | None = None,
+    history: list[tuple[str, str]] | None = None,
 ) -> list[dict[str, str]]:
     """Build chat messages for a generation: the system rules, then the user's request.
 
     ``existing_files`` (path → contents) go into the user message ahead of the request,
     fenced as data so text inside a file cannot pose as instructions; ``other_paths`` are the
-    project's files not sent, named so the model knows they exist.
+    project's files not sent, named so the model knows they exist. ``history`` holds earlier
+    turns of the conversation, oldest first, as (the person's request, a summary of the
+    answer): the files as they are now stand for what the answers wrote.
     """
     parts: list[str] = []
     if existing_files:
@@ -72,8 +75,12 @@ def build_messages(
             parts.append(f"<data kind=\"other files, not shown\">\n{names}\n</data>")
         parts.append("Request:")
     parts.append(prompt.strip())
+    earlier: list[dict[str, str]] = []
+    for asked, answered in history or []:
+        earlier += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
+        *earlier,
         {"role": "user", "content": "\n".join(parts)},
     ]
 
