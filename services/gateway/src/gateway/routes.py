@@ -232,9 +232,14 @@ async def _zip(db: Database, project_id: str, number: int | None) -> Response:
         raise HTTPException(404, f"project {project_id} has no version "
                                  f"{number if number is not None else 'yet'}")
     buffer = io.BytesIO()
+    # Stamped with the version's time, not the clock: one version always gives the same bytes.
+    stamp = max(version.created_at.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, text in sorted(runnable_project(version.files).items()):
-            archive.writestr(path, text)
+            entry = zipfile.ZipInfo(path, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, text)
     slug = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-") or "site"
     filename = f"{slug}-v{version.number}.zip"
     return Response(buffer.getvalue(), media_type="application/zip",
