@@ -68,12 +68,7 @@ async def bus(nats_url: str, namespace: str) -> AsyncIterator[Bus]:
     try:
         yield b
     finally:
-        for stream in (b.subjects.jobs_stream, b.subjects.events_stream,
-                       f"KV_{b.subjects.sandbox_bucket}"):
-            try:
-                await b.js.delete_stream(stream)
-            except Exception:
-                pass
+        await b.drop_streams()
         await b.close()
 
 

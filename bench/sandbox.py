@@ -159,7 +159,7 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
                      f"({2 / s['p50']:.0f}×)"))
 
         await asyncio.sleep(2)  # let the servers settle after their first requests
-        usage: list[Any] = [provider.cgroups.peak_memory(live.sandbox_id)
+        usage: list[Any] = [provider.cgroups.memory_used(live.sandbox_id)
                             for live in manager._live.values()]
         sizes = [u for u in usage if u]
         if sizes:
@@ -174,11 +174,6 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
     finally:
         await manager.close()
         await db.close()
-        for stream in (bus.subjects.jobs_stream, bus.subjects.events_stream,
-                       f"KV_{bus.subjects.sandbox_bucket}"):
-            try:
-                await bus.js.delete_stream(stream)
-            except Exception:
-                pass
+        await bus.drop_streams()
         await bus.close()
     return rows

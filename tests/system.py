@@ -57,6 +57,12 @@ def running_system(
         system.stop()
 
 
+def scripted_model_env(port: int, model: str = "openai/scripted") -> dict[str, str]:
+    """The environment that points the generators at a ScriptedLLM on ``port``."""
+    return {"LLM_MODEL": model, "LLM_API_BASE": f"http://127.0.0.1:{port}/v1",
+            "LLM_API_KEY": "k"}
+
+
 async def create_project(client: httpx.AsyncClient, name: str = "test site") -> str:
     resp = await client.post("/api/projects", json={"name": name})
     assert resp.status_code == 201, resp.text

@@ -11,7 +11,7 @@ import pytest
 
 from paynto_common.runtime import free_port
 from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
-from tests.system import completed, create_project, generate, running_system
+from tests.system import completed, create_project, generate, running_system, scripted_model_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 FULL = "export default function App() {\n  return <h1>Half and whole</h1>\n}\n"
@@ -20,8 +20,7 @@ ELIDED = "export default function App() {\n  // ... rest of the component\n}\n"
 
 async def test_unfinished_answers_are_finished(tmp_path: Path, nats_url: str) -> None:
     port = free_port()
-    env = {"LLM_MODEL": "openai/scripted", "LLM_API_BASE": f"http://127.0.0.1:{port}/v1",
-           "LLM_API_KEY": "k"}
+    env = scripted_model_env(port)
     with running_system(tmp_path, nats_url, extra_env=env) as system:
         async with ScriptedLLM.running(port) as llm, \
                 httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:

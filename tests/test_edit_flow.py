@@ -12,7 +12,7 @@ import pytest
 from paynto_common.runtime import free_port
 from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
 from paynto_common.testing.sites import sectioned_site
-from tests.system import completed, create_project, generate, running_system
+from tests.system import completed, create_project, generate, running_system, scripted_model_env
 from tests.test_sandbox_replicas import apply
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -31,8 +31,7 @@ EDIT = """Changing the footer's line.
 async def test_a_one_line_edit_sends_and_changes_one_file(tmp_path: Path,
                                                           nats_url: str) -> None:
     port = free_port()
-    env = {"LLM_MODEL": "openai/scripted", "LLM_API_BASE": f"http://127.0.0.1:{port}/v1",
-           "LLM_API_KEY": "k"}
+    env = scripted_model_env(port)
     site = sectioned_site()
     with running_system(tmp_path, nats_url, extra_env=env) as system:
         async with ScriptedLLM.running(port, default=Reply(EDIT)) as llm, \

@@ -10,7 +10,7 @@ import pytest
 
 from paynto_common.runtime import free_port
 from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
-from tests.system import completed, create_project, generate, running_system
+from tests.system import completed, create_project, generate, running_system, scripted_model_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 ANSWER = '<file path="src/App.jsx">export default () => "priced"</file>'
@@ -19,8 +19,7 @@ ANSWER = '<file path="src/App.jsx">export default () => "priced"</file>'
 async def test_usage_adds_up_and_a_spent_budget_refuses(tmp_path: Path, nats_url: str) -> None:
     port = free_port()
     # A priced model name (litellm's bundled price map) served by the scripted server.
-    env = {"LLM_MODEL": "openai/gpt-4o-mini", "LLM_API_BASE": f"http://127.0.0.1:{port}/v1",
-           "LLM_API_KEY": "k", "PROJECT_BUDGET_USD": "0.01"}
+    env = scripted_model_env(port, "openai/gpt-4o-mini") | {"PROJECT_BUDGET_USD": "0.01"}
     reply = Reply(ANSWER, prompt_tokens=40_000, completion_tokens=2_000)
     with running_system(tmp_path, nats_url, extra_env=env) as system:
         async with ScriptedLLM.running(port, default=reply), \

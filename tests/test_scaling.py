@@ -10,7 +10,7 @@ import pytest
 
 from paynto_common.runtime import free_port
 from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
-from tests.system import create_project, generate, running_system, terminal
+from tests.system import create_project, generate, running_system, scripted_model_env, terminal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 GOOD = '<file path="src/App.jsx">export default () => "ok"</file>'
@@ -23,8 +23,7 @@ def handled_ok(metrics: str) -> float:
 
 async def test_two_generator_replicas_share_the_jobs(tmp_path: Path, nats_url: str) -> None:
     port = free_port()
-    env = {"LLM_MODEL": "openai/scripted", "LLM_API_BASE": f"http://127.0.0.1:{port}/v1",
-           "LLM_API_KEY": "k", "CONCURRENCY": "1"}
+    env = scripted_model_env(port) | {"CONCURRENCY": "1"}
     # Each replica takes one job at a time and each answer takes a moment, so a job that
     # arrives while one replica is busy can only go to the other.
     slow = Reply(GOOD, chunk_size=8, chunk_delay=0.05)

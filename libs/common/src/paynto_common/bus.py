@@ -121,6 +121,14 @@ class Bus:
         with contextlib.suppress(Exception):
             await self.nc.drain()
 
+    async def drop_streams(self) -> None:
+        """Delete this namespace's streams and sandbox bucket: for tests and benchmarks that
+        run in a namespace of their own, never for a deployment."""
+        for stream in (self.subjects.jobs_stream, self.subjects.events_stream,
+                       f"KV_{self.subjects.sandbox_bucket}"):
+            with contextlib.suppress(Exception):
+                await self.js.delete_stream(stream)
+
     async def ensure_streams(self) -> None:
         """Create the job and event streams, or bring an existing one's settings up to date."""
         s = self.subjects

@@ -137,8 +137,7 @@ class GenerateHandler:
             if resolved is None:
                 return Source(OFFLINE_LABEL, None)
             cfg = resolved
-        cfg.timeout = self.settings.llm_timeout_seconds
-        cfg.max_tokens = self.settings.llm_max_tokens
+        self._with_limits(cfg)
         return Source(cfg.model, cfg)
 
     async def __call__(self, delivery: Delivery) -> None:

@@ -137,7 +137,7 @@ class Cgroups:
                             os.kill(pid, signal.SIGKILL)
                     time.sleep(0.02)
 
-    def peak_memory(self, name: str) -> int | None:
+    def memory_used(self, name: str) -> int | None:
         """The sandbox's memory use now, in bytes (None without a memory cgroup)."""
         for controller, base in self._bases.items():
             file = "memory.current" if controller == "unified" else "memory.usage_in_bytes"

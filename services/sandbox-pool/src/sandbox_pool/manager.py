@@ -475,6 +475,3 @@ class SandboxManager:
         if warm.advert is not None:
             await self.registry.release(warm.advert)
         await warm.sandbox.destroy()
-
-    def stats(self) -> dict[str, int]:
-        return {"live": len(self._live), "warm": len(self._warm)}

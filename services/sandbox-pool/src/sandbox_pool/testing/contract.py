@@ -26,12 +26,11 @@ from sandbox_pool.provider import (
 APP = "export default function App() {{ return <h1>{marker}</h1> }}\n"
 
 
-client_for = http_client_for
 
 
 async def fetch(sandbox: ProviderSandbox, rel: str = "") -> tuple[int, str]:
     """GET ``base_path + rel`` from the sandbox's dev server: (status, body)."""
-    async with client_for(sandbox.endpoint) as client:
+    async with http_client_for(sandbox.endpoint) as client:
         response = await client.get(sandbox.base_path + rel)
     return response.status_code, response.text
 
