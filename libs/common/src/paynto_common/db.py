@@ -94,6 +94,74 @@ class Sandbox(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class PlanState:
+    """A plan's build run: ``planned`` until it is first built, ``running`` while tickets are
+    being dispatched, ``paused`` (running tickets finish, no new ones start), ``done`` when
+    every ticket is done, ``stopped`` when nothing more can run (a ticket failed)."""
+
+    PLANNED = "planned"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    STOPPED = "stopped"
+
+
+class Plan(SQLModel, table=True):
+    """A build plan of a project: a blueprint and the tickets that build it."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    project_id: str = Field(foreign_key="project.id", index=True)
+    # The planning job; unique so a redelivered planning job stores one plan.
+    job_id: str = Field(unique=True)
+    prompt: str = Field(sa_column=Column(Text, nullable=False))
+    model: str | None = None
+    blueprint: dict[str, Any] = Field(default_factory=dict,
+                                      sa_column=Column(JSON, nullable=False))
+    state: str = PlanState.PLANNED
+    # The current build run: its events go to ``plan_channel(run_id)``.
+    run_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketState:
+    BACKLOG = "backlog"
+    QUEUED = "queued"
+    GENERATING = "generating"
+    APPLYING = "applying"
+    CHECKING = "checking"
+    DONE = "done"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    TERMINAL = frozenset({DONE, FAILED, BLOCKED})
+    # Dispatched and not yet finished.
+    IN_FLIGHT = frozenset({QUEUED, GENERATING, APPLYING, CHECKING})
+
+
+class Ticket(SQLModel, table=True):
+    """One card of a plan's kanban board; built by one generate job, applied as one version."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+    id: str = Field(default_factory=new_id, primary_key=True)
+    plan_id: str = Field(foreign_key="plan.id", index=True)
+    project_id: str = Field(foreign_key="project.id", index=True)
+    key: str
+    position: int
+    title: str
+    type: str
+    priority: str
+    complexity: str
+    depends_on: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    acceptance: str = Field(default="", sa_column=Column(Text, nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = TicketState.BACKLOG
+    job_id: str | None = Field(default=None, index=True)
+    version: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Database:
     """An async engine and session factory; one per process, passed down, never global."""
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from paynto_common import kanban
 from paynto_common.bus import Bus, ConsumerOptions, Handler
 from paynto_common.db import Database, JobStatus
 from paynto_common.messages import JobMessage, Subjects
@@ -79,6 +80,8 @@ async def record_failure(bus: Bus, db: Database, data: bytes, reason: str) -> No
     if row is not None and row.status == JobStatus.COMPLETE:
         return  # it finished after all; never follow "complete" with "error"
     await bus.publish_event(job.job_id, "error", {"message": reason}, msg_id=f"error:{job.job_id}")
+    # A ticket's job failing fails the ticket, and the build run goes on without what needs it.
+    await kanban.job_failed(db, bus, job.job_id, reason)
 
 
 class Worker:

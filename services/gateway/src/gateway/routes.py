@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Response
 from fastapi.responses import JSONResponse
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sse_starlette import EventSourceResponse
 
 from gateway.deps import BusDep, DbDep, JobRateLimit, SettingsDep
@@ -22,23 +22,41 @@ from gateway.schemas import (
     ForkBody,
     GenerateBody,
     InstallBody,
+    PlanBody,
+    PlanOut,
     ProjectCreate,
     ProjectFiles,
     ProjectOut,
     SandboxBody,
     SandboxOut,
+    TicketOut,
     VersionOut,
 )
 from gateway.settings import GatewaySettings
+from paynto_common import kanban
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, Project, Sandbox, Version, new_id
+from paynto_common.db import (
+    Database,
+    Job,
+    Plan,
+    PlanState,
+    Project,
+    Sandbox,
+    Ticket,
+    TicketState,
+    Version,
+    new_id,
+    utcnow,
+)
 from paynto_common.messages import (
     TERMINAL_EVENTS,
     ApplyRequest,
     CreateSandboxRequest,
     GenerateRequest,
     InstallPackagesRequest,
+    PlanRequest,
     SandboxCommandRequest,
+    plan_channel,
     preview_path,
     project_channel,
 )
@@ -111,7 +129,7 @@ async def _usage(db: Database, project_id: str | None) -> dict[str, Any]:
     if project_id is not None:
         query = query.where(Job.project_id == project_id)
     async with db.session() as s:
-        jobs = (await s.exec(query.where(col(Job.kind) == "generate"))).all()
+        jobs = (await s.exec(query.where(col(Job.kind).in_(("generate", "ticket", "plan"))))).all()
     total: dict[str, Any] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
                              "cost_usd": 0.0, "by_model": {}}
     for job in jobs:
@@ -258,25 +276,175 @@ async def create_zip(body: SandboxBody, db: DbDep) -> Response:
     return await _zip(db, body.project_id, None)
 
 
-@router.post("/api/generate-ai-code-stream", dependencies=[JobRateLimit])
-async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
-                   settings: SettingsDep) -> EventSourceResponse:
-    if len(body.prompt) > settings.max_prompt_chars:
+async def _check_request(db: Database, settings: GatewaySettings, project_id: str,
+                         prompt: str) -> None:
+    """Refuse a model request that is too long, or one the project's budget cannot pay."""
+    if len(prompt) > settings.max_prompt_chars:
         raise HTTPException(
-            422, f"prompt is {len(body.prompt)} characters; the limit is "
+            422, f"prompt is {len(prompt)} characters; the limit is "
                  f"{settings.max_prompt_chars}",
         )
     if settings.project_budget_usd > 0:
-        spent = (await _usage(db, body.project_id))["cost_usd"]
+        spent = (await _usage(db, project_id))["cost_usd"]
         if spent >= settings.project_budget_usd:
             raise HTTPException(402, f"the project's model budget of "
                                      f"${settings.project_budget_usd:.2f} is spent "
                                      f"(${spent:.4f} used); raise PROJECT_BUDGET_USD to go on")
+
+
+@router.post("/api/generate-ai-code-stream", dependencies=[JobRateLimit])
+async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
+                   settings: SettingsDep) -> EventSourceResponse:
+    await _check_request(db, settings, body.project_id, body.prompt)
     message = GenerateRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
                               model=body.model)
     job = await start_job(bus, db, kind="generate", subject=bus.subjects.generate,
                           message=message, prompt=body.prompt, model=body.model)
     return event_stream(bus, job.id)
+
+
+@router.post("/api/plan-build", dependencies=[JobRateLimit])
+async def plan_build(body: PlanBody, bus: BusDep, db: DbDep,
+                     settings: SettingsDep) -> EventSourceResponse:
+    """Plan a build: a blueprint and tickets with their dependencies, stored with the project
+    (SSE: ``blueprint``, ``ticket``..., ``plan_complete``, ``complete`` with the plan's id).
+    Nothing is built until ``POST /api/plans/{id}/build``."""
+    await _check_request(db, settings, body.project_id, body.prompt)
+    message = PlanRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
+                          model=body.model)
+    job = await start_job(bus, db, kind="plan", subject=bus.subjects.plan, message=message,
+                          prompt=body.prompt, model=body.model)
+    return event_stream(bus, job.id)
+
+
+async def _plan(db: Database, plan_id: str) -> Plan:
+    async with db.session() as s:
+        plan = await s.get(Plan, plan_id)
+    if plan is None:
+        raise HTTPException(404, f"unknown plan {plan_id}")
+    return plan
+
+
+async def _plan_out(db: Database, plan: Plan) -> PlanOut:
+    tickets = await kanban.tickets_of(db, plan.id)
+    return PlanOut(id=plan.id, project_id=plan.project_id, prompt=plan.prompt, model=plan.model,
+                   state=plan.state, run_id=plan.run_id, blueprint=plan.blueprint,
+                   created_at=plan.created_at,
+                   tickets=[TicketOut(**kanban.ticket_view(t)) for t in tickets])
+
+
+@router.get("/api/projects/{project_id}/plans", response_model=list[PlanOut])
+async def project_plans(project_id: str, db: DbDep) -> list[PlanOut]:
+    """The project's plans, newest first, with their tickets."""
+    await _project(db, project_id)
+    async with db.session() as s:
+        plans = (await s.exec(select(Plan).where(Plan.project_id == project_id)
+                              .order_by(col(Plan.created_at).desc()))).all()
+    return [await _plan_out(db, plan) for plan in plans]
+
+
+@router.get("/api/plans/{plan_id}", response_model=PlanOut)
+async def get_plan(plan_id: str, db: DbDep) -> PlanOut:
+    """A plan's blueprint and its board: every ticket with its state, job and version."""
+    return await _plan_out(db, await _plan(db, plan_id))
+
+
+@router.post("/api/plans/{plan_id}/build", dependencies=[JobRateLimit])
+async def build_plan(plan_id: str, bus: BusDep, db: DbDep,
+                     settings: SettingsDep) -> EventSourceResponse:
+    """Start (or resume) building a plan's tickets, each as its own job once its dependencies
+    are done, several at once; SSE of the run: ``ticket`` as each one moves, ``complete``
+    when the run ends (``state`` done, stopped or paused). A running plan is joined."""
+    plan = await _plan(db, plan_id)
+    await _check_request(db, settings, plan.project_id, "")
+    run_id = new_id()
+    async with db.session() as s:
+        started = (await s.exec(
+            update(Plan)
+            .where(col(Plan.id) == plan_id, col(Plan.state) != PlanState.RUNNING)
+            .values(state=PlanState.RUNNING, run_id=run_id, updated_at=utcnow())
+            .returning(Plan))).scalars().first()
+        await s.commit()
+    if started is None:
+        plan = await _plan(db, plan_id)
+        assert plan.run_id is not None
+        return event_stream(bus, plan_channel(plan.run_id))
+    await bus.publish_event(plan_channel(run_id), "status", {
+        "message": f"building plan {plan_id}", "plan_id": plan_id, "run_id": run_id})
+    await kanban.advance(db, bus, plan_id)
+    return event_stream(bus, plan_channel(run_id))
+
+
+@router.get("/api/plans/{plan_id}/events")
+async def plan_events(
+    plan_id: str, bus: BusDep, db: DbDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    """The events of the plan's current (or last) build run, from ``Last-Event-ID``."""
+    after = parse_last_event_id(last_event_id)
+    plan = await _plan(db, plan_id)
+    if plan.run_id is None:
+        raise HTTPException(409, f"plan {plan_id} has not been built yet")
+    return event_stream(bus, plan_channel(plan.run_id), after)
+
+
+@router.post("/api/plans/{plan_id}/resume", dependencies=[JobRateLimit])
+async def resume_plan(plan_id: str, bus: BusDep, db: DbDep,
+                      settings: SettingsDep) -> EventSourceResponse:
+    """Go on with a paused (or stopped) plan: the same as building it again."""
+    return await build_plan(plan_id, bus, db, settings)
+
+
+@router.post("/api/plans/{plan_id}/pause", response_model=PlanOut)
+async def pause_plan(plan_id: str, bus: BusDep, db: DbDep) -> PlanOut:
+    """Start no more tickets; the ones already running finish, then the run ends paused."""
+    await _plan(db, plan_id)
+    async with db.session() as s:
+        paused = (await s.exec(
+            update(Plan)
+            .where(col(Plan.id) == plan_id, col(Plan.state) == PlanState.RUNNING)
+            .values(state=PlanState.PAUSED, updated_at=utcnow())
+            .returning(Plan))).scalars().first()
+        await s.commit()
+    if paused is None:
+        raise HTTPException(409, f"plan {plan_id} is not running")
+    if paused.run_id:
+        await bus.publish_event(plan_channel(paused.run_id), "status", {
+            "message": "paused: running tickets finish, no new ones start", "paused": True})
+    await kanban.advance(db, bus, plan_id)
+    return await _plan_out(db, await _plan(db, plan_id))
+
+
+@router.post("/api/plans/{plan_id}/tickets/{key}/retry", response_model=PlanOut)
+async def retry_ticket(plan_id: str, key: str, bus: BusDep, db: DbDep) -> PlanOut:
+    """Put a failed or blocked ticket back in the backlog, with the tickets it blocked; the
+    next build (or the running one) picks them up."""
+    plan = await _plan(db, plan_id)
+    tickets = await kanban.tickets_of(db, plan_id)
+    ticket = next((t for t in tickets if t.key == key), None)
+    if ticket is None:
+        raise HTTPException(404, f"plan {plan_id} has no ticket {key}")
+    if ticket.state not in (TicketState.FAILED, TicketState.BLOCKED):
+        raise HTTPException(409, f"ticket {key} is {ticket.state}; only a failed or blocked "
+                                 "ticket can be retried")
+    again = {key}
+    grew = True
+    while grew:  # and everything blocked behind it
+        grew = False
+        for t in tickets:
+            if (t.key not in again and t.state == TicketState.BLOCKED
+                    and again & set(t.depends_on)):
+                again.add(t.key)
+                grew = True
+    async with db.session() as s:
+        await s.exec(update(Ticket)
+                     .where(col(Ticket.plan_id) == plan_id, col(Ticket.key).in_(again),
+                            col(Ticket.state).in_((TicketState.FAILED, TicketState.BLOCKED)))
+                     .values(state=TicketState.BACKLOG, error=None, updated_at=utcnow()))
+        await s.commit()
+    if plan.state == PlanState.RUNNING:
+        await kanban.advance(db, bus, plan_id)
+    return await _plan_out(db, await _plan(db, plan_id))
 
 
 @router.post("/api/apply-ai-code-stream", dependencies=[JobRateLimit])

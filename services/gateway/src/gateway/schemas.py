@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -79,3 +79,36 @@ class SandboxBody(Body):
 class SandboxOut(BaseModel):
     sandbox_id: str
     preview_url: str
+
+
+class PlanBody(GenerateBody):
+    """What to plan: the same fields as a generation."""
+
+
+class TicketOut(BaseModel):
+    id: str
+    key: str
+    title: str
+    type: str
+    priority: str
+    complexity: str
+    depends_on: list[str]
+    acceptance: str
+    description: str
+    files: list[str]
+    state: str
+    job_id: str | None
+    version: int | None
+    error: str | None
+
+
+class PlanOut(BaseModel):
+    id: str
+    project_id: str
+    prompt: str
+    model: str | None
+    state: str
+    run_id: str | None
+    blueprint: dict[str, Any]
+    tickets: list[TicketOut]
+    created_at: datetime

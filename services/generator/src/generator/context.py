@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["Selection", "select_files"]
@@ -42,8 +43,10 @@ class Selection:
     reason: str = ""
 
 
-def select_files(prompt: str, files: dict[str, str], budget: int = BUDGET_CHARS) -> Selection:
-    """The files of ``files`` that ``prompt`` concerns, within ``budget`` characters."""
+def select_files(prompt: str, files: dict[str, str], budget: int = BUDGET_CHARS,
+                 must: Sequence[str] = ()) -> Selection:
+    """The files of ``files`` that ``prompt`` concerns, within ``budget`` characters; the
+    paths in ``must`` (files an error points at) come first, whatever the prompt says."""
     total = sum(len(text) for text in files.values())
     if total <= SMALL_PROJECT_CHARS:
         return Selection(dict(files), [], "the project is small: every file")
@@ -65,6 +68,10 @@ def select_files(prompt: str, files: dict[str, str], budget: int = BUDGET_CHARS)
         entry = [p for p in ("src/App.jsx", "src/App.tsx") if p in files]
         ranked = entry + [i for p in entry for i in _local_imports(p, files)]
         reason = "nothing matched the request: the app's entry and what it imports"
+    pinned = [p for p in must if p in files]
+    if pinned:
+        ranked = pinned + [p for p in ranked if p not in pinned]
+        reason = "the files with errors, then " + reason
     chosen: dict[str, str] = {}
     spent = 0
     for path in ranked:

@@ -13,8 +13,11 @@ import contextlib
 import logging
 import os
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from generator.context import select_files
@@ -28,12 +31,29 @@ from generator.llm import (
     stream_completion,
 )
 from generator.offline import OfflineGenerator
-from generator.prompts import build_messages
+from generator.planning import (
+    PlanError,
+    PlanSpec,
+    TicketSpec,
+    offline_plan,
+    offline_ticket_files,
+    parse_plan,
+    plan_messages,
+    render_offline_answer,
+    ticket_prompt,
+)
+from generator.prompts import build_messages, fix_prompt
 from generator.settings import GeneratorSettings
+from paynto_common import kanban
 from paynto_common.bus import Bus, Delivery, PermanentJobError
-from paynto_common.db import Database, Job, JobStatus
+from paynto_common.db import Database, Job, JobStatus, Plan, Ticket, TicketState
 from paynto_common.edits import EditError, parse_edits, without_edits
-from paynto_common.messages import ApplyRequest, GenerateRequest
+from paynto_common.messages import (
+    ApplyRequest,
+    AutoFix,
+    GenerateRequest,
+    PlanRequest,
+)
 from paynto_common.tagged import parse_response
 
 log = logging.getLogger(__name__)
@@ -51,6 +71,8 @@ class Source:
 
     label: str
     cfg: ModelConfig | None
+    # The whole answer, already written (the offline generator's files for a ticket).
+    canned: str | None = None
 
 
 class StreamPublisher:
@@ -117,6 +139,12 @@ class GenerateHandler:
         if self._litellm is None:
             self._litellm = asyncio.create_task(preload())
 
+    def _loaded(self) -> asyncio.Task[None]:
+        """The task loading litellm (started now if it was not)."""
+        self.warm_up()
+        assert self._litellm is not None
+        return self._litellm
+
     def choose_source(self, requested: str | None) -> Source:
         if requested == OFFLINE_LABEL:
             return Source(OFFLINE_LABEL, None)
@@ -141,6 +169,9 @@ class GenerateHandler:
         return Source(cfg.model, cfg)
 
     async def __call__(self, delivery: Delivery) -> None:
+        if delivery.subject == self.bus.subjects.plan:
+            await self.plan(delivery)
+            return
         req: GenerateRequest = delivery.parse(GenerateRequest)
         # One statement marks it running and tells what is stored (a terminal job is unchanged).
         job = await self.db.set_job_status(req.job_id, JobStatus.RUNNING,
@@ -149,15 +180,142 @@ class GenerateHandler:
             raise PermanentJobError(f"unknown job {req.job_id}")
         if job.status in JobStatus.TERMINAL:
             return
-        response, label = job.response, job.model
-        if response is None:
-            response, label = await self._generate(req, delivery.attempt)
+        if req.ticket_id:
+            await kanban.move_ticket(self.db, self.bus, req.ticket_id, TicketState.GENERATING)
+        stored = _stored_answer(job, req.fix_round)
+        response, label = stored if stored else await self._generate(req, delivery.attempt)
+        suffix = f":fix{req.fix_round}" if req.fix_round else ""
         await self.bus.publish_job(
             self.bus.subjects.apply,
             ApplyRequest(job_id=req.job_id, project_id=req.project_id, user_id=req.user_id,
-                         response=response, model=label),
-            msg_id=f"apply:{req.job_id}",
+                         response=response, model=label, ticket_id=req.ticket_id,
+                         fix_round=req.fix_round, autofix=self._autofix(req, label)),
+            msg_id=f"apply:{req.job_id}{suffix}",
         )
+
+    def _autofix(self, req: GenerateRequest, label: str) -> AutoFix | None:
+        """The fix loop's bounds for this job (carried from round to round); none for the
+        offline generator, which cannot read an error."""
+        if label == OFFLINE_LABEL or self.settings.autofix_rounds <= 0:
+            return None
+        return req.autofix or AutoFix(max_rounds=self.settings.autofix_rounds,
+                                      token_budget=self.settings.autofix_token_budget)
+
+    async def plan(self, delivery: Delivery) -> None:
+        """A build plan for a prompt: stored with the project, then told to the client as
+        ``blueprint``, one ``ticket`` per ticket, ``plan_complete`` and ``complete``."""
+        req: PlanRequest = delivery.parse(PlanRequest)
+        job = await self.db.set_job_status(req.job_id, JobStatus.RUNNING,
+                                           attempts=delivery.attempt)
+        if job is None:
+            raise PermanentJobError(f"unknown job {req.job_id}")
+        if job.status in JobStatus.TERMINAL:
+            return
+        async with self.db.session() as s:
+            stored = (await s.exec(select(Plan).where(Plan.job_id == req.job_id))).first()
+        usage: Usage | None = None
+        if stored is None:
+            spec, label, usage = await self._make_plan(req, delivery.attempt)
+            stored = await self._store_plan(req, spec, label)
+        tickets = await kanban.tickets_of(self.db, stored.id)
+        job_id = req.job_id
+        await self.bus.publish_event(job_id, "blueprint", {
+            "plan_id": stored.id, "blueprint": stored.blueprint}, msg_id=f"blueprint:{job_id}")
+        for ticket in tickets:
+            await self.bus.publish_event(job_id, "ticket", kanban.ticket_view(ticket),
+                                         msg_id=f"ticket:{job_id}:{ticket.key}")
+        result: dict[str, object] = {"plan_id": stored.id, "tickets": len(tickets),
+                                     "model": stored.model}
+        await self.bus.publish_event(job_id, "plan_complete", result,
+                                     msg_id=f"plan_complete:{job_id}")
+        stored_result = dict(result)
+        if usage is not None:
+            stored_result["usage"] = _usage_dict(usage)
+        await self.db.set_job_status(job_id, JobStatus.COMPLETE, model=stored.model,
+                                     result=stored_result)
+        await self.bus.publish_event(job_id, "complete", result, msg_id=f"complete:{job_id}:")
+
+    async def _make_plan(self, req: PlanRequest,
+                         attempt: int) -> tuple[PlanSpec, str, Usage | None]:
+        as_generate = GenerateRequest(job_id=req.job_id, project_id=req.project_id,
+                                      prompt=req.prompt, model=req.model)
+        # A plan is a new build's worth of thinking: the default (strong) model.
+        source, why = self.route(as_generate, has_files=False)
+        if source.cfg is None:
+            await self.bus.publish_event(req.job_id, "status", {
+                "message": OFFLINE_NOTICE + " Its plan has one ticket per part of the page.",
+                "model": OFFLINE_LABEL, "ai": False})
+            return offline_plan(req.prompt), OFFLINE_LABEL, None
+        await self.bus.publish_event(req.job_id, "status", {
+            "message": f"planning with {source.label}", "model": source.label, "ai": True,
+            "reason": why, "reset": attempt > 1, "attempt": attempt})
+        latest = await self.db.latest_version(req.project_id)
+        await asyncio.shield(self._loaded())
+        publisher = StreamPublisher(self.bus, req.job_id, attempt)
+        try:
+            text, usage = await self._collect(
+                source, as_generate, plan_messages(req.prompt, sorted(latest.files)
+                                                   if latest else []), publisher)
+        except ModelError as exc:
+            if not exc.transient:
+                raise PermanentJobError(f"model {source.label} refused: {exc.message}") from exc
+            raise
+        finally:
+            await publisher.close()
+        try:
+            return parse_plan(text), source.label, usage
+        except PlanError as exc:
+            raise PermanentJobError(f"the plan {source.label} wrote is unusable: {exc}") from exc
+
+    async def _store_plan(self, req: PlanRequest, spec: PlanSpec, label: str) -> Plan:
+        plan = Plan(project_id=req.project_id, job_id=req.job_id, prompt=req.prompt,
+                    model=label, blueprint=spec.blueprint)
+        try:
+            async with self.db.session() as s:
+                s.add(plan)
+                await s.flush()
+                for position, t in enumerate(spec.tickets):
+                    s.add(Ticket(
+                        plan_id=plan.id, project_id=req.project_id, key=t.key,
+                        position=position, title=t.title, type=t.type, priority=t.priority,
+                        complexity=t.complexity, depends_on=list(t.depends_on),
+                        acceptance=t.acceptance, description=t.description,
+                        files=list(t.files)))
+                await s.commit()
+                await s.refresh(plan)
+            return plan
+        except IntegrityError:
+            # Another delivery of this job stored it first.
+            async with self.db.session() as s:
+                existing = (await s.exec(select(Plan).where(Plan.job_id == req.job_id))).first()
+            if existing is None:
+                raise
+            return existing
+
+    async def _ticket_work(self, req: GenerateRequest) -> tuple[str, str | None]:
+        """What a ticket's job asks: the request for the model, or (for a plan the offline
+        generator made) the offline generator's files for the ticket, ready as an answer."""
+        async with self.db.session() as s:
+            ticket = await s.get(Ticket, req.ticket_id)
+            plan = await s.get(Plan, ticket.plan_id) if ticket else None
+            done = (await s.exec(select(Ticket.title).where(
+                Ticket.plan_id == ticket.plan_id, Ticket.state == TicketState.DONE)
+                .order_by(col(Ticket.position)))).all() if ticket else []
+        if ticket is None or plan is None:
+            raise PermanentJobError(f"unknown ticket {req.ticket_id}")
+        if plan.model == OFFLINE_LABEL:
+            try:
+                files = offline_ticket_files(plan.prompt, list(ticket.files))
+            except KeyError as exc:
+                raise PermanentJobError(
+                    f"the offline generator does not write {exc} of ticket {ticket.key}"
+                ) from exc
+            return ticket.title, render_offline_answer(files)
+        spec = TicketSpec(key=ticket.key, title=ticket.title, type=ticket.type,
+                          priority=ticket.priority, complexity=ticket.complexity,
+                          depends_on=list(ticket.depends_on), acceptance=ticket.acceptance,
+                          files=list(ticket.files), description=ticket.description)
+        return ticket_prompt(plan.blueprint, spec, list(done)), None
 
     def _with_limits(self, cfg: ModelConfig) -> ModelConfig:
         cfg.timeout = self.settings.llm_timeout_seconds
@@ -168,6 +326,8 @@ class GenerateHandler:
         """The model for this job and why (the rules are settings; the job records both)."""
         if req.model:
             return self.choose_source(req.model), "asked for by the request"
+        if req.fix_round:
+            return self.choose_source(None), "fixing errors: the default model"
         default = self.choose_source(None)
         if default.cfg is None:
             return default, "no model configured: the offline generator"
@@ -219,7 +379,25 @@ class GenerateHandler:
     async def _generate(self, req: GenerateRequest, attempt: int) -> tuple[str, str]:
         latest = await self.db.latest_version(req.project_id)
         files = latest.files if latest else {}
-        primary, reason = self.route(req, bool(files))
+        canned: str | None = None
+        request = req.prompt
+        if req.ticket_id:
+            prompt, canned = await self._ticket_work(req)
+            req = req.model_copy(update={"prompt": prompt})
+        if req.fix_round:
+            req = req.model_copy(update={"prompt": fix_prompt(req.errors, request)})
+            await self.bus.publish_event(req.job_id, "status", {
+                "message": f"sending {len(req.errors)} error{'s' if len(req.errors) != 1 else ''}"
+                           f" back to the model (fix {req.fix_round})",
+                "autofix": req.fix_round, "reset": True, "attempt": attempt,
+            })
+        if canned is not None:
+            primary = Source(OFFLINE_LABEL, None, canned)
+            reason = "a ticket of a plan the offline generator made: it writes the files"
+        else:
+            primary, reason = self.route(req, bool(files))
+            if req.fix_round and primary.cfg is None:
+                raise PermanentJobError("no model is configured to fix the errors")
         sources = [(primary, reason)]
         backup = self.fallback_source() if primary.cfg is not None else None
         if backup is not None and backup.label != primary.label:
@@ -250,17 +428,37 @@ class GenerateHandler:
                     "fallback": True, "reset": True, "attempt": attempt,
                 })
                 continue
-            result: dict[str, object] = {"model_reason": why}
-            if n:
-                result["fallback_from"] = primary.label
-            if usage is not None:
-                result["usage"] = {"prompt_tokens": usage.prompt_tokens,
-                                   "completion_tokens": usage.completion_tokens,
-                                   "cost_usd": usage.cost_usd}
-            await self.db.set_job_status(req.job_id, JobStatus.RUNNING, response=response,
-                                         model=source.label, result=result)
+            await self._store_answer(req, response, source.label, why,
+                                     primary.label if n else None, usage)
             return response, source.label
         raise AssertionError("unreachable: the last source raises")
+
+    async def _store_answer(self, req: GenerateRequest, response: str, label: str, why: str,
+                            fallback_from: str | None, usage: Usage | None) -> None:
+        """Keep the answer on the job row, so a redelivery never calls the model again: the
+        first answer as the job's response, a fix round's under ``fixes``; usage adds up."""
+        async with self.db.session() as s:
+            job = await s.get(Job, req.job_id)
+        result: dict[str, Any] = dict(job.result or {}) if job else {}
+        spent = _usage_dict(usage) if usage is not None else None
+        if req.fix_round == 0:
+            result["model_reason"] = why
+            if fallback_from:
+                result["fallback_from"] = fallback_from
+            if spent:
+                result["usage"] = spent
+            await self.db.set_job_status(req.job_id, JobStatus.RUNNING, response=response,
+                                         model=label, result=result)
+            return
+        fixes = dict(result.get("fixes") or {})
+        fixes[str(req.fix_round)] = {"response": response, "model": label, "reason": why,
+                                     "usage": spent}
+        result["fixes"] = fixes
+        if spent:
+            before = result.get("usage") or {}
+            result["usage"] = {key: (before.get(key) or 0) + value
+                               for key, value in spent.items()}
+        await self.db.set_job_status(req.job_id, JobStatus.RUNNING, result=result)
 
     async def _generate_with(self, source: Source, why: str, req: GenerateRequest,
                              attempt: int, files: dict[str, str]) -> tuple[str, Usage | None]:
@@ -306,7 +504,9 @@ class GenerateHandler:
         if lead:
             publisher.add(lead)
         if source.cfg is None:
-            async for chunk in self.offline.stream(req.prompt):
+            chunks = (_pieces(source.canned) if source.canned is not None
+                      else self.offline.stream(req.prompt))
+            async for chunk in chunks:
                 parts.append(chunk)
                 publisher.add(chunk)
             return "".join(parts), None
@@ -322,10 +522,9 @@ class GenerateHandler:
                         files: dict[str, str]) -> list[dict[str, str]]:
         if source.cfg is None:
             return []
-        self.warm_up()
-        assert self._litellm is not None
-        await asyncio.shield(self._litellm)
-        chosen = select_files(req.prompt, files)
+        await asyncio.shield(self._loaded())
+        chosen = select_files(req.prompt, files,
+                              must=[str(e.get("path")) for e in req.errors if e.get("path")])
         if files:
             await self.bus.publish_event(req.job_id, "status", {
                 "message": f"sending {len(chosen.sent)} of {len(files)} files to the model "
@@ -340,7 +539,8 @@ class GenerateHandler:
         the last few requests and what their answers did."""
         async with self.db.session() as s:
             rows = (await s.exec(
-                select(Job).where(Job.project_id == req.project_id, Job.kind == "generate",
+                select(Job).where(Job.project_id == req.project_id,
+                                  col(Job.kind).in_(("generate", "ticket")),
                                   Job.id != req.job_id, col(Job.response).is_not(None))
                 .order_by(col(Job.created_at).desc()).limit(HISTORY_TURNS))).all()
         return [(job.prompt or "", summarize_answer(job.response or ""))
@@ -395,3 +595,23 @@ def _add_usage(first: Usage | None, more: Usage | None) -> Usage | None:
     return Usage(first.prompt_tokens + more.prompt_tokens,
                  first.completion_tokens + more.completion_tokens,
                  first.cost_usd + more.cost_usd, more.finish_reason)
+
+
+def _stored_answer(job: Job, fix_round: int) -> tuple[str, str] | None:
+    """The answer a job already has for this round (stored before a worker stopped)."""
+    if fix_round == 0:
+        return (job.response, job.model or OFFLINE_LABEL) if job.response is not None else None
+    fix = ((job.result or {}).get("fixes") or {}).get(str(fix_round))
+    if isinstance(fix, dict) and isinstance(fix.get("response"), str):
+        return fix["response"], str(fix.get("model") or "")
+    return None
+
+
+def _usage_dict(usage: Usage) -> dict[str, Any]:
+    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+            "cost_usd": usage.cost_usd}
+
+
+async def _pieces(text: str, size: int = 2000) -> AsyncIterator[str]:
+    for start in range(0, len(text), size):
+        yield text[start:start + size]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-__all__ = ["SYSTEM_PROMPT", "build_messages"]
+from typing import Any
+
+__all__ = ["SYSTEM_PROMPT", "build_messages", "fix_prompt"]
 
 SYSTEM_PROMPT = """\
 You build React apps with Vite and Tailwind CSS. Reply with complete files; the app is \
@@ -101,3 +103,22 @@ def _longest_backtick_run(text: str) -> int:
 
 def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def fix_prompt(errors: list[dict[str, Any]], request: str) -> str:
+    """What goes back to the model when its last change left modules that do not compile:
+    each error fenced as data (an error quotes code, which must not pose as instructions)."""
+    parts = ["Your last change left these errors in the preview:"]
+    for error in errors:
+        where = _attr(str(error.get("path") or "unknown file"))
+        message = str(error.get("message", ""))[:1500]
+        ticks = "`" * max(3, _longest_backtick_run(message) + 1)
+        parts.append(f'<data kind="{_attr(str(error.get("kind", "error")))} error" '
+                     f'path="{where}">\n{ticks}\n{message}\n{ticks}\n</data>')
+    parts.append(
+        "Fix them: change only what the errors need, with <edit> blocks (or a whole <file> "
+        "when most of it changes). Keep everything else as it is.")
+    if request.strip():
+        parts.append(f'<data kind="the request that change answered">\n{request.strip()[:2000]}'
+                     "\n</data>")
+    return "\n".join(parts)

@@ -31,3 +31,8 @@ class GeneratorSettings(CommonSettings):
     concurrency: int = 64
     ack_wait_seconds: float = 30.0
     max_deliver: int = 5
+    # The fix loop: compile errors left by an answer go back to the model at most this many
+    # times (0: never), and not once the job's model calls used AUTOFIX_TOKEN_BUDGET tokens
+    # (0: no limit).
+    autofix_rounds: int = 2
+    autofix_token_budget: int = 60000

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,12 +22,14 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from paynto_common import kanban
 from paynto_common.bus import Bus, Delivery, PermanentJobError
-from paynto_common.db import Database, Job, JobStatus, Version
+from paynto_common.db import Database, Job, JobStatus, TicketState, Version
 from paynto_common.edits import Edit, EditError, apply_edits, parse_edits, without_edits
 from paynto_common.messages import (
     ApplyRequest,
     CreateSandboxRequest,
+    GenerateRequest,
     InstallPackagesRequest,
     JobMessage,
     SandboxCommandRequest,
@@ -40,6 +44,10 @@ from sandbox_pool.provider import COMPILED_SUFFIXES, SandboxGoneError, compile_e
 from sandbox_pool.writeorder import missing_local_imports, placeholder_module
 
 log = logging.getLogger(__name__)
+
+# Which answer of its job the apply in this task handles ("" the first, ":fixN" a fix): an
+# event published once per answer carries it in its message id.
+_ANSWER: contextvars.ContextVar[str] = contextvars.ContextVar("answer", default="")
 
 
 class SandboxHandler:
@@ -115,16 +123,26 @@ class SandboxHandler:
     async def _event(
         self, job_id: str, event: str, data: dict[str, Any], once_key: str | None = None
     ) -> None:
-        msg_id = f"{event}:{job_id}:{once_key}" if once_key is not None else None
+        msg_id = (f"{event}:{job_id}:{once_key}{_ANSWER.get()}" if once_key is not None
+                  else None)
         await self.bus.publish_event(job_id, event, data, msg_id=msg_id)
 
     async def apply(self, req: ApplyRequest) -> None:
         if req.restore_version is not None:
             await self.restore(req, req.restore_version)
             return
+        token = _ANSWER.set(f":fix{req.fix_round}" if req.fix_round else "")
+        try:
+            await self._apply(req)
+        finally:
+            _ANSWER.reset(token)
+
+    async def _apply(self, req: ApplyRequest) -> None:
         if not await self._start(req.job_id):
             return
         job_id = req.job_id
+        if req.ticket_id:
+            await kanban.move_ticket(self.db, self.bus, req.ticket_id, TicketState.APPLYING)
         parsed = parse_response(without_edits(req.response))
         try:
             edits = parse_edits(req.response)
@@ -169,7 +187,7 @@ class SandboxHandler:
                            "src/main.jsx and src/App.jsx)",
             }, once_key="entry")
         async with self.manager.lock(req.project_id):
-            reused = await self._version_of_job(job_id)
+            reused = await self._version_of_job(req.version_key)
             if reused is not None:
                 files = reused.files
                 changed.update({e.path: files[e.path] for e in edits if e.path in files})
@@ -209,9 +227,68 @@ class SandboxHandler:
             version = reused or await self._store_version(req, files)
             await self.manager.record_version(live, version.number)
             await self._packages(job_id, live, parsed.packages, files)
+            if req.ticket_id:
+                await kanban.move_ticket(self.db, self.bus, req.ticket_id, TicketState.CHECKING)
             errors = await self._check_compiles(job_id, live, changed)
-        await self._finish(job_id, live, sorted(changed), version.number,
-                           preview_errors=len(errors))
+        fixing, report = await self._next_fix(req, errors)
+        if fixing:
+            return  # the fix's apply finishes the job
+        extra: dict[str, Any] = {"preview_errors": len(errors)}
+        if report:
+            extra["autofix"] = report
+        await self._finish(job_id, live, sorted(changed), version.number, **extra)
+        if req.ticket_id:
+            problem = (f"{len(errors)} module{'s' if len(errors) != 1 else ''} "
+                       f"{'do' if len(errors) != 1 else 'does'} not compile: "
+                       f"{', '.join(sorted({str(e.get('path')) for e in errors}))}"
+                       if errors else None)
+            await kanban.ticket_finished(self.db, self.bus, req.ticket_id,
+                                         version=version.number, error=problem)
+
+    async def _next_fix(self, req: ApplyRequest,
+                        errors: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+        """Send what does not compile back to the model, within the job's bounds: True when a
+        fix was asked for; else what the loop did (empty when it never ran)."""
+        rounds = req.fix_round
+        if not errors:
+            return False, ({"rounds": rounds, "fixed": True} if rounds else {})
+        if req.autofix is None:
+            return False, {}
+        bounds = req.autofix
+        signature = error_signature(errors)
+        async with self.db.session() as s:
+            job = await s.get(Job, req.job_id)
+        usage = ((job.result or {}).get("usage") or {}) if job else {}
+        spent = int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
+        stop = None
+        if rounds >= bounds.max_rounds:
+            stop = (f"gave up after {rounds} fix attempt{'s' if rounds != 1 else ''} "
+                    "(AUTOFIX_ROUNDS)")
+        elif rounds and signature == bounds.previous:
+            stop = "the same error came back after a fix"
+        elif bounds.token_budget and spent >= bounds.token_budget:
+            stop = (f"the job's token budget is spent ({spent} of {bounds.token_budget} "
+                    "tokens, AUTOFIX_TOKEN_BUDGET)")
+        if stop is not None:
+            await self._event(req.job_id, "status", {
+                "message": f"auto-fix stopped: {stop}", "autofix_stopped": stop,
+            }, once_key="autofix-stop")
+            return False, {"rounds": rounds, "fixed": False, "stopped": stop}
+        await self._event(req.job_id, "status", {
+            "message": f"{len(errors)} error{'s' if len(errors) != 1 else ''} after the change; "
+                       f"asking the model to fix {'it' if len(errors) == 1 else 'them'} "
+                       f"(attempt {rounds + 1} of {bounds.max_rounds})",
+            "autofix": rounds + 1,
+        }, once_key="autofix")
+        await self.bus.publish_job(self.bus.subjects.generate, GenerateRequest(
+            job_id=req.job_id, project_id=req.project_id, user_id=req.user_id,
+            prompt=(job.prompt if job else None) or "", ticket_id=req.ticket_id,
+            fix_round=rounds + 1,
+            errors=[{"kind": "compile", "path": e.get("path"),
+                     "message": str(e.get("message", ""))[:2000]} for e in errors],
+            autofix=bounds.model_copy(update={"previous": signature}),
+        ), msg_id=f"fix:{req.job_id}:{rounds + 1}")
+        return True, {}
 
     async def _apply_edits(self, job_id: str, base: dict[str, str], edits: list[Edit],
                            changed: dict[str, str]) -> None:
@@ -349,7 +426,7 @@ class SandboxHandler:
         version = Version(
             project_id=req.project_id,
             number=(latest.number if latest else 0) + 1,
-            job_id=req.job_id,
+            job_id=req.version_key,
             files=files,
             model=model or req.model,
         )
@@ -360,7 +437,7 @@ class SandboxHandler:
                 await s.refresh(version)
         except IntegrityError:
             # Another delivery of this job stored it first.
-            existing = await self._version_of_job(req.job_id)
+            existing = await self._version_of_job(req.version_key)
             if existing is None:
                 raise
             return existing
@@ -465,6 +542,13 @@ def _wire_app_entry(changed: dict[str, str]) -> str | None:
                 wired.append(entry)
                 break
     return " and ".join(wired) or None
+
+
+def error_signature(errors: list[dict[str, Any]]) -> list[str]:
+    """What a round's errors are, without line numbers (a fix that moves code moves them): the
+    same signature twice means the fix did not help."""
+    return sorted({f"{e.get('path')}: " + re.sub(r"\d+", "#", str(e.get("message", "")).strip()
+                                                  .split("\n", 1)[0])[:300] for e in errors})
 
 
 def _parse(model: type[Any], data: bytes) -> Any:

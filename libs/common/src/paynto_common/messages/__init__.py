@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 # Event names a job stream may carry (CONTRACT.md, "SSE events").
 EventName = Literal[
     "job", "status", "stream", "file", "package", "preview", "complete", "error",
-    "preview_error",
+    "preview_error", "blueprint", "ticket", "plan_complete",
 ]
 TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error"})
 
@@ -59,6 +59,10 @@ class Subjects:
     @property
     def generate(self) -> str:
         return f"{self._prefix}jobs.generator.generate"
+
+    @property
+    def plan(self) -> str:
+        return f"{self._prefix}jobs.generator.plan"
 
     @property
     def apply(self) -> str:
@@ -119,6 +123,12 @@ def project_channel(project_id: str) -> str:
     return f"project.{project_id}"
 
 
+def plan_channel(run_id: str) -> str:
+    """The event channel of one build run of a plan: ``ticket`` events as its tickets move,
+    ``complete`` when the run ends (every ticket done, nothing more can run, or paused)."""
+    return f"run.{run_id}"
+
+
 def preview_path(sandbox_id: str) -> str:
     """Where the gateway serves a sandbox's preview; the sandbox's dev server uses it as its
     base path, so both sides must build it the same way."""
@@ -132,6 +142,18 @@ class Message(BaseModel):
     v: int = 1
 
 
+class AutoFix(BaseModel):
+    """The bounds of a job's fix loop, carried along with it from answer to answer."""
+
+    model_config = ConfigDict(extra="ignore")
+    # How many times errors may go back to the model.
+    max_rounds: int = 2
+    # Stop once the job's model calls used this many tokens (0: no limit).
+    token_budget: int = 0
+    # What the errors of the last round looked like, to stop when the same ones come back.
+    previous: list[str] = Field(default_factory=list)
+
+
 class JobMessage(Message):
     job_id: str
     project_id: str
@@ -140,6 +162,19 @@ class JobMessage(Message):
 
 class GenerateRequest(JobMessage):
     """Ask the generator to write code for a prompt, then have it applied."""
+
+    prompt: str
+    model: str | None = None
+    # Set when the job builds a ticket of a plan (the generator reads the ticket and its plan).
+    ticket_id: str | None = None
+    # Set when the job goes back to the model to fix what the last apply left broken.
+    fix_round: int = 0
+    errors: list[dict[str, Any]] = Field(default_factory=list)
+    autofix: AutoFix | None = None
+
+
+class PlanRequest(JobMessage):
+    """Ask the generator for a build plan (a blueprint and tickets) for a prompt."""
 
     prompt: str
     model: str | None = None
@@ -154,6 +189,17 @@ class ApplyRequest(JobMessage):
     # Set to restore a stored version: these files, exactly, become the next version (no
     # model output is parsed and nothing of the latest version is kept).
     restore_version: int | None = None
+    ticket_id: str | None = None
+    # Which answer of the job this is: 0 the first, n the n-th fix (each its own version).
+    fix_round: int = 0
+    # Set when compile errors after this apply go back to the model (absent: they are only
+    # reported).
+    autofix: AutoFix | None = None
+
+    @property
+    def version_key(self) -> str:
+        """What the version stored by this apply is known by (one per job and fix round)."""
+        return self.job_id if self.fix_round == 0 else f"{self.job_id}:fix{self.fix_round}"
 
 
 class CreateSandboxRequest(JobMessage):

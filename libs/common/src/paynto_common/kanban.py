@@ -1,0 +1,176 @@
+"""Build runs of a plan's tickets: which ticket may start, and what its end means for others.
+
+There is no scheduler process. Whoever changes the board calls :func:`advance`: the gateway
+when a run starts or resumes, the sandbox pool when a ticket's change is applied, and the
+failure hook when a ticket's job fails. ``advance`` dispatches every backlog ticket whose
+dependencies are done, as a generate job on the bus (any generator replica takes it), blocks
+the tickets that can no longer run, and ends the run when nothing is left to do. Each
+dispatch is claimed with a conditional update, so replicas calling it at once never start a
+ticket twice; a ticket's job is published with its id as the message id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import col, select, update
+
+from paynto_common.bus import Bus
+from paynto_common.db import Database, Job, Plan, PlanState, Ticket, TicketState, utcnow
+from paynto_common.messages import GenerateRequest, plan_channel
+
+log = logging.getLogger(__name__)
+
+
+def ticket_view(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the API and its events show it."""
+    return {
+        "id": ticket.id, "key": ticket.key, "title": ticket.title, "type": ticket.type,
+        "priority": ticket.priority, "complexity": ticket.complexity,
+        "depends_on": list(ticket.depends_on), "acceptance": ticket.acceptance,
+        "description": ticket.description, "files": list(ticket.files),
+        "state": ticket.state, "job_id": ticket.job_id, "version": ticket.version,
+        "error": ticket.error,
+    }
+
+
+async def tickets_of(db: Database, plan_id: str) -> list[Ticket]:
+    async with db.session() as s:
+        rows = await s.exec(select(Ticket).where(Ticket.plan_id == plan_id)
+                            .order_by(col(Ticket.position)))
+        return list(rows)
+
+
+async def _publish(bus: Bus, plan: Plan, event: str, data: dict[str, Any],
+                   msg_id: str | None = None) -> None:
+    if plan.run_id is not None:
+        await bus.publish_event(plan_channel(plan.run_id), event, data, msg_id=msg_id)
+
+
+async def move_ticket(db: Database, bus: Bus, ticket_id: str, state: str,
+                      *, allow_from: frozenset[str] | None = None,
+                      **fields: Any) -> Ticket | None:
+    """Move a ticket to ``state`` (from any state not terminal, or from ``allow_from``) and
+    tell the run's watchers; None when it was not in a state it may leave."""
+    sources = allow_from if allow_from is not None else (
+        frozenset({TicketState.BACKLOG}) | TicketState.IN_FLIGHT)
+    async with db.session() as s:
+        ticket = (await s.exec(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state).in_(sources))
+            .values(state=state, updated_at=utcnow(), **fields)
+            .returning(Ticket))).scalars().first()
+        await s.commit()
+        plan = await s.get(Plan, ticket.plan_id) if ticket is not None else None
+    if ticket is None or plan is None:
+        return None
+    await _publish(bus, plan, "ticket", ticket_view(ticket))
+    return ticket
+
+
+async def ticket_finished(db: Database, bus: Bus, ticket_id: str, *, version: int,
+                          error: str | None = None) -> None:
+    """A ticket's change is applied as ``version``: done, or failed with ``error`` (what the
+    check found); then the run goes on."""
+    state = TicketState.FAILED if error else TicketState.DONE
+    ticket = await move_ticket(db, bus, ticket_id, state, version=version, error=error)
+    if ticket is not None:
+        await advance(db, bus, ticket.plan_id)
+
+
+async def job_failed(db: Database, bus: Bus, job_id: str, reason: str) -> None:
+    """A job failed for good; if it built a ticket, the ticket failed with it."""
+    async with db.session() as s:
+        ticket = (await s.exec(select(Ticket).where(Ticket.job_id == job_id))).first()
+    if ticket is None:
+        return
+    moved = await move_ticket(db, bus, ticket.id, TicketState.FAILED, error=reason)
+    if moved is not None:
+        await advance(db, bus, moved.plan_id)
+
+
+async def _block_unreachable(db: Database, bus: Bus, tickets: list[Ticket]) -> None:
+    """Backlog tickets that depend, directly or not, on a failed ticket can never run."""
+    states = {t.key: t.state for t in tickets}
+    changed = True
+    while changed:
+        changed = False
+        for ticket in tickets:
+            if states[ticket.key] != TicketState.BACKLOG:
+                continue
+            stuck = [d for d in ticket.depends_on
+                     if states.get(d) in (TicketState.FAILED, TicketState.BLOCKED)]
+            if stuck:
+                states[ticket.key] = TicketState.BLOCKED
+                changed = True
+                await move_ticket(db, bus, ticket.id, TicketState.BLOCKED,
+                                  allow_from=frozenset({TicketState.BACKLOG}),
+                                  error=f"waits on {', '.join(stuck)}, which did not finish")
+
+
+async def advance(db: Database, bus: Bus, plan_id: str) -> list[str]:
+    """Start what may start, end the run when nothing can; the keys of the tickets started."""
+    async with db.session() as s:
+        plan = await s.get(Plan, plan_id)
+    if plan is None:
+        return []
+    tickets = await tickets_of(db, plan_id)
+    await _block_unreachable(db, bus, tickets)
+    tickets = await tickets_of(db, plan_id)
+    started: list[str] = []
+    if plan.state == PlanState.RUNNING:
+        done = {t.key for t in tickets if t.state == TicketState.DONE}
+        for ticket in tickets:
+            if ticket.state == TicketState.BACKLOG and set(ticket.depends_on) <= done:
+                if await _dispatch(db, bus, plan, ticket):
+                    started.append(ticket.key)
+        tickets = await tickets_of(db, plan_id)
+    if not started and not any(t.state in TicketState.IN_FLIGHT for t in tickets):
+        await _end_run(db, bus, plan, tickets)
+    return started
+
+
+async def _dispatch(db: Database, bus: Bus, plan: Plan, ticket: Ticket) -> bool:
+    job = Job(project_id=plan.project_id, kind="ticket", prompt=ticket.title)
+    async with db.session() as s:
+        claimed = (await s.exec(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket.id, col(Ticket.state) == TicketState.BACKLOG)
+            .values(state=TicketState.QUEUED, job_id=job.id, error=None, updated_at=utcnow())
+            .returning(Ticket))).scalars().first()
+        if claimed is None:
+            await s.rollback()
+            return False  # another caller started it
+        s.add(job)
+        await s.commit()
+    await _publish(bus, plan, "ticket", ticket_view(claimed))
+    await bus.publish_event(job.id, "job", {"job_id": job.id, "ticket": ticket.key},
+                            msg_id=f"job:{job.id}")
+    await bus.publish_job(bus.subjects.generate, GenerateRequest(
+        job_id=job.id, project_id=plan.project_id, prompt=ticket.title, ticket_id=ticket.id),
+        msg_id=job.id)
+    log.info("plan %s: ticket %s dispatched as job %s", plan.id, ticket.key, job.id)
+    return True
+
+
+async def _end_run(db: Database, bus: Bus, plan: Plan, tickets: list[Ticket]) -> None:
+    """Nothing is running or can start: the run ends (paused, done or stopped)."""
+    counts: dict[str, int] = {}
+    for ticket in tickets:
+        counts[ticket.state] = counts.get(ticket.state, 0) + 1
+    if plan.state == PlanState.RUNNING:
+        all_done = all(t.state == TicketState.DONE for t in tickets)
+        state = PlanState.DONE if all_done else PlanState.STOPPED
+        async with db.session() as s:
+            await s.exec(update(Plan)
+                         .where(col(Plan.id) == plan.id, col(Plan.run_id) == plan.run_id,
+                                col(Plan.state) == PlanState.RUNNING)
+                         .values(state=state, updated_at=utcnow()))
+            await s.commit()
+            plan = await s.get(Plan, plan.id) or plan
+    if plan.state not in (PlanState.DONE, PlanState.STOPPED, PlanState.PAUSED):
+        return
+    await _publish(bus, plan, "complete", {"plan_id": plan.id, "state": plan.state,
+                                           "tickets": counts},
+                   msg_id=f"complete:{plan.run_id}")
