@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,12 +82,14 @@ async def rounds(conc: int, sample: Callable[[], Awaitable[float]]) -> list[floa
 
 
 @contextmanager
-def scripted_server(reply: dict[str, object]) -> Iterator[str]:
-    """The scripted model server as its own process, so it shares no event loop with us."""
+def scripted_server(reply: dict[str, object], replies: Sequence[dict[str, object]] = (),
+                    port: int = 0) -> Iterator[str]:
+    """The scripted model server as its own process, so it shares no event loop with us:
+    ``replies`` answer the first requests in order, then ``reply`` answers every one."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump({"replies": [], "default": reply}, f)
+        json.dump({"replies": list(replies), "default": reply}, f)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "paynto_common.testing.scripted_llm", "--port", "0",
+        [sys.executable, "-m", "paynto_common.testing.scripted_llm", "--port", str(port),
          "--script", f.name], stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -191,7 +193,7 @@ async def main() -> int:
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
-    only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install"]
+    only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -208,6 +210,10 @@ async def main() -> int:
             rows += context()
         if "install" in only:
             rows += await first_install()
+        if "plan" in only:
+            from bench.plan import plan_build
+
+            rows += await plan_build(nats_url, Path(tmp) / "plan")
     print(table(rows))
     return 0
 
