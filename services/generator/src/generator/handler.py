@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from generator.context import select_files
+from generator.fastapply import PROMPT_NOTE, FastApplyError, find_updates, merge_updates
 from generator.llm import (
     PROVIDER_DEFAULTS,
     ModelConfig,
@@ -493,7 +494,39 @@ class GenerateHandler:
             await publisher.close()
         if not response.strip():
             raise PermanentJobError(f"model {source.label} returned an empty answer")
+        if find_updates(response):
+            response, merged = await self._fast_apply(req, response, files)
+            usage = _add_usage(usage, merged)
         return response, usage
+
+    def _morph(self) -> ModelConfig | None:
+        """Morph's apply model, when a key is set."""
+        key = self.settings.morph_api_key
+        if key is None or not key.get_secret_value():
+            return None
+        cfg = self._with_limits(ModelConfig(
+            model=f"openai/{self.settings.morph_model}", api_base=self.settings.morph_api_base,
+            api_key=key.get_secret_value(), price_model=f"morph/{self.settings.morph_model}"))
+        cfg.temperature = 0.0
+        return cfg
+
+    async def _fast_apply(self, req: GenerateRequest, response: str,
+                          files: dict[str, str]) -> tuple[str, Usage | None]:
+        """Merge the answer's ``<update>`` blocks into whole files with Morph."""
+        cfg = self._morph()
+        if cfg is None:
+            raise PermanentJobError(
+                "the answer holds <update> blocks, which need a merge model: set "
+                "MORPH_API_KEY, or ask again")
+        try:
+            merged, usage, paths = await merge_updates(response, files, cfg, req.prompt)
+        except FastApplyError as exc:
+            raise PermanentJobError(f"fast-apply refused: {exc}") from exc
+        await self.bus.publish_event(req.job_id, "status", {
+            "message": f"merged the changes to {', '.join(paths)} with {self.settings.morph_model}",
+            "fast_apply": paths,
+        })
+        return merged, usage
 
     async def _collect(self, source: Source, req: GenerateRequest,
                        messages: list[dict[str, str]], publisher: StreamPublisher,
@@ -532,7 +565,8 @@ class GenerateHandler:
                 "context": sorted(chosen.sent),
             })
         return build_messages(req.prompt, chosen.sent, chosen.left_out,
-                              await self._history(req))
+                              await self._history(req),
+                              fast_apply_note=PROMPT_NOTE if self._morph() else "")
 
     async def _history(self, req: GenerateRequest) -> list[tuple[str, str]]:
         """The project's earlier turns, from the database (any replica, after any restart):

@@ -58,6 +58,7 @@ def build_messages(
     prompt: str, existing_files: dict[str, str] | None = None,
     other_paths: list[str] | None = None,
     history: list[tuple[str, str]] | None = None,
+    fast_apply_note: str = "",
 ) -> list[dict[str, str]]:
     """Build chat messages for a generation: the system rules, then the user's request.
 
@@ -66,10 +67,14 @@ def build_messages(
     project's files not sent, named so the model knows they exist. ``history`` holds earlier
     turns of the conversation, oldest first, as (the person's request, a summary of the
     answer): the files as they are now stand for what the answers wrote.
+    ``fast_apply_note`` tells the model how to send partial updates (only when a merge model
+    is configured).
     """
     parts: list[str] = []
     if existing_files:
         parts.append(_EXISTING_FILES_HEADER)
+        if fast_apply_note:
+            parts.append(fast_apply_note)
         for path in sorted(existing_files):
             parts.append(_fence(path, existing_files[path]))
         if other_paths:

@@ -31,6 +31,11 @@ class GeneratorSettings(CommonSettings):
     concurrency: int = 64
     ack_wait_seconds: float = 30.0
     max_deliver: int = 5
+    # Fast-apply: with a Morph key, a model may send only the changed parts of a long file
+    # and Morph's apply model (OpenAI-compatible API) merges them.
+    morph_api_key: SecretStr | None = None
+    morph_api_base: str = "https://api.morphllm.com/v1"
+    morph_model: str = "morph-v3-fast"
     # The fix loop: compile errors left by an answer go back to the model at most this many
     # times (0: never), and not once the job's model calls used AUTOFIX_TOKEN_BUDGET tokens
     # (0: no limit).
