@@ -70,11 +70,12 @@ async def create_project(client: httpx.AsyncClient, name: str = "test site") -> 
 
 
 async def generate(client: httpx.AsyncClient, project_id: str, prompt: str,
-                   **extra: str) -> list[Event]:
+                   headers: dict[str, str] | None = None, **extra: str) -> list[Event]:
     """Run a generate job to its end through the gateway, returning every event."""
     stream = JobStream(client)
     body = {"project_id": project_id, "prompt": prompt, **extra}
-    return [ev async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body)]
+    return [ev async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body,
+                                          headers=headers or {})]
 
 
 def terminal(events: list[Event]) -> list[Event]:

@@ -29,7 +29,15 @@ async def _rate_limited(request: Request) -> None:
     await limiter.check(request)
 
 
+def _user(request: Request) -> str | None:
+    """Who is asking, from the operator's auth proxy header (USER_HEADER); None without it."""
+    header = request.app.state.settings.user_header
+    value = request.headers.get(header, "").strip() if header else ""
+    return value[:200] or None
+
+
 BusDep = Annotated[Bus, Depends(_bus)]
+UserDep = Annotated[str | None, Depends(_user)]
 # Declared on the routes that start jobs.
 JobRateLimit = Depends(_rate_limited)
 DbDep = Annotated[Database, Depends(_db)]

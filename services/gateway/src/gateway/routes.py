@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlmodel import col, select, update
 from sse_starlette import EventSourceResponse
 
-from gateway.deps import BusDep, DbDep, JobRateLimit, SettingsDep
+from gateway.deps import BusDep, DbDep, JobRateLimit, SettingsDep, UserDep
 from gateway.jobs import event_stream, parse_last_event_id, start_job
 from gateway.schemas import (
     ApplyBody,
@@ -92,8 +92,8 @@ async def metrics() -> Response:
 
 
 @router.post("/api/projects", status_code=201, response_model=ProjectOut)
-async def create_project(body: ProjectCreate, db: DbDep) -> Project:
-    project = Project(name=body.name)
+async def create_project(body: ProjectCreate, db: DbDep, user: UserDep) -> Project:
+    project = Project(name=body.name, owner_id=user)
     async with db.session() as s:
         s.add(project)
         await s.commit()
@@ -122,12 +122,17 @@ async def project_files(project_id: str, db: DbDep) -> ProjectFiles:
     return ProjectFiles(files=version.files, version=version.number)
 
 
-async def _usage(db: Database, project_id: str | None) -> dict[str, Any]:
-    """The cost ledger: tokens and cost of the model calls of a project's jobs (or of every
-    project), as each generation recorded them, in total and by model."""
+async def _usage(db: Database, project_id: str | None,
+                 owner: str | None = None) -> dict[str, Any]:
+    """The cost ledger: tokens and cost of the model calls of a project's jobs (or of one
+    person's projects, or of every project), as each job recorded them, in total and by
+    model."""
     query = select(Job)
     if project_id is not None:
         query = query.where(Job.project_id == project_id)
+    if owner is not None:
+        query = query.join(Project, col(Project.id) == col(Job.project_id)).where(
+            Project.owner_id == owner)
     async with db.session() as s:
         jobs = (await s.exec(query.where(col(Job.kind).in_(("generate", "ticket", "plan"))))).all()
     total: dict[str, Any] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
@@ -154,9 +159,11 @@ async def project_usage(project_id: str, db: DbDep) -> dict[str, Any]:
 
 
 @router.get("/api/usage")
-async def all_usage(db: DbDep) -> dict[str, Any]:
-    """The cost ledger over every project."""
-    return await _usage(db, None)
+async def all_usage(db: DbDep, user: str | None = None) -> dict[str, Any]:
+    """The cost ledger over every project, or over one person's (``?user=``)."""
+    if user is None:
+        return await _usage(db, None)
+    return {"user": user, **await _usage(db, None, owner=user)}
 
 
 @router.get("/api/models")
@@ -277,8 +284,9 @@ async def create_zip(body: SandboxBody, db: DbDep) -> Response:
 
 
 async def _check_request(db: Database, settings: GatewaySettings, project_id: str,
-                         prompt: str) -> None:
-    """Refuse a model request that is too long, or one the project's budget cannot pay."""
+                         prompt: str, user: str | None) -> None:
+    """Refuse a model request that is too long, or one the project's or the person's budget
+    cannot pay."""
     if len(prompt) > settings.max_prompt_chars:
         raise HTTPException(
             422, f"prompt is {len(prompt)} characters; the limit is "
@@ -290,28 +298,34 @@ async def _check_request(db: Database, settings: GatewaySettings, project_id: st
             raise HTTPException(402, f"the project's model budget of "
                                      f"${settings.project_budget_usd:.2f} is spent "
                                      f"(${spent:.4f} used); raise PROJECT_BUDGET_USD to go on")
+    if settings.user_budget_usd > 0 and user is not None:
+        spent = (await _usage(db, None, owner=user))["cost_usd"]
+        if spent >= settings.user_budget_usd:
+            raise HTTPException(402, f"your model budget of ${settings.user_budget_usd:.2f} "
+                                     f"is spent (${spent:.4f} used over your projects); ask "
+                                     "the operator to raise USER_BUDGET_USD")
 
 
 @router.post("/api/generate-ai-code-stream", dependencies=[JobRateLimit])
-async def generate(body: GenerateBody, bus: BusDep, db: DbDep,
-                   settings: SettingsDep) -> EventSourceResponse:
-    await _check_request(db, settings, body.project_id, body.prompt)
+async def generate(body: GenerateBody, bus: BusDep, db: DbDep, settings: SettingsDep,
+                   user: UserDep) -> EventSourceResponse:
+    await _check_request(db, settings, body.project_id, body.prompt, user)
     message = GenerateRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
-                              model=body.model)
+                              model=body.model, user_id=user)
     job = await start_job(bus, db, kind="generate", subject=bus.subjects.generate,
                           message=message, prompt=body.prompt, model=body.model)
     return event_stream(bus, job.id)
 
 
 @router.post("/api/plan-build", dependencies=[JobRateLimit])
-async def plan_build(body: PlanBody, bus: BusDep, db: DbDep,
-                     settings: SettingsDep) -> EventSourceResponse:
+async def plan_build(body: PlanBody, bus: BusDep, db: DbDep, settings: SettingsDep,
+                     user: UserDep) -> EventSourceResponse:
     """Plan a build: a blueprint and tickets with their dependencies, stored with the project
     (SSE: ``blueprint``, ``ticket``..., ``plan_complete``, ``complete`` with the plan's id).
     Nothing is built until ``POST /api/plans/{id}/build``."""
-    await _check_request(db, settings, body.project_id, body.prompt)
+    await _check_request(db, settings, body.project_id, body.prompt, user)
     message = PlanRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
-                          model=body.model)
+                          model=body.model, user_id=user)
     job = await start_job(bus, db, kind="plan", subject=bus.subjects.plan, message=message,
                           prompt=body.prompt, model=body.model)
     return event_stream(bus, job.id)
@@ -350,13 +364,13 @@ async def get_plan(plan_id: str, db: DbDep) -> PlanOut:
 
 
 @router.post("/api/plans/{plan_id}/build", dependencies=[JobRateLimit])
-async def build_plan(plan_id: str, bus: BusDep, db: DbDep,
-                     settings: SettingsDep) -> EventSourceResponse:
+async def build_plan(plan_id: str, bus: BusDep, db: DbDep, settings: SettingsDep,
+                     user: UserDep) -> EventSourceResponse:
     """Start (or resume) building a plan's tickets, each as its own job once its dependencies
     are done, several at once; SSE of the run: ``ticket`` as each one moves, ``complete``
     when the run ends (``state`` done, stopped or paused). A running plan is joined."""
     plan = await _plan(db, plan_id)
-    await _check_request(db, settings, plan.project_id, "")
+    await _check_request(db, settings, plan.project_id, "", user)
     run_id = new_id()
     async with db.session() as s:
         started = (await s.exec(
@@ -389,10 +403,10 @@ async def plan_events(
 
 
 @router.post("/api/plans/{plan_id}/resume", dependencies=[JobRateLimit])
-async def resume_plan(plan_id: str, bus: BusDep, db: DbDep,
-                      settings: SettingsDep) -> EventSourceResponse:
+async def resume_plan(plan_id: str, bus: BusDep, db: DbDep, settings: SettingsDep,
+                      user: UserDep) -> EventSourceResponse:
     """Go on with a paused (or stopped) plan: the same as building it again."""
-    return await build_plan(plan_id, bus, db, settings)
+    return await build_plan(plan_id, bus, db, settings, user)
 
 
 @router.post("/api/plans/{plan_id}/pause", response_model=PlanOut)
