@@ -204,3 +204,46 @@ async def test_dependencies_failure_retry_and_pause(tmp_path: Path, nats_url: st
     assert "Four mugs" in files["src/components/Shop.jsx"]
     # Later tickets saw the project's files, fenced as data.
     assert '<data path="src/App.jsx">' in footer_request["messages"][-1]["content"]
+
+
+async def test_killed_workers_lose_no_ticket(tmp_path: Path, nats_url: str) -> None:
+    """A generator killed while a ticket is generating, then the sandbox pool killed while
+    one is applying: the run still ends done, each ticket built once, as one version."""
+    port = free_port()
+
+    def answer(body: dict[str, Any]) -> Reply:
+        if "JSON object" in body["messages"][0]["content"]:
+            return Reply(json.dumps(PLAN))
+        return Reply(ANSWERS[ticket_of(body)], delay=1.0)
+
+    env = {**scripted_model_env(port), "AUTOFIX_ROUNDS": "0"}
+    kills: list[str] = []
+    with running_system(tmp_path, nats_url, extra_env=env) as system:
+        async with ScriptedLLM.running(port, default=answer), \
+                httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:
+            project = await create_project(c)
+            plan_id = completed(await plan_build(c, project, "a pottery studio")).data["plan_id"]
+            events: list[Event] = []
+            async with c.stream("POST", f"/api/plans/{plan_id}/build") as resp:
+                async for ev in parse_sse(resp.aiter_lines()):
+                    events.append(ev)
+                    state = ev.data.get("state") if ev.event == "ticket" else None
+                    if state == "generating" and "generator" not in kills:
+                        system.restart("generator", kill=True)
+                        kills.append("generator")
+                    elif state == "applying" and "sandbox-pool" not in kills and kills:
+                        system.restart("sandbox_pool", kill=True)
+                        kills.append("sandbox-pool")
+                    if ev.event == "complete":
+                        break
+            after = await board(c, plan_id)
+            versions = (await c.get(f"/api/projects/{project}/versions")).json()
+
+    assert kills == ["generator", "sandbox-pool"]
+    assert events[-1].event == "complete" and events[-1].data["state"] == "done", \
+        events[-1].data
+    assert {t["state"] for t in after["tickets"]} == {"done"}
+    # Once each: four tickets, four versions, each ticket's job its own.
+    assert len(versions) == 4
+    assert sorted(t["version"] for t in after["tickets"]) == [1, 2, 3, 4]
+    assert len({t["job_id"] for t in after["tickets"]}) == 4

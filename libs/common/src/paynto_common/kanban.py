@@ -74,7 +74,11 @@ async def ticket_finished(db: Database, bus: Bus, ticket_id: str, *, version: in
     """A ticket's change is applied as ``version``: done, or failed with ``error`` (what the
     check found); then the run goes on."""
     state = TicketState.FAILED if error else TicketState.DONE
-    ticket = await move_ticket(db, bus, ticket_id, state, version=version, error=error)
+    await move_ticket(db, bus, ticket_id, state, version=version, error=error)
+    # Advance even when the ticket had already moved: a worker may have died between moving
+    # it and advancing, and this is its job's redelivery.
+    async with db.session() as s:
+        ticket = await s.get(Ticket, ticket_id)
     if ticket is not None:
         await advance(db, bus, ticket.plan_id)
 

@@ -139,6 +139,8 @@ class SandboxHandler:
 
     async def _apply(self, req: ApplyRequest) -> None:
         if not await self._start(req.job_id):
+            if req.ticket_id:
+                await self._ticket_after_finish(req)
             return
         job_id = req.job_id
         if req.ticket_id:
@@ -244,6 +246,20 @@ class SandboxHandler:
                        if errors else None)
             await kanban.ticket_finished(self.db, self.bus, req.ticket_id,
                                          version=version.number, error=problem)
+
+    async def _ticket_after_finish(self, req: ApplyRequest) -> None:
+        """A redelivered apply of a ticket's job that already completed: the worker may have
+        died before the board heard, so tell it again (moving a finished ticket is a no-op)."""
+        async with self.db.session() as s:
+            job = await s.get(Job, req.job_id)
+        result = (job.result or {}) if job is not None else {}
+        if job is None or job.status != JobStatus.COMPLETE or "version" not in result:
+            return
+        errors = int(result.get("preview_errors") or 0)
+        await kanban.ticket_finished(
+            self.db, self.bus, req.ticket_id or "", version=int(result["version"]),
+            error=f"{errors} module{'s' if errors != 1 else ''} did not compile"
+            if errors else None)
 
     async def _next_fix(self, req: ApplyRequest,
                         errors: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
