@@ -1,0 +1,137 @@
+"""The board's rules on a real database and bus: what may start, exactly once, and what a
+failure blocks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from paynto_common import kanban
+from paynto_common.bus import Bus
+from paynto_common.db import Database, Job, Plan, PlanState, Project, Ticket, TicketState
+from paynto_common.messages import GenerateRequest
+from paynto_common.settings import async_database_url
+
+# T1 ← T2, T3 ← T4; T5 stands alone.
+GRAPH = {"T1": [], "T2": ["T1"], "T3": ["T1"], "T4": ["T2", "T3"], "T5": []}
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgres"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        url = async_database_url(request.getfixturevalue("postgres_url"), tmp_path)
+    database = Database(url)
+    await database.create_all()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def make_plan(db: Database, state: str = PlanState.RUNNING) -> Plan:
+    async with db.session() as s:
+        project = Project(name="p")
+        s.add(project)
+        await s.flush()
+        plan = Plan(project_id=project.id, job_id=project.id, prompt="p", state=state,
+                    run_id="run" + project.id[:8])
+        s.add(plan)
+        await s.flush()
+        for position, (key, deps) in enumerate(GRAPH.items()):
+            s.add(Ticket(plan_id=plan.id, project_id=project.id, key=key, position=position,
+                         title=f"ticket {key}", type="component", priority="medium",
+                         complexity="S", depends_on=deps))
+        await s.commit()
+        await s.refresh(plan)
+    return plan
+
+
+async def states(db: Database, plan: Plan) -> dict[str, str]:
+    return {t.key: t.state for t in await kanban.tickets_of(db, plan.id)}
+
+
+async def published_tickets(bus: Bus) -> list[str]:
+    """The ticket ids of the generate jobs in the jobs stream."""
+    sub = await bus.js.pull_subscribe(bus.subjects.generate, stream=bus.subjects.jobs_stream)
+    found: list[str] = []
+    try:
+        while True:
+            msgs = await sub.fetch(50, timeout=0.5)
+            for msg in msgs:
+                found.append(GenerateRequest.model_validate_json(msg.data).ticket_id or "")
+                await msg.ack()
+    except TimeoutError:
+        return found
+    finally:
+        await sub.unsubscribe()
+
+
+async def finish(db: Database, bus: Bus, plan: Plan, key: str, version: int,
+                 error: str | None = None) -> None:
+    ticket = next(t for t in await kanban.tickets_of(db, plan.id) if t.key == key)
+    await kanban.ticket_finished(db, bus, ticket.id, version=version, error=error)
+
+
+async def test_ready_tickets_start_once_however_many_advance_at_once(
+        db: Database, bus: Bus) -> None:
+    plan = await make_plan(db)
+    started = await asyncio.gather(*(kanban.advance(db, bus, plan.id) for _ in range(6)))
+    assert sorted(key for keys in started for key in keys) == ["T1", "T5"]
+    assert await states(db, plan) == {"T1": "queued", "T2": "backlog", "T3": "backlog",
+                                      "T4": "backlog", "T5": "queued"}
+    tickets = {t.key: t for t in await kanban.tickets_of(db, plan.id)}
+    assert sorted(await published_tickets(bus)) == sorted([tickets["T1"].id, tickets["T5"].id])
+    async with db.session() as s:
+        job = await s.get(Job, tickets["T1"].job_id)
+    assert job is not None and (job.kind, job.prompt) == ("ticket", "ticket T1")
+
+    # T1 done: both of its dependents start; T4 waits for both of them.
+    await finish(db, bus, plan, "T1", version=1)
+    now = await states(db, plan)
+    assert (now["T2"], now["T3"], now["T4"]) == ("queued", "queued", "backlog")
+    await finish(db, bus, plan, "T2", version=2)
+    assert (await states(db, plan))["T4"] == "backlog"
+    await finish(db, bus, plan, "T3", version=3)
+    assert (await states(db, plan))["T4"] == "queued"
+
+
+async def test_a_failure_blocks_what_needs_it_and_the_run_stops(db: Database, bus: Bus) -> None:
+    plan = await make_plan(db)
+    await kanban.advance(db, bus, plan.id)
+    await finish(db, bus, plan, "T1", version=1)
+    await finish(db, bus, plan, "T2", version=2, error="1 module does not compile")
+    await finish(db, bus, plan, "T3", version=3)
+    await finish(db, bus, plan, "T5", version=4)
+    assert await states(db, plan) == {"T1": "done", "T2": "failed", "T3": "done",
+                                      "T4": "blocked", "T5": "done"}
+    async with db.session() as s:
+        stored = await s.get(Plan, plan.id)
+        t4 = (await kanban.tickets_of(db, plan.id))[3]
+    assert stored is not None and stored.state == PlanState.STOPPED
+    assert t4.error == "waits on T2, which did not finish"
+
+
+async def test_a_paused_plan_starts_nothing(db: Database, bus: Bus) -> None:
+    plan = await make_plan(db, state=PlanState.PAUSED)
+    assert await kanban.advance(db, bus, plan.id) == []
+    assert set((await states(db, plan)).values()) == {TicketState.BACKLOG}
+    assert await published_tickets(bus) == []
+
+
+async def test_a_failed_job_fails_its_ticket(db: Database, bus: Bus) -> None:
+    plan = await make_plan(db)
+    await kanban.advance(db, bus, plan.id)
+    t1 = (await kanban.tickets_of(db, plan.id))[0]
+    assert t1.job_id is not None
+    await kanban.job_failed(db, bus, t1.job_id, "model refused")
+    now = await states(db, plan)
+    assert now["T1"] == "failed" and now["T2"] == now["T3"] == now["T4"] == "blocked"
+    # A job that built no ticket changes nothing.
+    await kanban.job_failed(db, bus, "no-such-job", "whatever")
+    assert await states(db, plan) == now
