@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,16 @@ import pytest_asyncio
 
 from paynto_common import kanban
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, Plan, PlanState, Project, Ticket, TicketState
+from paynto_common.db import (
+    Database,
+    Job,
+    Plan,
+    PlanState,
+    Project,
+    Ticket,
+    TicketState,
+    utcnow,
+)
 from paynto_common.messages import GenerateRequest
 from paynto_common.settings import async_database_url
 
@@ -135,3 +145,29 @@ async def test_a_failed_job_fails_its_ticket(db: Database, bus: Bus) -> None:
     # A job that built no ticket changes nothing.
     await kanban.job_failed(db, bus, "no-such-job", "whatever")
     assert await states(db, plan) == now
+
+
+async def test_a_job_lost_before_the_bus_is_published_again(db: Database, bus: Bus) -> None:
+    """A dispatcher that died between claiming a ticket and publishing its job: the next
+    advance finds the job untaken long after and publishes it."""
+    plan = await make_plan(db)
+    t1 = (await kanban.tickets_of(db, plan.id))[0]
+    lost = Job(project_id=plan.project_id, kind="ticket", prompt=t1.title,
+               created_at=utcnow() - timedelta(minutes=5))
+    fresh_plan = await make_plan(db)
+    f1 = (await kanban.tickets_of(db, fresh_plan.id))[0]
+    fresh = Job(project_id=fresh_plan.project_id, kind="ticket", prompt=f1.title)
+    async with db.session() as s:
+        s.add_all([lost, fresh])
+        for ticket, job in ((t1, lost), (f1, fresh)):
+            row = await s.get(Ticket, ticket.id)
+            assert row is not None
+            row.state, row.job_id = TicketState.QUEUED, job.id
+        await s.commit()
+    await kanban.advance(db, bus, plan.id)
+    await kanban.advance(db, bus, fresh_plan.id)
+    published = await published_tickets(bus)
+    # The stale one again (and T5, ready meanwhile, of each plan); the fresh one is left alone:
+    # it may simply be waiting in the queue.
+    assert t1.id in published and f1.id not in published
+    assert len(published) == 3

@@ -12,12 +12,22 @@ ticket twice; a ticket's job is published with its id as the message id.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select, update
 
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, Plan, PlanState, Ticket, TicketState, utcnow
+from paynto_common.db import (
+    Database,
+    Job,
+    JobStatus,
+    Plan,
+    PlanState,
+    Ticket,
+    TicketState,
+    utcnow,
+)
 from paynto_common.messages import GenerateRequest, plan_channel
 
 log = logging.getLogger(__name__)
@@ -130,9 +140,38 @@ async def advance(db: Database, bus: Bus, plan_id: str) -> list[str]:
                 if await _dispatch(db, bus, plan, ticket):
                     started.append(ticket.key)
         tickets = await tickets_of(db, plan_id)
+        await _publish_again(db, bus, plan, [t for t in tickets if t.key not in started])
     if not started and not any(t.state in TicketState.IN_FLIGHT for t in tickets):
         await _end_run(db, bus, plan, tickets)
     return started
+
+
+# A ticket's job no worker has taken after this long may never have reached the bus (its
+# dispatcher died between claiming it and publishing it): publish it again.
+STALE_DISPATCH = timedelta(seconds=60)
+
+
+async def _publish_again(db: Database, bus: Bus, plan: Plan, tickets: list[Ticket]) -> None:
+    waiting = [t for t in tickets if t.state == TicketState.QUEUED and t.job_id]
+    if not waiting:
+        return
+    async with db.session() as s:
+        jobs = (await s.exec(select(Job).where(
+            col(Job.id).in_([t.job_id for t in waiting]), Job.status == JobStatus.QUEUED,
+            col(Job.created_at) < utcnow() - STALE_DISPATCH))).all()
+    stale = {job.id for job in jobs}
+    for ticket in waiting:
+        if ticket.job_id in stale:
+            log.warning("plan %s: ticket %s's job %s was never taken; publishing it again",
+                        plan.id, ticket.key, ticket.job_id)
+            await _publish_job(bus, plan, ticket, ticket.job_id)
+
+
+async def _publish_job(bus: Bus, plan: Plan, ticket: Ticket, job_id: str) -> None:
+    # The job id is the message id: a second publish within the stream's window is dropped.
+    await bus.publish_job(bus.subjects.generate, GenerateRequest(
+        job_id=job_id, project_id=plan.project_id, prompt=ticket.title, ticket_id=ticket.id),
+        msg_id=job_id)
 
 
 async def _dispatch(db: Database, bus: Bus, plan: Plan, ticket: Ticket) -> bool:
@@ -151,9 +190,7 @@ async def _dispatch(db: Database, bus: Bus, plan: Plan, ticket: Ticket) -> bool:
     await _publish(bus, plan, "ticket", ticket_view(claimed))
     await bus.publish_event(job.id, "job", {"job_id": job.id, "ticket": ticket.key},
                             msg_id=f"job:{job.id}")
-    await bus.publish_job(bus.subjects.generate, GenerateRequest(
-        job_id=job.id, project_id=plan.project_id, prompt=ticket.title, ticket_id=ticket.id),
-        msg_id=job.id)
+    await _publish_job(bus, plan, ticket, job.id)
     log.info("plan %s: ticket %s dispatched as job %s", plan.id, ticket.key, job.id)
     return True
 
