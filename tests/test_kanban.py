@@ -143,6 +143,10 @@ async def test_dependencies_failure_retry_and_pause(tmp_path: Path, nats_url: st
 
     def answer(body: dict[str, Any]) -> Reply:
         if "JSON object" in body["messages"][0]["content"]:
+            if len(body["messages"]) == 2:  # the first try: a plan whose tickets wait in a ring
+                ring = json.loads(json.dumps(PLAN))
+                ring["tickets"][0]["depends_on"] = ["T4"]
+                return Reply(json.dumps(ring))
             return Reply("Here is the plan.\n```json\n" + json.dumps(PLAN) + "\n```")
         title = ticket_of(body)
         requests.append(title)
@@ -159,7 +163,9 @@ async def test_dependencies_failure_retry_and_pause(tmp_path: Path, nats_url: st
                 httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:
             llm.default = answer
             project = await create_project(c)
-            plan_id = completed(await plan_build(c, project, "a pottery studio")).data["plan_id"]
+            planned = await plan_build(c, project, "a pottery studio")
+            plan_id = completed(planned).data["plan_id"]
+            repair = llm.requests[1]["messages"][-1]["content"]
 
             # Paused as soon as the first ticket is queued: it finishes, nothing else starts.
             paused = await run(c, f"/api/plans/{plan_id}/build",
@@ -179,6 +185,10 @@ async def test_dependencies_failure_retry_and_pause(tmp_path: Path, nats_url: st
                                   if "Footer with newsletter" in r["messages"][-1]["content"])
             files = (await c.get(f"/api/projects/{project}/files")).json()["files"]
 
+    # The first plan had a dependency cycle: it went back once, saying so, and was corrected.
+    assert [e.data["repair"] for e in planned if e.event == "status" and "repair" in e.data] \
+        == [1]
+    assert repair.startswith("That plan cannot be used: dependency cycle: T1 -> T4")
     assert paused[-1].data["state"] == "paused", paused[-1].data
     states = {t["key"]: t["state"] for t in at_pause["tickets"]}
     assert states == {"T1": "done", "T2": "backlog", "T3": "backlog", "T4": "backlog"}

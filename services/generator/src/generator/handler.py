@@ -252,21 +252,34 @@ class GenerateHandler:
             "reason": why, "reset": attempt > 1, "attempt": attempt})
         latest = await self.db.latest_version(req.project_id)
         await asyncio.shield(self._loaded())
+        messages = plan_messages(req.prompt, sorted(latest.files) if latest else [])
+        usage: Usage | None = None
         publisher = StreamPublisher(self.bus, req.job_id, attempt)
         try:
-            text, usage = await self._collect(
-                source, as_generate, plan_messages(req.prompt, sorted(latest.files)
-                                                   if latest else []), publisher)
+            for round_ in range(PLAN_REPAIRS + 1):
+                text, more = await self._collect(source, as_generate, messages, publisher)
+                usage = _add_usage(usage, more)
+                try:
+                    return parse_plan(text), source.label, usage
+                except PlanError as exc:
+                    if round_ == PLAN_REPAIRS:
+                        raise PermanentJobError(
+                            f"the plan {source.label} wrote is unusable: {exc}") from exc
+                    await self.bus.publish_event(req.job_id, "status", {
+                        "message": f"the plan is unusable ({exc}); asking {source.label} to "
+                                   "correct it", "repair": round_ + 1})
+                    publisher.add("\n")
+                    messages = [*messages, {"role": "assistant", "content": text},
+                                {"role": "user", "content":
+                                 f"That plan cannot be used: {exc}. Reply with the corrected "
+                                 "JSON object only."}]
         except ModelError as exc:
             if not exc.transient:
                 raise PermanentJobError(f"model {source.label} refused: {exc.message}") from exc
             raise
         finally:
             await publisher.close()
-        try:
-            return parse_plan(text), source.label, usage
-        except PlanError as exc:
-            raise PermanentJobError(f"the plan {source.label} wrote is unusable: {exc}") from exc
+        raise AssertionError("unreachable: the last round returns or raises")
 
     async def _store_plan(self, req: PlanRequest, spec: PlanSpec, label: str) -> Plan:
         plan = Plan(project_id=req.project_id, job_id=req.job_id, prompt=req.prompt,
@@ -600,6 +613,9 @@ def summarize_answer(response: str, limit: int = 600) -> str:
         f"edited {', '.join(edited)}" if edited else "") if part)
     return " ".join(part for part in (note, f"({done})" if done else "") if part) or "(done)"
 
+
+# How many times a plan that fails its checks goes back to the model to be corrected.
+PLAN_REPAIRS = 1
 
 # How many times an unfinished answer is sent back to be finished.
 MAX_CONTINUATIONS = 2
