@@ -1,6 +1,6 @@
 """The studio page: its structure (parsed, no browser), and, when Chromium is installed, a real
 browser driving it against a stub gateway that streams canned events — including a stream that
-breaks mid-way and must be resumed with ``Last-Event-ID``."""
+breaks mid-way and must be resumed with ``Last-Event-ID``, and a plan built on its kanban board."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import asyncio
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -89,6 +91,10 @@ def test_page_has_the_studio_elements(page: _Collector) -> None:
                and "Describe your site" in e.text for e in page.elements)
     generate = _by_id(page, "generate")
     assert generate.tag == "button" and generate.text.strip() == "Generate"
+    plan = _by_id(page, "plan")
+    assert plan.tag == "button" and plan.text.strip() == "Plan"
+    assert plan.attrs["type"] == "submit"  # the prompt form's second way out
+    assert _by_id(page, "usage").tag == "p"
     assert _by_id(page, "status").attrs.get("role") == "status"
     assert _by_id(page, "details").tag == "details"
     assert _by_id(page, "output").tag == "pre"
@@ -104,15 +110,67 @@ def test_preview_iframe_is_sandboxed_without_same_origin(page: _Collector) -> No
         "allow-scripts", "allow-forms", "allow-popups", "allow-modals"}
 
 
+def test_board_has_the_kanban_columns(page: _Collector) -> None:
+    board = _by_id(page, "board")
+    assert board.tag == "section" and "hidden" in board.attrs  # until there is a plan
+    headings = {}
+    for column in ("backlog", "progress", "done", "failed"):
+        assert _by_id(page, f"col-{column}").tag == "ol"
+        headings[column] = " ".join(_by_id(page, f"head-{column}").text.split())
+    assert headings == {"backlog": "Backlog", "progress": "In progress", "done": "Done",
+                        "failed": "Failed & blocked"}
+    for button, text in (("build-plan", "Build"), ("pause-plan", "Pause"),
+                         ("resume-plan", "Resume")):
+        element = _by_id(page, button)
+        assert element.tag == "button" and element.attrs["type"] == "button"
+        assert element.text.strip() == text
+
+
+def test_every_ticket_state_has_its_column(page: _Collector) -> None:
+    script = "".join(page.scripts)
+    found = re.search(r"const COLUMN_OF = \{(.*?)\};", script, re.S)
+    assert found, "COLUMN_OF not found"
+    column_of = dict(re.findall(r"(\w+): \"(\w+)\"", found.group(1)))
+    assert column_of == {
+        "backlog": "backlog",
+        "queued": "progress", "generating": "progress", "applying": "progress",
+        "checking": "progress",
+        "done": "done",
+        "failed": "failed", "blocked": "failed",
+    }
+
+
 def test_script_talks_to_the_contract_endpoints(page: _Collector) -> None:
     script = "".join(page.scripts)
     for needle in ("/api/projects", "/api/generate-ai-code-stream", "/api/jobs/",
-                   "/events", "Last-Event-ID", "localStorage", "getReader"):
+                   "/events", "Last-Event-ID", "localStorage", "getReader",
+                   "/usage", "/api/plan-build", "/plans", "/api/plans/", "/tickets/",
+                   "/retry", "/pause", '"build"', '"resume"'):
         assert needle in script, needle
     # Every event of the contract is handled.
-    for event in ("job", "status", "stream", "file", "package", "preview", "complete", "error"):
+    for event in ("job", "status", "stream", "file", "package", "preview", "complete", "error",
+                  "blueprint", "ticket", "plan_complete"):
         assert f'case "{event}"' in script, event
     assert "new EventSource" not in script  # it cannot POST nor set Last-Event-ID
+    for note in ("fixed after", "auto-fix stopped", "local/offline: $0"):
+        assert note in script, note
+
+
+def test_script_never_parses_server_text_as_html(page: _Collector) -> None:
+    # Model output and everything else from the server is untrusted: text nodes only.
+    script = "".join(page.scripts)
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                 "new Function", "DOMParser", "createContextualFragment"):
+        assert sink not in script, sink
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node missing – syntax check skipped")
+def test_script_is_valid_javascript(page: _Collector, tmp_path: Path) -> None:
+    source = tmp_path / "studio.js"
+    source.write_text("".join(page.scripts), encoding="utf-8")
+    checked = subprocess.run(["node", "--check", str(source)], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_page_is_self_contained(page: _Collector) -> None:
@@ -162,7 +220,46 @@ DROP_AFTER_3 = [
     _event(5, "file", {"path": "src/App.jsx"}),
     _event(6, "preview", {"preview_url": "/preview/demo/"}),
     _event(7, "complete", {"files": ["src/App.jsx"], "preview_url": "/preview/demo/",
-                           "version": 2}),
+                           "version": 2, "autofix": {"rounds": 1, "fixed": True}}),
+]
+
+USAGE = {"calls": 3, "prompt_tokens": 12_000, "completion_tokens": 345, "cost_usd": 0.0123,
+         "by_model": {"test-model": {"calls": 3, "prompt_tokens": 12_000,
+                                     "completion_tokens": 345, "cost_usd": 0.0123}}}
+
+# Model text is untrusted: the page must show this title as text, never as markup.
+BLUEPRINT = {"title": "<img src=x onerror=alert(1)>Lyon Bakery", "summary": "Bread in Lyon.",
+             "theme": {"primary": "amber"}, "routes": ["/"], "navigation": ["Home"],
+             "entities": ["Product"], "data_mode": "mock-first"}
+
+
+def _ticket(key: str, state: str, **fields: Any) -> dict[str, Any]:
+    return {"id": f"id-{key}", "key": key, "title": f"Build {key}", "type": "feature",
+            "priority": "high", "complexity": "M", "depends_on": [] if key == "T1" else ["T1"],
+            "acceptance": "", "description": "", "files": [], "state": state,
+            "job_id": None, "version": None, "error": None, **fields}
+
+
+PLAN_EVENTS = [
+    _event(1, "job", {"job_id": "j-plan"}),
+    _event(2, "status", {"message": "Planning the site"}),
+    _event(3, "stream", {"text": '{"blueprint": {}}'}),
+    _event(4, "blueprint", {"plan_id": "pl1", "blueprint": BLUEPRINT}),
+    _event(5, "ticket", _ticket("T1", "backlog")),
+    _event(6, "ticket", _ticket("T2", "backlog")),
+    _event(7, "plan_complete", {"plan_id": "pl1", "tickets": 2, "model": "offline"}),
+    _event(8, "complete", {"plan_id": "pl1", "tickets": 2, "model": "offline"}),
+]
+T2_ERROR = "1 module does not compile: src/Menu.jsx"
+BUILD_EVENTS = [
+    _event(1, "status", {"message": "building plan pl1"}),
+    _event(2, "ticket", _ticket("T1", "queued", job_id="j-t1")),
+    _event(3, "ticket", _ticket("T1", "generating", job_id="j-t1")),
+    _event(4, "ticket", _ticket("T1", "done", job_id="j-t1", version=3)),
+    _event(5, "ticket", _ticket("T2", "queued", job_id="j-t2")),
+    _event(6, "ticket", _ticket("T2", "failed", job_id="j-t2", error=T2_ERROR)),
+    _event(7, "complete", {"plan_id": "pl1", "state": "stopped",
+                           "tickets": {"done": 1, "failed": 1}}),
 ]
 
 
@@ -175,6 +272,17 @@ class Stub:
     projects: list[str] = field(default_factory=list)
     generate_bodies: list[dict[str, Any]] = field(default_factory=list)
     resume_headers: list[str | None] = field(default_factory=list)
+    plan_state: str = ""
+    tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pause_asked: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def plan(self) -> dict[str, Any]:
+        return {"id": "pl1", "project_id": "p1", "prompt": "a bakery in Lyon", "model": "offline",
+                "state": self.plan_state, "run_id": "r1", "blueprint": BLUEPRINT,
+                "tickets": list(self.tickets.values()), "created_at": "2026-01-01T00:00:00Z"}
+
+    def set_tickets(self, *tickets: dict[str, Any]) -> None:
+        self.tickets.update((t["key"], t) for t in tickets)
 
 
 def stub_gateway(stub: Stub) -> FastAPI:
@@ -227,6 +335,72 @@ def stub_gateway(stub: Stub) -> FastAPI:
                                 status_code=400)
         return stream(DROP_AFTER_3)
 
+    @app.get("/api/projects/{project_id}/usage")
+    async def usage(project_id: str) -> dict[str, Any]:
+        return {"project_id": project_id, **USAGE}
+
+    @app.get("/api/projects/{project_id}/plans")
+    async def plans(project_id: str) -> list[dict[str, Any]]:
+        return [stub.plan()] if stub.plan_state else []
+
+    @app.post("/api/plan-build")
+    async def plan_build() -> Response:
+        stub.plan_state = "planned"
+        stub.set_tickets(_ticket("T1", "backlog"), _ticket("T2", "backlog"))
+        return stream(PLAN_EVENTS)
+
+    @app.get("/api/plans/{plan_id}")
+    async def plan(plan_id: str) -> dict[str, Any]:
+        return stub.plan()
+
+    @app.get("/api/jobs/{job_id}")
+    async def job(job_id: str) -> dict[str, Any]:
+        # Each ticket's preview URL differs so the test sees which one the page loaded.
+        return {"id": job_id, "status": "complete",
+                "result": {"preview_url": f"/preview/demo/?ticket={job_id}"}}
+
+    @app.post("/api/plans/{plan_id}/build")
+    async def build(plan_id: str) -> Response:
+        stub.plan_state = "stopped"
+        stub.set_tickets(_ticket("T1", "done", job_id="j-t1", version=3),
+                         _ticket("T2", "failed", job_id="j-t2", error=T2_ERROR))
+        return stream(BUILD_EVENTS)
+
+    @app.post("/api/plans/{plan_id}/tickets/{key}/retry")
+    async def retry(plan_id: str, key: str) -> Response:
+        if stub.tickets[key]["state"] not in ("failed", "blocked"):
+            return JSONResponse({"detail": f"ticket {key} cannot be retried"}, status_code=409)
+        stub.set_tickets(_ticket(key, "backlog"))
+        return JSONResponse(stub.plan())
+
+    async def held_run() -> AsyncIterator[bytes]:
+        # The run goes on until the page pauses it: its last ticket finishes, then it ends.
+        yield _event(1, "status", {"message": "building plan pl1"}).encode()
+        yield _event(2, "ticket", stub.tickets["T2"]).encode()
+        await asyncio.wait_for(stub.pause_asked.wait(), 20)
+        stub.set_tickets(_ticket("T2", "done", job_id="j-t2b", version=4))
+        yield _event(3, "ticket", stub.tickets["T2"]).encode()
+        yield _event(4, "complete", {"plan_id": "pl1", "state": "paused",
+                                     "tickets": {"done": 2}}).encode()
+
+    @app.post("/api/plans/{plan_id}/resume")
+    async def resume(plan_id: str) -> Response:
+        stub.plan_state = "running"
+        stub.set_tickets(_ticket("T2", "generating", job_id="j-t2b"))
+        return StreamingResponse(held_run(), media_type="text/event-stream")
+
+    @app.get("/api/plans/{plan_id}/events")
+    async def plan_events(plan_id: str) -> Response:
+        return StreamingResponse(held_run(), media_type="text/event-stream")
+
+    @app.post("/api/plans/{plan_id}/pause")
+    async def pause(plan_id: str) -> Response:
+        if stub.plan_state != "running":
+            return JSONResponse({"detail": f"plan {plan_id} is not running"}, status_code=409)
+        stub.plan_state = "paused"
+        stub.pause_asked.set()
+        return JSONResponse(stub.plan())
+
     @app.get("/preview/demo/")
     async def preview() -> HTMLResponse:
         return HTMLResponse("<!doctype html><title>demo</title><h1>Roastery preview</h1>")
@@ -272,6 +446,9 @@ async def test_studio_in_a_browser() -> None:
             assert stub.projects == ["a landing page for a coffee"]
             assert stub.generate_bodies[0] == {"project_id": "p1",
                                                "prompt": "a landing page for a coffee roastery"}
+            usage = page.locator("#usage")
+            await usage.filter(has_text="$0.0123").wait_for(timeout=10_000)
+            assert await usage.inner_text() == "3 model calls · 12,345 tokens · $0.0123"
 
             # 2. After a reload the project is kept; the stream breaks after event 3 (mid
             # event 4), the first resume gets a 503, the second resumes from Last-Event-ID 3.
@@ -282,7 +459,7 @@ async def test_studio_in_a_browser() -> None:
             await page.wait_for_selector('#status[data-kind="ok"]', timeout=20_000)
             assert await page.inner_text("#output") == "part one, part two"
             assert stub.resume_headers == ["3", "3"]
-            assert await status.inner_text() == "Done: 1 file · version 2."
+            assert await status.inner_text() == "Done: 1 file · version 2 · fixed after 1 round."
             assert stub.projects == ["a landing page for a coffee"]
             assert stub.generate_bodies[1]["project_id"] == "p1"
 
@@ -292,6 +469,52 @@ async def test_studio_in_a_browser() -> None:
             await page.wait_for_selector('#status[data-kind="error"]', timeout=10_000)
             assert await status.inner_text() == \
                 "422: prompt: String should have at most 10 characters"
+
+            # 4. Plan: the blueprint and tickets land in the backlog, as text.
+            assert await page.locator("#board").is_hidden()
+            await page.fill("#prompt", "a bakery in Lyon")
+            await page.click("#plan")
+            await page.wait_for_selector('#status[data-kind="ok"]', timeout=10_000)
+            assert await status.inner_text() == "Planned 2 tickets. Press Build to build them."
+            assert await page.inner_text("#plan-title") == BLUEPRINT["title"]
+            assert await page.locator("#plan-title img").count() == 0
+            assert await page.inner_text("#output") == '{"blueprint": {}}'
+            backlog = page.locator("#col-backlog li")
+            assert await backlog.count() == 2
+            assert "needs T1" in await backlog.nth(1).inner_text()
+
+            # 5. Build: T1 is done (the preview shows its version), T2 fails, the run stops.
+            await page.click("#build-plan")
+            await page.wait_for_selector('#status[data-kind="error"] >> text=Build stopped',
+                                         timeout=10_000)
+            assert await status.inner_text() == \
+                "Build stopped: 1 done, 1 failed. Retry a failed ticket, then Resume."
+            assert await page.locator("#col-done li .key").all_inner_texts() == ["T1"]
+            failed = page.locator("#col-failed li")
+            assert T2_ERROR in await failed.inner_text()
+            await page.wait_for_function(
+                "document.getElementById('preview').src.endsWith('?ticket=j-t1')")
+            assert await page.locator("#resume-plan").is_visible()
+            assert await page.locator("#build-plan").is_hidden()
+
+            # 6. Retry puts T2 back in the backlog.
+            await failed.get_by_role("button", name="Retry T2").click()
+            await page.locator("#col-backlog li .key").filter(has_text="T2").wait_for()
+            assert await status.inner_text() == "T2 is back in the backlog; Resume to build it."
+
+            # 7. Resume; after a reload the running build is followed again, and paused.
+            await page.click("#resume-plan")
+            await page.locator("#col-progress li .key").filter(has_text="T2").wait_for()
+            await page.reload()
+            await page.locator("#pause-plan").wait_for(timeout=10_000)
+            await page.locator("#col-progress li .key").filter(has_text="T2").wait_for()
+            await page.click("#pause-plan")
+            await page.wait_for_selector('#status >> text=Build paused', timeout=10_000)
+            assert await status.inner_text() == "Build paused: 2 done."
+            assert await page.locator("#col-done li .key").all_inner_texts() == ["T1", "T2"]
+            await page.wait_for_function(
+                "document.getElementById('preview').src.endsWith('?ticket=j-t2b')")
+            assert await page.locator("#resume-plan").is_visible()
 
             assert page_errors == []
         finally:
