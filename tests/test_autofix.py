@@ -22,6 +22,14 @@ FIX = ("I closed the div.\n<edit path=\"src/App.jsx\">\n<<<<<<< SEARCH\n"
        ">>>>>>> REPLACE\n</edit>")
 
 
+THROWS = ("export default function App() {\n  const teas = undefined\n"
+          "  return <ul>{teas.map((t) => <li key={t}>{t}</li>)}</ul>\n}\n")
+THROWS_FIX = ("<edit path=\"src/App.jsx\">\n<<<<<<< SEARCH\n  const teas = undefined\n=======\n"
+              "  const teas = [\"Sencha\", \"Assam\"]\n>>>>>>> REPLACE\n</edit>")
+BROWSER_ONLY = ("export default function App() {\n"
+                "  return <p>{window.innerWidth > 600 ? 'wide' : 'narrow'}</p>\n}\n")
+
+
 def whole(text: str, path: str = "src/App.jsx") -> str:
     return f'<file path="{path}">\n{text}</file>'
 
@@ -65,6 +73,17 @@ async def test_fix_loop_fixes_and_stops(tmp_path: Path, nats_url: str) -> None:
             churn_events = await generate(c, churn, "a bakery site")
             requests_after_churn = len(llm.requests)
 
+            # It compiles but throws when it renders: found without a browser, and fixed.
+            throws = await create_project(c)
+            llm.script(Reply(whole(THROWS)), Reply(THROWS_FIX))
+            throws_events = await generate(c, throws, "a tea menu")
+            throws_request = llm.requests[-1]["messages"][-1]["content"]
+            # Code that needs a browser's globals to render is not an error.
+            browser_only = await create_project(c)
+            llm.script(Reply(whole(BROWSER_ONLY)))
+            browser_events = await generate(c, browser_only, "a wide page")
+            requests_before_costly = len(llm.requests)
+
             # A first answer that already used the budget: no fix is asked for.
             costly = await create_project(c)
             llm.script(Reply(whole(BROKEN), prompt_tokens=60000))
@@ -98,4 +117,15 @@ async def test_fix_loop_fixes_and_stops(tmp_path: Path, nats_url: str) -> None:
     assert done["autofix"]["rounds"] == 0 and "token budget is spent" in \
         done["autofix"]["stopped"], done
     # Stopping on the budget asked the model nothing more.
-    assert requests_after_costly == requests_after_churn + 1
+    assert requests_after_costly == requests_before_costly + 1
+    assert requests_before_costly == requests_after_churn + 3
+
+    done = completed(throws_events).data
+    assert done["autofix"] == {"rounds": 1, "fixed": True}, done
+    (thrown,) = [e.data for e in throws_events if e.event == "preview_error"]
+    assert thrown["kind"] == "runtime" and thrown["path"] == "src/App.jsx", thrown
+    assert "TypeError" in thrown["message"] and "map" in thrown["message"]
+    assert '<data kind="runtime error" path="src/App.jsx">' in throws_request
+
+    done = completed(browser_events).data
+    assert done["preview_errors"] == 0 and "autofix" not in done, done

@@ -56,6 +56,8 @@ async def e2b(fake: FakeE2B) -> AsyncIterator[E2BProvider]:
 
 
 class TestE2BFakeContract(ProviderContract):
+    runs_dev_server = False
+
     @pytest_asyncio.fixture(loop_scope="module")
     async def provider(self, e2b: E2BProvider) -> E2BProvider:
         return e2b

@@ -54,7 +54,7 @@ async def provider(fake: FakeVercel) -> AsyncIterator[VercelProvider]:
 
 
 class TestVercelFakeContract(ProviderContract):
-    pass
+    runs_dev_server = False
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -40,7 +40,12 @@ from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from paynto_common.tagged import parse_response
 from sandbox_pool.forward import Forwarder
 from sandbox_pool.manager import Live, SandboxManager
-from sandbox_pool.provider import COMPILED_SUFFIXES, SandboxGoneError, compile_errors
+from sandbox_pool.provider import (
+    COMPILED_SUFFIXES,
+    SandboxGoneError,
+    compile_errors,
+    render_error,
+)
 from sandbox_pool.writeorder import missing_local_imports, placeholder_module
 
 log = logging.getLogger(__name__)
@@ -231,7 +236,9 @@ class SandboxHandler:
             await self._packages(job_id, live, parsed.packages, files)
             if req.ticket_id:
                 await kanban.move_ticket(self.db, self.bus, req.ticket_id, TicketState.CHECKING)
-            errors = await self._check_compiles(job_id, live, changed)
+            # A change the fix loop may act on is also rendered once, to catch what throws.
+            errors = await self._check_compiles(job_id, live, changed,
+                                                render=req.autofix is not None)
         fixing, report = await self._next_fix(req, errors)
         if fixing:
             return  # the fix's apply finishes the job
@@ -240,12 +247,8 @@ class SandboxHandler:
             extra["autofix"] = report
         await self._finish(job_id, live, sorted(changed), version.number, **extra)
         if req.ticket_id:
-            problem = (f"{len(errors)} module{'s' if len(errors) != 1 else ''} "
-                       f"{'do' if len(errors) != 1 else 'does'} not compile: "
-                       f"{', '.join(sorted({str(e.get('path')) for e in errors}))}"
-                       if errors else None)
             await kanban.ticket_finished(self.db, self.bus, req.ticket_id,
-                                         version=version.number, error=problem)
+                                         version=version.number, error=_problem(errors))
 
     async def _ticket_after_finish(self, req: ApplyRequest) -> None:
         """A redelivered apply of a ticket's job that already completed: the worker may have
@@ -300,7 +303,7 @@ class SandboxHandler:
             job_id=req.job_id, project_id=req.project_id, user_id=req.user_id,
             prompt=(job.prompt if job else None) or "", ticket_id=req.ticket_id,
             fix_round=rounds + 1,
-            errors=[{"kind": "compile", "path": e.get("path"),
+            errors=[{"kind": e.get("kind") or "compile", "path": e.get("path"),
                      "message": str(e.get("message", ""))[:2000]} for e in errors],
             autofix=bounds.model_copy(update={"previous": signature}),
         ), msg_id=f"fix:{req.job_id}:{rounds + 1}")
@@ -485,10 +488,11 @@ class SandboxHandler:
         for name in installed:
             await self._event(job_id, "package", {"name": name}, once_key=name)
 
-    async def _check_compiles(self, job_id: str, live: Live,
-                              changed: dict[str, str]) -> list[dict[str, Any]]:
+    async def _check_compiles(self, job_id: str, live: Live, changed: dict[str, str],
+                              render: bool = False) -> list[dict[str, Any]]:
         """Compile what the job wrote, now, and tell the client what does not compile (as
-        ``preview_error`` events, before ``complete``): no browser needs to be watching."""
+        ``preview_error`` events, before ``complete``): no browser needs to be watching. With
+        ``render``, when everything compiles, render the app once and report what it throws."""
         code = [p for p in sorted(changed) if p.endswith(COMPILED_SUFFIXES)]
         errors = await compile_errors(live.sandbox, code)
         for error in errors:
@@ -498,6 +502,13 @@ class SandboxHandler:
                 "message": str(error.get("message", ""))[:2000],
                 "plugin": error.get("plugin"),
             }, once_key=f"compile:{path}")
+        if not errors and render:
+            thrown = await render_error(live.sandbox)
+            if thrown is not None:
+                await self._event(job_id, "preview_error", {
+                    key: thrown[key] for key in ("kind", "path", "message")
+                }, once_key="runtime")
+                errors = [thrown]
         return errors
 
     @contextlib.asynccontextmanager
@@ -558,6 +569,19 @@ def _wire_app_entry(changed: dict[str, str]) -> str | None:
                 wired.append(entry)
                 break
     return " and ".join(wired) or None
+
+
+def _problem(errors: list[dict[str, Any]]) -> str | None:
+    """What is wrong with an applied change, in a line (None when nothing is)."""
+    if not errors:
+        return None
+    thrown = [e for e in errors if e.get("kind") == "runtime"]
+    if thrown:
+        return f"the app throws when it renders: {thrown[0].get('message', '')}"[:500]
+    paths = ", ".join(sorted({str(e.get("path")) for e in errors}))
+    many = len(errors) != 1
+    return f"{len(errors)} module{'s' if many else ''} {'do' if many else 'does'} not " \
+           f"compile: {paths}"
 
 
 def error_signature(errors: list[dict[str, Any]]) -> list[str]:

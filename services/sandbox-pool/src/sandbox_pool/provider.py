@@ -13,6 +13,7 @@ creates a new sandbox and restores the project's latest version into it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -185,6 +186,40 @@ async def compile_errors(sandbox: ProviderSandbox, paths: Iterable[str]) -> list
     except (httpx.HTTPError, ValueError, AttributeError):
         return []
     return [e for e in errors if isinstance(e, dict)]
+
+
+# Errors a server-side render meets that a browser would not: its globals are missing there.
+_BROWSER_ONLY = re.compile(
+    r"^(window|document|localStorage|sessionStorage|navigator|location|self|matchMedia|"
+    r"requestAnimationFrame|cancelAnimationFrame|IntersectionObserver|ResizeObserver|"
+    r"MutationObserver|HTMLElement|Element|Node|Image|Audio|getComputedStyle|customElements|"
+    r"indexedDB|alert|confirm|prompt) is not defined")
+_SITE_FILE = re.compile(r"([^\s()]*?)(src/[\w./-]+\.(?:jsx|tsx|js|ts))")
+
+
+async def render_error(sandbox: ProviderSandbox) -> dict[str, Any] | None:
+    """Render the app once without a browser (the dev server's server-side renderer, in a
+    worker it cuts off after a few seconds) and return the error its first render throws, as
+    a ``runtime`` preview error; None when it renders, when the error is one only a server
+    meets (a browser global such as ``window`` missing), or when there is no verdict."""
+    try:
+        async with http_client_for(sandbox.endpoint, timeout=60.0) as client:
+            response = await client.get(sandbox.base_path + "__paynto/render")
+        if response.status_code != 200:
+            return None
+        raw = response.json().get("error")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    message = str(raw.get("message", "")).strip()
+    if not message or (raw.get("name") == "ReferenceError" and _BROWSER_ONLY.match(message)):
+        return None
+    stack = str(raw.get("stack", ""))
+    where = next((m.group(2) for m in _SITE_FILE.finditer(stack)
+                  if "node_modules" not in m.group(1)), "src/App.jsx")
+    return {"kind": "runtime", "path": where,
+            "message": f"{raw.get('name') or 'Error'}: {message}"[:2000], "stack": stack[:4000]}
 
 
 def parse_preview_error(line: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ import fs from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { createServer } from 'vite'
 
 const target = process.argv[2]
@@ -33,7 +34,8 @@ async function stop(reason) {
   const timer = setTimeout(() => process.exit(1), 5000)
   timer.unref()
   httpServer.closeAllConnections()
-  await Promise.allSettled([vite?.close(), new Promise((done) => httpServer.close(done))])
+  await Promise.allSettled([vite?.close(), renderer?.worker.terminate(),
+                            new Promise((done) => httpServer.close(done))])
   if (!fdMatch && !tcpMatch) fs.rmSync(target, { force: true })
   process.exit(0)
 }
@@ -173,7 +175,98 @@ function settle(req, res) {
   res.end(JSON.stringify({ announced }))
 }
 
+// GET <base>__paynto/render: render the app once the way the server side would (Vite's SSR
+// loader, React's renderToString) and answer {"error": {...}} when that throws, so an error the
+// first render in a browser would meet is found without a browser. It runs in a worker thread
+// with a Vite of its own, started on the first request: an endless loop in the site's code
+// is cut off after RENDER_TIMEOUT_MS by ending the worker, and the preview server never stalls.
+// {"unavailable": reason} when no verdict could be had.
+const renderPath = `${process.env.PAYNTO_BASE || '/'}__paynto/render`
+const RENDER_TIMEOUT_MS = 5000
+const RENDER_WORKER = `
+import { createRequire } from 'node:module'
+import { parentPort, workerData } from 'node:worker_threads'
+const { createServer } = await import(workerData.vite)
+// React as Node loads it for the app's own (externalised) imports: one and the same copy.
+const load = createRequire(workerData.root + '/package.json')
+const react = load('react')
+const dom = load('react-dom/server')
+const server = await createServer({
+  root: workerData.root, configFile: workerData.config, configLoader: 'native',
+  appType: 'custom', logLevel: 'silent',
+  server: { middlewareMode: true, hmr: false, ws: false, watch: null },
+})
+parentPort.on('message', async (id) => {
+  let error = null
+  try {
+    server.environments.ssr.moduleGraph.invalidateAll()
+    const app = await server.ssrLoadModule('/src/App.jsx')
+    dom.renderToString(react.createElement(app.default))
+  } catch (err) {
+    error = { name: String(err?.name ?? 'Error'), message: String(err?.message ?? err).slice(0, 4000),
+              stack: String(err?.stack ?? '').slice(0, 4000) }
+  }
+  parentPort.postMessage({ id, error })
+})
+parentPort.postMessage({ ready: true })
+`
+let renderer = null
+let renderSeq = 0
+function startRenderer() {
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(RENDER_WORKER)}`), {
+    workerData: { vite: import.meta.resolve('vite'), root: here,
+                  config: path.join(here, 'vite.config.js') },
+  })
+  const state = { worker, pending: new Map() }
+  state.ready = new Promise((resolve, reject) => {
+    worker.on('message', (msg) => {
+      if (msg?.ready) return resolve()
+      state.pending.get(msg?.id)?.(msg)
+      state.pending.delete(msg?.id)
+    })
+    worker.on('error', (err) => {
+      reject(err)
+      for (const done of state.pending.values()) done({ unavailable: String(err?.message ?? err) })
+      state.pending.clear()
+      if (renderer === state) renderer = null
+    })
+  })
+  state.ready.catch(() => {})
+  worker.unref()
+  return state
+}
+async function renderOnce() {
+  const state = (renderer ??= startRenderer())
+  try {
+    await state.ready
+  } catch (err) {
+    return { unavailable: String(err?.message ?? err) }
+  }
+  return new Promise((resolve) => {
+    const id = ++renderSeq
+    const timer = setTimeout(() => {
+      state.pending.delete(id)
+      if (renderer === state) renderer = null
+      state.worker.terminate()
+      resolve({ error: { name: 'Timeout', message: `rendering the app did not finish within ` +
+        `${RENDER_TIMEOUT_MS / 1000} s: is there an endless loop in a component?` } })
+    }, RENDER_TIMEOUT_MS)
+    state.pending.set(id, (msg) => {
+      clearTimeout(timer)
+      resolve(msg.unavailable ? { unavailable: msg.unavailable } : { error: msg.error ?? null })
+    })
+    state.worker.postMessage(id)
+  })
+}
+
 httpServer.on('request', (req, res) => {
+  if (req.method === 'GET' && req.url?.split('?')[0] === renderPath) {
+    renderOnce().then((result) => {
+      res.setHeader('Content-Type', 'application/json')
+      res.end(JSON.stringify(result))
+    })
+    return
+  }
   if (req.method === 'GET' && req.url?.split('?')[0] === settlePath) {
     settle(req, res)
     return

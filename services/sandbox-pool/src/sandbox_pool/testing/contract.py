@@ -21,9 +21,13 @@ from sandbox_pool.provider import (
     SandboxGoneError,
     SandboxProvider,
     http_client_for,
+    render_error,
 )
 
 APP = "export default function App() {{ return <h1>{marker}</h1> }}\n"
+THROWS = ("function Menu() {\n  throw new Error('contract-render-probe')\n}\n"
+          "export default function App() { return <Menu /> }\n")
+LOOPS = "export default function App() { while (true) {} }\n"
 
 
 
@@ -54,6 +58,10 @@ async def made(provider: SandboxProvider, start: bool = True) -> AsyncIterator[P
 
 class ProviderContract:
     """Inherit, and give a ``provider`` fixture."""
+
+    # False for a loopback fake that serves a sandbox's files statically instead of running
+    # its dev server (what needs Vite itself is then proven by the local and live runs).
+    runs_dev_server = True
 
     async def test_serves_the_written_site_under_its_base_path(
         self, provider: SandboxProvider
@@ -134,3 +142,25 @@ class ProviderContract:
         assert not await sandbox.alive()
         with pytest.raises(SandboxGoneError):
             await provider.connect(sandbox_id, remote_id, sandbox.base_path)
+
+    async def test_the_first_render_is_checked_without_a_browser(
+        self, provider: SandboxProvider
+    ) -> None:
+        if not self.runs_dev_server:
+            pytest.skip("this fake serves files statically: there is no dev server to render "
+                        "with (the local and live contracts run this)")
+        async with made(provider) as sandbox:
+            await sandbox.write_files({"src/App.jsx": THROWS})
+            thrown = await render_error(sandbox)
+            assert thrown is not None, "a component that throws rendered cleanly"
+            assert thrown["kind"] == "runtime" and thrown["path"] == "src/App.jsx"
+            assert thrown["message"] == "Error: contract-render-probe"
+            # An endless loop is cut off, and the dev server serves on meanwhile.
+            await sandbox.write_files({"src/App.jsx": LOOPS})
+            looped = await render_error(sandbox)
+            assert looped is not None and "did not finish" in looped["message"]
+            status, _ = await fetch(sandbox, "src/App.jsx")
+            assert status == 200
+            # A fresh renderer takes over from the one that was cut off.
+            await sandbox.write_files({"src/App.jsx": APP.format(marker="renders")})
+            assert await render_error(sandbox) is None
