@@ -30,9 +30,15 @@ from paynto_common.messages import Subjects
 from sandbox_pool.deps import DepsCache
 from sandbox_pool.local import LocalProvider, LocalSandbox
 from sandbox_pool.manager import PoolOptions, SandboxManager
+from sandbox_pool.provider import compile_errors, render_error
 from sandbox_pool.registry import Registry
 
 ROUNDS = int(os.environ.get("BENCH_SANDBOX_ROUNDS", "20"))
+# A small app with a list, changed a little each round.
+APP = ("const DISHES = ['Soup', 'Bread', 'Tart']\n"
+       "export default function App() {{\n"
+       "  return <main><h1>Menu {n}</h1><ul>{{DISHES.map((d) => <li key={{d}}>{{d}}</li>)}}"
+       "</ul></main>\n}}\n")
 DEPS = Path(os.environ.get("PAYNTO_TEST_DEPS", Path(__file__).resolve().parents[1] / ".data"
                            / "test-deps"))
 
@@ -90,6 +96,33 @@ def _mem_total() -> int:
         if line.startswith("MemTotal:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+async def _render_checks(provider: LocalProvider,
+                         site: LocalSandbox) -> list[tuple[str, str, str]]:
+    """What the fix loop's checks cost after a change: compiling the module (the baseline,
+    done for every apply) and rendering the app once without a browser (its first call also
+    starts the renderer's worker and its Vite)."""
+    before = provider.cgroups.memory_used(site.id)
+    started = time.perf_counter()
+    assert await render_error(site) is None
+    first = time.perf_counter() - started
+    after = provider.cgroups.memory_used(site.id)
+    renders, compiles = [], []
+    for n in range(ROUNDS):
+        await site.write_files({"src/App.jsx": APP.format(n=n)})
+        started = time.perf_counter()
+        assert await compile_errors(site, ["src/App.jsx"]) == []
+        compiles.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        assert await render_error(site) is None
+        renders.append(time.perf_counter() - started)
+    r, c = summary(renders), summary(compiles)
+    memory = (f"; the renderer adds {(after - before) / 2**20:.0f} MB"
+              if before and after else "")
+    return [("render check after a change (fix loop only)", f"p50 {ms(r['p50'])}",
+             f"p99 {ms(r['p99'])}; the first one {first:.2f} s (starts the renderer){memory}; "
+             f"compile check alone p50 {ms(c['p50'])}")]
 
 
 async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
@@ -151,6 +184,7 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
         for _ in range(ROUNDS):
             async with _client(site) as client:
                 reloads.append(await _full_reload(site, client))
+        rows += await _render_checks(provider, site)
         await site.destroy()
         u, s, r = summary(updates), summary(served), summary(reloads)
         rows.append(("edit → HMR update (write to message)", f"p50 {ms(u['p50'])}",
