@@ -174,12 +174,8 @@ class GenerateHandler:
             await self.plan(delivery)
             return
         req: GenerateRequest = delivery.parse(GenerateRequest)
-        # One statement marks it running and tells what is stored (a terminal job is unchanged).
-        job = await self.db.set_job_status(req.job_id, JobStatus.RUNNING,
-                                           attempts=delivery.attempt)
+        job = await self._begin(req.job_id, delivery.attempt)
         if job is None:
-            raise PermanentJobError(f"unknown job {req.job_id}")
-        if job.status in JobStatus.TERMINAL:
             return
         if req.ticket_id:
             await kanban.move_ticket(self.db, self.bus, req.ticket_id, TicketState.GENERATING)
@@ -194,6 +190,14 @@ class GenerateHandler:
             msg_id=f"apply:{req.job_id}{suffix}",
         )
 
+    async def _begin(self, job_id: str, attempt: int) -> Job | None:
+        """Mark the job running, in one statement that also tells what is stored; None when
+        it already ended (a late redelivery: nothing to do)."""
+        job = await self.db.set_job_status(job_id, JobStatus.RUNNING, attempts=attempt)
+        if job is None:
+            raise PermanentJobError(f"unknown job {job_id}")
+        return None if job.status in JobStatus.TERMINAL else job
+
     def _autofix(self, req: GenerateRequest, label: str) -> AutoFix | None:
         """The fix loop's bounds for this job (carried from round to round); none for the
         offline generator, which cannot read an error."""
@@ -206,11 +210,7 @@ class GenerateHandler:
         """A build plan for a prompt: stored with the project, then told to the client as
         ``blueprint``, one ``ticket`` per ticket, ``plan_complete`` and ``complete``."""
         req: PlanRequest = delivery.parse(PlanRequest)
-        job = await self.db.set_job_status(req.job_id, JobStatus.RUNNING,
-                                           attempts=delivery.attempt)
-        if job is None:
-            raise PermanentJobError(f"unknown job {req.job_id}")
-        if job.status in JobStatus.TERMINAL:
+        if await self._begin(req.job_id, delivery.attempt) is None:
             return
         async with self.db.session() as s:
             stored = (await s.exec(select(Plan).where(Plan.job_id == req.job_id))).first()
