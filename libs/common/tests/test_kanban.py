@@ -23,7 +23,7 @@ from paynto_common.db import (
     TicketState,
     utcnow,
 )
-from paynto_common.messages import GenerateRequest
+from paynto_common.messages import GenerateRequest, JobEvent, plan_channel
 from paynto_common.settings import async_database_url
 
 # T1 ← T2, T3 ← T4; T5 stands alone.
@@ -171,3 +171,45 @@ async def test_a_job_lost_before_the_bus_is_published_again(db: Database, bus: B
     # it may simply be waiting in the queue.
     assert t1.id in published and f1.id not in published
     assert len(published) == 3
+
+
+async def test_a_spent_budget_stops_the_run_before_the_next_ticket(
+        db: Database, bus: Bus) -> None:
+    plan = await make_plan(db)
+    async with db.session() as s:
+        row = await s.get(Plan, plan.id)
+        assert row is not None
+        row.limits = {"project_usd": 0.05, "user_usd": 0.0, "user": None}
+        await s.commit()
+    assert sorted(await kanban.advance(db, bus, plan.id)) == ["T1", "T5"]
+    # T1's job cost more than the budget: T2 and T3 do not start, and the run ends once T5,
+    # already running, is done.
+    t1 = (await kanban.tickets_of(db, plan.id))[0]
+    async with db.session() as s:
+        job = await s.get(Job, t1.job_id)
+        assert job is not None
+        job.result = {"usage": {"prompt_tokens": 9000, "completion_tokens": 900,
+                                "cost_usd": 0.06}}
+        await s.commit()
+    await finish(db, bus, plan, "T1", version=1)
+    assert (await states(db, plan))["T2"] == "backlog"
+    await finish(db, bus, plan, "T5", version=2)
+    async with db.session() as s:
+        stored = await s.get(Plan, plan.id)
+    assert stored is not None and stored.state == PlanState.STOPPED
+    sub = await bus.js.subscribe(bus.subjects.events(plan_channel(plan.run_id or "")),
+                                 stream=bus.subjects.events_stream, ordered_consumer=True)
+    ends = []
+    try:
+        while True:
+            msg = await sub.next_msg(timeout=1)
+            event = JobEvent.model_validate_json(msg.data)
+            if event.event == "complete":
+                ends.append(event.data)
+    except TimeoutError:
+        pass
+    finally:
+        await sub.unsubscribe()
+    (end,) = ends
+    assert end["state"] == "stopped"
+    assert end["reason"].startswith("the project's model budget of $0.05 is spent")

@@ -120,6 +120,9 @@ class Plan(SQLModel, table=True):
     state: str = PlanState.PLANNED
     # The current build run: its events go to ``plan_channel(run_id)``.
     run_id: str | None = None
+    # The budgets the run checks before starting each ticket, as the run's starter had them:
+    # {"project_usd", "user_usd", "user"} (0: no limit).
+    limits: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

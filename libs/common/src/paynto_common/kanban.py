@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel import col, select, update
 
+from paynto_common import ledger
 from paynto_common.bus import Bus
 from paynto_common.db import (
     Database,
@@ -133,7 +134,8 @@ async def advance(db: Database, bus: Bus, plan_id: str) -> list[str]:
     await _block_unreachable(db, bus, tickets)
     tickets = await tickets_of(db, plan_id)
     started: list[str] = []
-    if plan.state == PlanState.RUNNING:
+    refusal = await _budget_refusal(db, plan)
+    if plan.state == PlanState.RUNNING and refusal is None:
         done = {t.key for t in tickets if t.state == TicketState.DONE}
         for ticket in tickets:
             if ticket.state == TicketState.BACKLOG and set(ticket.depends_on) <= done:
@@ -142,8 +144,19 @@ async def advance(db: Database, bus: Bus, plan_id: str) -> list[str]:
         tickets = await tickets_of(db, plan_id)
         await _publish_again(db, bus, plan, [t for t in tickets if t.key not in started])
     if not started and not any(t.state in TicketState.IN_FLIGHT for t in tickets):
-        await _end_run(db, bus, plan, tickets)
+        await _end_run(db, bus, plan, tickets, refusal)
     return started
+
+
+async def _budget_refusal(db: Database, plan: Plan) -> str | None:
+    """Why the run may start no more tickets (a budget is spent), or None."""
+    if plan.state != PlanState.RUNNING or not plan.limits:
+        return None
+    limits = plan.limits
+    user = limits.get("user")
+    return await ledger.over_budget(db, plan.project_id, float(limits.get("project_usd") or 0),
+                                    str(user) if user else None,
+                                    float(limits.get("user_usd") or 0))
 
 
 # A ticket's job no worker has taken after this long may never have reached the bus (its
@@ -195,8 +208,10 @@ async def _dispatch(db: Database, bus: Bus, plan: Plan, ticket: Ticket) -> bool:
     return True
 
 
-async def _end_run(db: Database, bus: Bus, plan: Plan, tickets: list[Ticket]) -> None:
-    """Nothing is running or can start: the run ends (paused, done or stopped)."""
+async def _end_run(db: Database, bus: Bus, plan: Plan, tickets: list[Ticket],
+                   refusal: str | None = None) -> None:
+    """Nothing is running or can start: the run ends (paused, done or stopped; ``refusal``
+    says why when a budget stopped it)."""
     counts: dict[str, int] = {}
     for ticket in tickets:
         counts[ticket.state] = counts.get(ticket.state, 0) + 1
@@ -212,6 +227,7 @@ async def _end_run(db: Database, bus: Bus, plan: Plan, tickets: list[Ticket]) ->
             plan = await s.get(Plan, plan.id) or plan
     if plan.state not in (PlanState.DONE, PlanState.STOPPED, PlanState.PAUSED):
         return
-    await _publish(bus, plan, "complete", {"plan_id": plan.id, "state": plan.state,
-                                           "tickets": counts},
-                   msg_id=f"complete:{plan.run_id}")
+    data: dict[str, Any] = {"plan_id": plan.id, "state": plan.state, "tickets": counts}
+    if refusal is not None and plan.state == PlanState.STOPPED:
+        data["reason"] = refusal
+    await _publish(bus, plan, "complete", data, msg_id=f"complete:{plan.run_id}")

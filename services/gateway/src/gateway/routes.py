@@ -33,7 +33,7 @@ from gateway.schemas import (
     VersionOut,
 )
 from gateway.settings import GatewaySettings
-from paynto_common import kanban
+from paynto_common import kanban, ledger
 from paynto_common.bus import Bus
 from paynto_common.db import (
     Database,
@@ -122,48 +122,19 @@ async def project_files(project_id: str, db: DbDep) -> ProjectFiles:
     return ProjectFiles(files=version.files, version=version.number)
 
 
-async def _usage(db: Database, project_id: str | None,
-                 owner: str | None = None) -> dict[str, Any]:
-    """The cost ledger: tokens and cost of the model calls of a project's jobs (or of one
-    person's projects, or of every project), as each job recorded them, in total and by
-    model."""
-    query = select(Job)
-    if project_id is not None:
-        query = query.where(Job.project_id == project_id)
-    if owner is not None:
-        query = query.join(Project, col(Project.id) == col(Job.project_id)).where(
-            Project.owner_id == owner)
-    async with db.session() as s:
-        jobs = (await s.exec(query.where(col(Job.kind).in_(("generate", "ticket", "plan"))))).all()
-    total: dict[str, Any] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
-                             "cost_usd": 0.0, "by_model": {}}
-    for job in jobs:
-        usage = (job.result or {}).get("usage")
-        if not isinstance(usage, dict):
-            continue
-        row = total["by_model"].setdefault(job.model or "unknown", {
-            "calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0})
-        for bucket in (total, row):
-            bucket["calls"] += 1
-            bucket["prompt_tokens"] += int(usage.get("prompt_tokens") or 0)
-            bucket["completion_tokens"] += int(usage.get("completion_tokens") or 0)
-            bucket["cost_usd"] += float(usage.get("cost_usd") or 0.0)
-    return total
-
-
 @router.get("/api/projects/{project_id}/usage")
 async def project_usage(project_id: str, db: DbDep) -> dict[str, Any]:
     """What the project's generations cost: calls, tokens, USD (local models count zero)."""
     await _project(db, project_id)
-    return {"project_id": project_id, **await _usage(db, project_id)}
+    return {"project_id": project_id, **await ledger.usage(db, project_id)}
 
 
 @router.get("/api/usage")
 async def all_usage(db: DbDep, user: str | None = None) -> dict[str, Any]:
     """The cost ledger over every project, or over one person's (``?user=``)."""
     if user is None:
-        return await _usage(db, None)
-    return {"user": user, **await _usage(db, None, owner=user)}
+        return await ledger.usage(db)
+    return {"user": user, **await ledger.usage(db, owner=user)}
 
 
 @router.get("/api/models")
@@ -292,18 +263,10 @@ async def _check_request(db: Database, settings: GatewaySettings, project_id: st
             422, f"prompt is {len(prompt)} characters; the limit is "
                  f"{settings.max_prompt_chars}",
         )
-    if settings.project_budget_usd > 0:
-        spent = (await _usage(db, project_id))["cost_usd"]
-        if spent >= settings.project_budget_usd:
-            raise HTTPException(402, f"the project's model budget of "
-                                     f"${settings.project_budget_usd:.2f} is spent "
-                                     f"(${spent:.4f} used); raise PROJECT_BUDGET_USD to go on")
-    if settings.user_budget_usd > 0 and user is not None:
-        spent = (await _usage(db, None, owner=user))["cost_usd"]
-        if spent >= settings.user_budget_usd:
-            raise HTTPException(402, f"your model budget of ${settings.user_budget_usd:.2f} "
-                                     f"is spent (${spent:.4f} used over your projects); ask "
-                                     "the operator to raise USER_BUDGET_USD")
+    refusal = await ledger.over_budget(db, project_id, settings.project_budget_usd, user,
+                                       settings.user_budget_usd)
+    if refusal is not None:
+        raise HTTPException(402, refusal)
 
 
 @router.post("/api/generate-ai-code-stream", dependencies=[JobRateLimit])
@@ -376,7 +339,9 @@ async def build_plan(plan_id: str, bus: BusDep, db: DbDep, settings: SettingsDep
         started = (await s.exec(
             update(Plan)
             .where(col(Plan.id) == plan_id, col(Plan.state) != PlanState.RUNNING)
-            .values(state=PlanState.RUNNING, run_id=run_id, updated_at=utcnow())
+            .values(state=PlanState.RUNNING, run_id=run_id, updated_at=utcnow(),
+                    limits={"project_usd": settings.project_budget_usd,
+                            "user_usd": settings.user_budget_usd, "user": user})
             .returning(Plan))).scalars().first()
         await s.commit()
     if started is None:
