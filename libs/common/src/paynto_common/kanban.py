@@ -12,6 +12,7 @@ ticket twice; a ticket's job is published with its id as the message id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,43 @@ from paynto_common.db import (
 from paynto_common.messages import GenerateRequest, plan_channel
 
 log = logging.getLogger(__name__)
+
+TICKET_TYPES = ("setup", "layout", "component", "page", "feature", "content", "style", "data")
+PRIORITIES = ("high", "medium", "low")
+COMPLEXITIES = ("XS", "S", "M", "L", "XL")
+
+
+def graph_problem(deps: Mapping[str, Sequence[str]]) -> str | None:
+    """What is wrong with a plan's dependencies (ticket key → keys it waits for): a
+    dependency on itself or on an unknown ticket, or a cycle; None when they can all run."""
+    for key, needs in deps.items():
+        for dep in needs:
+            if dep == key:
+                return f"ticket {key} depends on itself"
+            if dep not in deps:
+                return f"ticket {key} depends on unknown ticket {dep!r}"
+    finished: set[str] = set()
+    path: list[str] = []
+    on_path: set[str] = set()
+
+    def visit(key: str) -> list[str] | None:
+        path.append(key)
+        on_path.add(key)
+        for dep in deps[key]:
+            if dep in on_path:
+                return [*path[path.index(dep):], dep]
+            if dep not in finished and (cycle := visit(dep)):
+                return cycle
+        path.pop()
+        on_path.discard(key)
+        finished.add(key)
+        return None
+
+    # Plans hold a few dozen tickets at most, so recursion is safe.
+    for key in deps:
+        if key not in finished and (cycle := visit(key)):
+            return "dependency cycle: " + " -> ".join(cycle) + " (each depends on the next)"
+    return None
 
 
 def ticket_view(ticket: Ticket) -> dict[str, Any]:

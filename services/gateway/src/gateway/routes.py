@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Response
 from fastapi.responses import JSONResponse
-from sqlmodel import col, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, select, update
 from sse_starlette import EventSourceResponse
 
 from gateway.deps import BusDep, DbDep, JobRateLimit, SettingsDep, UserDep
@@ -29,7 +30,9 @@ from gateway.schemas import (
     ProjectOut,
     SandboxBody,
     SandboxOut,
+    TicketCreate,
     TicketOut,
+    TicketPatch,
     VersionOut,
 )
 from gateway.settings import GatewaySettings
@@ -61,6 +64,7 @@ from paynto_common.messages import (
     project_channel,
 )
 from paynto_common.packages import runnable_project
+from paynto_common.safety.paths import is_forbidden
 from paynto_common.service import metrics_response, readiness
 
 log = logging.getLogger(__name__)
@@ -392,6 +396,106 @@ async def pause_plan(plan_id: str, bus: BusDep, db: DbDep) -> PlanOut:
             "message": "paused: running tickets finish, no new ones start", "paused": True})
     await kanban.advance(db, bus, plan_id)
     return await _plan_out(db, await _plan(db, plan_id))
+
+
+# A ticket may be changed or removed only while no job is building it and it is not built.
+_EDITABLE = (TicketState.BACKLOG, TicketState.FAILED, TicketState.BLOCKED)
+
+
+def _check_ticket_fields(fields: dict[str, Any], key: str, tickets: list[Ticket]) -> None:
+    """Refuse dependencies that cannot run and file paths that are not the site's (422)."""
+    for path in fields.get("files") or []:
+        reason = is_forbidden(path)
+        if reason:
+            raise HTTPException(422, f"files: {path!r} is not a path of the site: {reason}")
+    if "depends_on" in fields:
+        graph = {t.key: list(t.depends_on) for t in tickets}
+        graph[key] = list(fields["depends_on"])
+        problem = kanban.graph_problem(graph)
+        if problem:
+            raise HTTPException(422, f"depends_on: {problem}")
+
+
+async def _after_board_change(bus: Bus, db: Database, plan_id: str) -> PlanOut:
+    plan = await _plan(db, plan_id)
+    if plan.state == PlanState.RUNNING:
+        await kanban.advance(db, bus, plan_id)
+    return await _plan_out(db, await _plan(db, plan_id))
+
+
+@router.patch("/api/plans/{plan_id}/tickets/{key}", response_model=PlanOut)
+async def edit_ticket(plan_id: str, key: str, body: TicketPatch, bus: BusDep,
+                      db: DbDep) -> PlanOut:
+    """Change a ticket that is not being built and not built yet (backlog, failed, blocked)."""
+    await _plan(db, plan_id)
+    tickets = await kanban.tickets_of(db, plan_id)
+    ticket = next((t for t in tickets if t.key == key), None)
+    if ticket is None:
+        raise HTTPException(404, f"plan {plan_id} has no ticket {key}")
+    fields = body.model_dump(exclude_unset=True)
+    if not fields:
+        raise HTTPException(422, "nothing to change: give at least one field")
+    _check_ticket_fields(fields, key, tickets)
+    async with db.session() as s:
+        changed = (await s.exec(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket.id, col(Ticket.state).in_(_EDITABLE))
+            .values(**fields, updated_at=utcnow())
+            .returning(Ticket))).scalars().first()
+        await s.commit()
+    if changed is None:
+        raise HTTPException(409, f"ticket {key} is {ticket.state}: only a ticket in the "
+                                 "backlog, failed or blocked can be changed")
+    return await _after_board_change(bus, db, plan_id)
+
+
+@router.post("/api/plans/{plan_id}/tickets", status_code=201, response_model=PlanOut)
+async def add_ticket(plan_id: str, body: TicketCreate, bus: BusDep, db: DbDep) -> PlanOut:
+    """Add a ticket at the end of the plan, in the backlog; a running build picks it up."""
+    plan = await _plan(db, plan_id)
+    tickets = await kanban.tickets_of(db, plan_id)
+    numbers = [int(t.key[1:]) for t in tickets if re.fullmatch(r"T\d{1,6}", t.key)]
+    key = f"T{max(numbers, default=0) + 1}"
+    fields = body.model_dump(exclude_unset=True)
+    _check_ticket_fields(fields, key, tickets)
+    ticket = Ticket(plan_id=plan_id, project_id=plan.project_id, key=key,
+                    position=max((t.position for t in tickets), default=-1) + 1,
+                    title=body.title, type=body.type or "feature",
+                    priority=body.priority or "medium", complexity=body.complexity or "M",
+                    depends_on=list(body.depends_on or []), acceptance=body.acceptance or "",
+                    description=body.description or "", files=list(body.files or []))
+    try:
+        async with db.session() as s:
+            s.add(ticket)
+            await s.commit()
+    except IntegrityError:
+        raise HTTPException(409, f"ticket {key} was just added by another request; "
+                                 "try again") from None
+    return await _after_board_change(bus, db, plan_id)
+
+
+@router.delete("/api/plans/{plan_id}/tickets/{key}", response_model=PlanOut)
+async def remove_ticket(plan_id: str, key: str, bus: BusDep, db: DbDep) -> PlanOut:
+    """Remove a ticket no other ticket needs, unless it is being built or built."""
+    await _plan(db, plan_id)
+    tickets = await kanban.tickets_of(db, plan_id)
+    ticket = next((t for t in tickets if t.key == key), None)
+    if ticket is None:
+        raise HTTPException(404, f"plan {plan_id} has no ticket {key}")
+    needed_by = [t.key for t in tickets if key in t.depends_on]
+    if needed_by:
+        raise HTTPException(409, f"ticket {key} is needed by {', '.join(needed_by)}: "
+                                 "change their depends_on first")
+    async with db.session() as s:
+        removed = (await s.exec(
+            delete(Ticket)
+            .where(col(Ticket.id) == ticket.id, col(Ticket.state).in_(_EDITABLE))
+            .returning(Ticket.id))).first()
+        await s.commit()
+    if removed is None:
+        raise HTTPException(409, f"ticket {key} is {ticket.state}: only a ticket in the "
+                                 "backlog, failed or blocked can be removed")
+    return await _after_board_change(bus, db, plan_id)
 
 
 @router.post("/api/plans/{plan_id}/tickets/{key}/retry", response_model=PlanOut)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -112,3 +112,30 @@ class PlanOut(BaseModel):
     blueprint: dict[str, Any]
     tickets: list[TicketOut]
     created_at: datetime
+
+
+TicketType = Literal["setup", "layout", "component", "page", "feature", "content", "style",
+                     "data"]
+Priority = Literal["high", "medium", "low"]
+Complexity = Literal["XS", "S", "M", "L", "XL"]
+TicketKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
+SitePath = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class TicketPatch(Body):
+    """Fields of a ticket to change (before it is built, or to build it again differently)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=120)
+    description: str | None = Field(default=None, max_length=4000)
+    acceptance: str | None = Field(default=None, max_length=1000)
+    type: TicketType | None = None
+    priority: Priority | None = None
+    complexity: Complexity | None = None
+    depends_on: list[TicketKey] | None = Field(default=None, max_length=50)
+    files: list[SitePath] | None = Field(default=None, max_length=50)
+
+
+class TicketCreate(TicketPatch):
+    """A new ticket at the end of a plan (its key is the next free T<n>)."""
+
+    title: str = Field(min_length=1, max_length=120)

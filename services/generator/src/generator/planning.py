@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.offline import _COMPONENT, SitePlan, _Writer, plan_site
+from paynto_common.kanban import COMPLEXITIES, PRIORITIES, TICKET_TYPES, graph_problem
 from paynto_common.safety.paths import is_forbidden
 from paynto_common.tagged import normalize_path
 
@@ -35,9 +36,6 @@ __all__ = [
     "ticket_prompt",
 ]
 
-TICKET_TYPES = ("setup", "layout", "component", "page", "feature", "content", "style", "data")
-PRIORITIES = ("high", "medium", "low")
-COMPLEXITIES = ("XS", "S", "M", "L", "XL")
 MAX_TICKETS = 20
 
 MAX_TITLE_CHARS = 120
@@ -356,42 +354,8 @@ def _check_graph(tickets: Sequence[TicketSpec]) -> None:
         if t.key in keys:
             raise PlanError(f"duplicate ticket key {t.key!r}")
         keys.add(t.key)
-    for t in tickets:
-        for dep in t.depends_on:
-            if dep == t.key:
-                raise PlanError(f"ticket {t.key} depends on itself")
-            if dep not in keys:
-                raise PlanError(f"ticket {t.key} depends on unknown ticket {dep!r}")
-    if cycle := _find_cycle(tickets):
-        raise PlanError(
-            "dependency cycle: " + " -> ".join(cycle) + " (each depends on the next)"
-        )
-
-
-def _find_cycle(tickets: Sequence[TicketSpec]) -> list[str] | None:
-    deps = {t.key: t.depends_on for t in tickets}
-    finished: set[str] = set()
-    path: list[str] = []
-    on_path: set[str] = set()
-
-    def visit(key: str) -> list[str] | None:
-        path.append(key)
-        on_path.add(key)
-        for dep in deps[key]:
-            if dep in on_path:
-                return [*path[path.index(dep) :], dep]
-            if dep not in finished and (cycle := visit(dep)):
-                return cycle
-        path.pop()
-        on_path.discard(key)
-        finished.add(key)
-        return None
-
-    # At most MAX_TICKETS deep, so recursion is safe.
-    for t in tickets:
-        if t.key not in finished and (cycle := visit(t.key)):
-            return cycle
-    return None
+    if problem := graph_problem({t.key: t.depends_on for t in tickets}):
+        raise PlanError(problem)
 
 
 def _blueprint(value: object) -> dict[str, Any]:
