@@ -45,6 +45,7 @@ async def test_updates_are_merged_by_morph(tmp_path: Path, nats_url: str) -> Non
         async with ScriptedLLM.running(port) as llm, \
                 ScriptedLLM.running(morph_port, required_api_key="morph-key") as morph, \
                 httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:
+            listed = (await c.get("/api/models")).json()["models"]
             project = await seed(c)
             llm.script(Reply(f"Renamed it.\n{UPDATE}"))
             morph.script(Reply(f"```jsx\n{MERGED}```", prompt_tokens=900,
@@ -61,6 +62,9 @@ async def test_updates_are_merged_by_morph(tmp_path: Path, nats_url: str) -> Non
             after_refusal = (await c.get(f"/api/projects/{project}/files")).json()["files"]
 
     completed(events)
+    assert {"id": "morph/morph-v3-fast", "ai": True,
+            "roles": ["fast-apply: merges partial updates"]} in listed
+    assert "morph-key" not in str(listed) and str(morph_port) not in str(listed)
     assert files["src/App.jsx"].strip() == MERGED.strip()
     (merge,) = morph.requests[:1]
     assert merge["model"] == "morph-v3-fast"

@@ -359,7 +359,8 @@ class GenerateHandler:
 
     def models(self) -> list[dict[str, object]]:
         """What this generator can use (never keys or URLs): the default, the fast and the
-        fallback models, the defaults of the providers whose keys are set, and offline."""
+        fallback models, Morph's apply model, the defaults of the providers whose keys are
+        set, and offline."""
         listed: dict[str, dict[str, object]] = {}
 
         def add(model: str, role: str, ai: bool = True) -> None:
@@ -374,6 +375,8 @@ class GenerateHandler:
             add(self.settings.llm_fast_model, "fast")
         if self.settings.llm_fallback_model:
             add(self.settings.llm_fallback_model, "fallback")
+        if self._morph() is not None:
+            add(f"morph/{self.settings.morph_model}", "fast-apply: merges partial updates")
         for var, _prefix, model in PROVIDER_DEFAULTS:
             if os.environ.get(var, "").strip():
                 add(model, f"available ({var} is set)")
