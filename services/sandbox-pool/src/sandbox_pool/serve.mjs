@@ -235,8 +235,22 @@ function startRenderer() {
   worker.unref()
   return state
 }
+// The renderer's Vite costs ~30 MB: a sandbox nobody changes for a minute lets it go.
+const RENDER_IDLE_MS = 60000
+let renderIdle = null
+function releaseLater(state) {
+  clearTimeout(renderIdle)
+  renderIdle = setTimeout(() => {
+    if (renderer === state && state.pending.size === 0) {
+      renderer = null
+      state.worker.terminate()
+    }
+  }, RENDER_IDLE_MS)
+  renderIdle.unref()
+}
 async function renderOnce() {
   const state = (renderer ??= startRenderer())
+  releaseLater(state)
   try {
     await state.ready
   } catch (err) {
@@ -253,6 +267,7 @@ async function renderOnce() {
     }, RENDER_TIMEOUT_MS)
     state.pending.set(id, (msg) => {
       clearTimeout(timer)
+      releaseLater(state)
       resolve(msg.unavailable ? { unavailable: msg.unavailable } : { error: msg.error ?? null })
     })
     state.worker.postMessage(id)
