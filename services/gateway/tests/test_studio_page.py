@@ -1,6 +1,7 @@
 """The studio page: its structure (parsed, no browser), and, when Chromium is installed, a real
 browser driving it against a stub gateway that streams canned events — including a stream that
-breaks mid-way and must be resumed with ``Last-Event-ID``, and a plan built on its kanban board."""
+breaks mid-way and must be resumed with ``Last-Event-ID``, the project's live channel of preview
+errors fixed with the model, and a plan built on its kanban board."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -99,6 +100,13 @@ def test_page_has_the_studio_elements(page: _Collector) -> None:
     assert _by_id(page, "details").tag == "details"
     assert _by_id(page, "output").tag == "pre"
     assert _by_id(page, "files").tag == "ul"
+    problems = _by_id(page, "problems")
+    assert problems.tag == "section" and "hidden" in problems.attrs  # until there is one
+    assert problems.attrs["aria-labelledby"] == "problems-heading"
+    assert _by_id(page, "problems-heading").text.split() == ["Problems"]
+    assert _by_id(page, "problem-list").tag == "ol"
+    clear = _by_id(page, "clear-problems")
+    assert clear.tag == "button" and clear.attrs["type"] == "button"
     footer = [e for e in page.elements if e.tag == "footer"]
     assert footer and "offline generator" in footer[0].text and "not AI" in footer[0].text
 
@@ -149,9 +157,14 @@ def test_script_talks_to_the_contract_endpoints(page: _Collector) -> None:
         assert needle in script, needle
     # Every event of the contract is handled.
     for event in ("job", "status", "stream", "file", "package", "preview", "complete", "error",
-                  "blueprint", "ticket", "plan_complete"):
+                  "blueprint", "ticket", "plan_complete", "preview_error"):
         assert f'case "{event}"' in script, event
     assert "new EventSource" not in script  # it cannot POST nor set Last-Event-ID
+    # The project's live channel, and what a problem's "Fix with AI" asks the model.
+    assert re.search(r"`/api/projects/\$\{[^}]+\}/events`", script)
+    assert 'ev.event === "preview_error"' in script
+    assert "data.preview_errors === 0" in script
+    assert "Fix this error the preview shows (" in script and ".slice(0, 1500)" in script
     for note in ("fixed after", "auto-fix stopped", "local/offline: $0"):
         assert note in script, note
 
@@ -263,6 +276,50 @@ BUILD_EVENTS = [
 ]
 
 
+# The project's live channel: a browser showing the preview reports what throws (the first
+# connection), then, after a reload, the dev server names a module that does not compile and
+# the browser reports the same runtime error again. Markup in it must stay text.
+RUNTIME_MESSAGE = "Uncaught TypeError: <b>html</b> is not a function"
+# As Vite words it: the list shows the line after one that only introduces it.
+COMPILE_MESSAGE = ("Transform failed with 1 error:\n\n[PARSE_ERROR] Unexpected token\n"
+                   "   ╭─[ src/Menu.jsx:3:9 ]\n 3 │   return <div>\n")
+COMPILE_HEADLINE = "Transform failed with 1 error: [PARSE_ERROR] Unexpected token"
+CHANNEL_EVENTS = {
+    None: [
+        _event(1, "preview_error", {"kind": "runtime", "message": RUNTIME_MESSAGE,
+                                    "stack": "TypeError: <b>html</b> is not a function\n"
+                                             "    at App (src/App.jsx:7:15)",
+                                    "url": "/preview/demo/"}),
+    ],
+    "1": [
+        _event(2, "preview_error", {"kind": "compile", "message": COMPILE_MESSAGE,
+                                    "file": "src/Menu.jsx", "line": 3, "column": 9,
+                                    "frame": "3 |   return <div>"}),
+        _event(3, "preview_error", {"kind": "runtime", "message": RUNTIME_MESSAGE}),
+    ],
+}
+
+# "Fix with AI" on the compile error: the job's own check finds what the fix broke.
+FIX_HEAD = [
+    _event(1, "job", {"job_id": "j-fix"}),
+    _event(2, "status", {"message": "Fixing the error"}),
+]
+FIX_TAIL = [
+    _event(3, "file", {"path": "src/Menu.jsx"}),
+    _event(4, "preview_error", {"kind": "runtime", "path": "src/App.jsx",
+                                "message": "ReferenceError: Menu is not defined\n    at App"}),
+    _event(5, "complete", {"files": ["src/Menu.jsx"], "preview_url": "/preview/demo/",
+                           "version": 3, "preview_errors": 1}),
+]
+# "Fix with AI" on the runtime error: everything compiles and renders.
+FIXED_EVENTS = [
+    _event(1, "job", {"job_id": "j-fixed"}),
+    _event(2, "file", {"path": "src/App.jsx"}),
+    _event(3, "complete", {"files": ["src/App.jsx"], "preview_url": "/preview/demo/",
+                           "version": 4, "preview_errors": 0}),
+]
+
+
 class _Dropped(Exception):
     """Raised inside a streaming body so the server cuts the connection mid-response."""
 
@@ -272,6 +329,8 @@ class Stub:
     projects: list[str] = field(default_factory=list)
     generate_bodies: list[dict[str, Any]] = field(default_factory=list)
     resume_headers: list[str | None] = field(default_factory=list)
+    channel_headers: list[str | None] = field(default_factory=list)
+    fix_release: asyncio.Event = field(default_factory=asyncio.Event)
     plan_state: str = ""
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
     pause_asked: asyncio.Event = field(default_factory=asyncio.Event)
@@ -301,6 +360,20 @@ def stub_gateway(stub: Stub) -> FastAPI:
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
 
+    async def held_fix() -> AsyncIterator[bytes]:
+        # The job goes on until the test has seen the page busy.
+        async for chunk in sse(FIX_HEAD):
+            yield chunk
+        await asyncio.wait_for(stub.fix_release.wait(), 20)
+        async for chunk in sse(FIX_TAIL):
+            yield chunk
+
+    async def live_channel(chunks: list[str]) -> AsyncIterator[bytes]:
+        async for chunk in sse(chunks):
+            yield chunk
+        # The channel never ends on its own: it is held until the page lets it go.
+        await asyncio.sleep(3600)
+
     @app.get("/")
     async def studio() -> FileResponse:
         return FileResponse(INDEX)
@@ -315,6 +388,10 @@ def stub_gateway(stub: Stub) -> FastAPI:
     async def generate(request: Request) -> Response:
         body = await request.json()
         stub.generate_bodies.append(body)
+        if body["prompt"].startswith("Fix this error"):
+            if "compile error" in body["prompt"]:
+                return StreamingResponse(held_fix(), media_type="text/event-stream")
+            return stream(FIXED_EVENTS)
         if "invalid" in body["prompt"]:
             return JSONResponse({"detail": [{"loc": ["body", "prompt"], "type": "too_long",
                                              "msg": "String should have at most 10 characters"}]},
@@ -334,6 +411,15 @@ def stub_gateway(stub: Stub) -> FastAPI:
             return JSONResponse({"detail": f"bad resume {job_id} {last_event_id}"},
                                 status_code=400)
         return stream(DROP_AFTER_3)
+
+    @app.get("/api/projects/{project_id}/events")
+    async def project_events(project_id: str,
+                             last_event_id: str | None = Header(default=None)) -> Response:
+        stub.channel_headers.append(last_event_id)
+        if project_id != "p1":
+            return JSONResponse({"detail": f"unknown project {project_id}"}, status_code=404)
+        return StreamingResponse(live_channel(CHANNEL_EVENTS.get(last_event_id, [])),
+                                 media_type="text/event-stream")
 
     @app.get("/api/projects/{project_id}/usage")
     async def usage(project_id: str) -> dict[str, Any]:
@@ -411,6 +497,13 @@ def stub_gateway(stub: Stub) -> FastAPI:
 serve = serve_app
 
 
+async def _eventually(check: Callable[[], bool], timeout: float = 10) -> None:
+    """Waits until ``check()`` holds: for what the stub gateway records of the page's requests."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.02)
+
+
 # --------------------------------------------------------------------------- browser
 
 
@@ -450,10 +543,30 @@ async def test_studio_in_a_browser() -> None:
             await usage.filter(has_text="$0.0123").wait_for(timeout=10_000)
             assert await usage.inner_text() == "3 model calls · 12,345 tokens · $0.0123"
 
+            # 1b. The project's live channel reports a runtime error: listed, as text.
+            problems = page.locator("#problem-list li")
+            await problems.first.wait_for(timeout=10_000)
+            assert await page.locator("#problems").is_visible()
+            assert await problems.locator(".first").all_inner_texts() == [RUNTIME_MESSAGE]
+            assert await problems.locator(".kind").all_text_contents() == ["runtime"]
+            assert await page.locator("#problem-list b").count() == 0
+            assert await page.inner_text("#problem-count") == "· 1"
+            assert stub.channel_headers == [None]
+
             # 2. After a reload the project is kept; the stream breaks after event 3 (mid
             # event 4), the first resume gets a 503, the second resumes from Last-Event-ID 3.
             await page.reload()
             assert await page.inner_text("#project-name") == "a landing page for a coffee"
+            # The list survives; the channel goes on from event 1: a compile error with its
+            # place, then the runtime error again, which moves up rather than repeating.
+            await page.wait_for_function(
+                "[...document.querySelectorAll('#problem-list li')].map((li) => li.dataset.kind)"
+                ".join() === 'runtime,compile'", timeout=10_000)
+            assert stub.channel_headers == [None, "1"]
+            assert await problems.locator(".where").all_inner_texts() == ["src/Menu.jsx:3:9"]
+            assert await problems.nth(1).locator(".first").inner_text() == COMPILE_HEADLINE
+            assert await problems.nth(1).locator("summary").get_attribute("title") == \
+                COMPILE_MESSAGE.strip()
             await page.fill("#prompt", "please drop the connection")
             await page.click("#generate")
             await page.wait_for_selector('#status[data-kind="ok"]', timeout=20_000)
@@ -469,6 +582,39 @@ async def test_studio_in_a_browser() -> None:
             await page.wait_for_selector('#status[data-kind="error"]', timeout=10_000)
             assert await status.inner_text() == \
                 "422: prompt: String should have at most 10 characters"
+
+            # 3b. "Fix with AI" on the compile error: a generation like Generate's, the buttons
+            # disabled while it runs; what the job's check finds goes on top of the list.
+            fix_compile = page.get_by_role("button", name="Fix with AI: compile error in "
+                                                           "src/Menu.jsx")
+            assert await fix_compile.is_enabled()
+            await fix_compile.click()
+            assert await page.locator("#problem-list button.fix:enabled").count() == 0
+            assert await page.locator("#generate").is_disabled()
+            stub.fix_release.set()
+            await page.wait_for_selector('#status[data-kind="warn"]', timeout=10_000)
+            assert await status.inner_text() == \
+                "Done: 1 file · version 3 · 1 problem in the preview."
+            assert stub.generate_bodies[-1] == {
+                "project_id": "p1",
+                "prompt": "Fix this error the preview shows (compile error in src/Menu.jsx at "
+                          f"line 3, column 9): {COMPILE_MESSAGE.strip()}"}
+            assert await problems.locator(".first").all_inner_texts() == [
+                "ReferenceError: Menu is not defined", RUNTIME_MESSAGE, COMPILE_HEADLINE]
+            assert await problems.locator(".where").all_inner_texts() == [
+                "src/App.jsx", "src/Menu.jsx:3:9"]
+            assert await page.locator("#problem-list button.fix:disabled").count() == 0
+            assert await page.input_value("#prompt") == "an invalid prompt"  # the user's own
+
+            # 3c. Its full text shows on expand; fixing the runtime error leaves no problem.
+            await problems.nth(1).locator("summary").click()
+            assert "at App (src/App.jsx:7:15)" in await problems.nth(1).locator("pre").inner_text()
+            await problems.nth(1).get_by_role("button", name="Fix with AI: runtime error").click()
+            await page.locator("#problems").wait_for(state="hidden", timeout=10_000)
+            assert await status.inner_text() == "Done: 1 file · version 4."
+            assert stub.generate_bodies[-1]["prompt"] == \
+                f"Fix this error the preview shows (runtime error): {RUNTIME_MESSAGE}"
+            assert await problems.count() == 0
 
             # 4. Plan: the blueprint and tickets land in the backlog, as text.
             assert await page.locator("#board").is_hidden()
@@ -506,6 +652,10 @@ async def test_studio_in_a_browser() -> None:
             await page.click("#resume-plan")
             await page.locator("#col-progress li .key").filter(has_text="T2").wait_for()
             await page.reload()
+            # The fixed problems stay gone, the channel is not read again from its start.
+            await _eventually(lambda: len(stub.channel_headers) == 3)
+            assert stub.channel_headers[2] == "3"
+            assert await page.locator("#problems").is_hidden()
             await page.locator("#pause-plan").wait_for(timeout=10_000)
             await page.locator("#col-progress li .key").filter(has_text="T2").wait_for()
             await page.click("#pause-plan")
