@@ -20,6 +20,7 @@ from paynto_common.bus import Bus
 from paynto_common.db import Database
 from paynto_common.messages import Subjects
 from paynto_common.runtime import free_port, port_answers, start_nats, url_host_port
+from paynto_common.settings import async_database_url
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -85,6 +86,22 @@ async def db(sqlite_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest_asyncio.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh database of each kind in turn: the test runs on SQLite and on Postgres."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        url = async_database_url(request.getfixturevalue("postgres_url"), tmp_path)
+    db = Database(url)
+    await db.create_all()
+    await db.create_all()  # a second start (or a second process) finds the tables there
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 @pytest.fixture(scope="session")

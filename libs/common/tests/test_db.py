@@ -2,29 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 from sqlalchemy.exc import IntegrityError
 
 from paynto_common.db import Database, Job, JobStatus, Project, Version
-from paynto_common.settings import async_database_url
-
-
-@pytest_asyncio.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
-    else:
-        url = async_database_url(request.getfixturevalue("postgres_url"), tmp_path)
-    db = Database(url)
-    await db.create_all()
-    await db.create_all()  # a second start (or a second process) finds the tables there
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 async def make_job(db: Database) -> Job:

@@ -4,12 +4,9 @@ failure blocks."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from paynto_common import kanban
 from paynto_common.bus import Bus
@@ -24,24 +21,15 @@ from paynto_common.db import (
     utcnow,
 )
 from paynto_common.messages import GenerateRequest, JobEvent, plan_channel
-from paynto_common.settings import async_database_url
 
 # T1 ← T2, T3 ← T4; T5 stands alone.
 GRAPH = {"T1": [], "T2": ["T1"], "T3": ["T1"], "T4": ["T2", "T3"], "T5": []}
 
 
-@pytest_asyncio.fixture(params=["sqlite", "postgres"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
-    else:
-        url = async_database_url(request.getfixturevalue("postgres_url"), tmp_path)
-    database = Database(url)
-    await database.create_all()
-    try:
-        yield database
-    finally:
-        await database.close()
+@pytest.fixture
+def db(database: Database) -> Database:
+    """Every test here runs on SQLite and on Postgres."""
+    return database
 
 
 async def make_plan(db: Database, state: str = PlanState.RUNNING) -> Plan:
