@@ -490,7 +490,7 @@ async def remove_ticket(plan_id: str, key: str, bus: BusDep, db: DbDep) -> PlanO
         removed = (await s.exec(
             delete(Ticket)
             .where(col(Ticket.id) == ticket.id, col(Ticket.state).in_(_EDITABLE))
-            .returning(Ticket.id))).first()
+            .returning(col(Ticket.id)))).first()
         await s.commit()
     if removed is None:
         raise HTTPException(409, f"ticket {key} is {ticket.state}: only a ticket in the "
