@@ -165,6 +165,7 @@ async def test_dependencies_failure_retry_and_pause(tmp_path: Path, nats_url: st
             project = await create_project(c)
             planned = await plan_build(c, project, "a pottery studio")
             plan_id = completed(planned).data["plan_id"]
+            plan_job = (await c.get(f"/api/jobs/{planned[0].data['job_id']}")).json()
             repair = llm.requests[1]["messages"][-1]["content"]
 
             # Paused as soon as the first ticket is queued: it finishes, nothing else starts.
@@ -189,6 +190,9 @@ async def test_dependencies_failure_retry_and_pause(tmp_path: Path, nats_url: st
     assert [e.data["repair"] for e in planned if e.event == "status" and "repair" in e.data] \
         == [1]
     assert repair.startswith("That plan cannot be used: dependency cycle: T1 -> T4")
+    assert (plan_job["model"], plan_job["result"]["model_reason"]) == \
+        ("openai/scripted", "a plan: the default model")
+    assert plan_job["result"]["usage"]["prompt_tokens"] > 0  # both rounds, in the ledger
     assert paused[-1].data["state"] == "paused", paused[-1].data
     states = {t["key"]: t["state"] for t in at_pause["tickets"]}
     assert states == {"T1": "done", "T2": "backlog", "T3": "backlog", "T4": "backlog"}

@@ -215,8 +215,9 @@ class GenerateHandler:
         async with self.db.session() as s:
             stored = (await s.exec(select(Plan).where(Plan.job_id == req.job_id))).first()
         usage: Usage | None = None
+        why = "stored before a worker stopped"
         if stored is None:
-            spec, label, usage = await self._make_plan(req, delivery.attempt)
+            spec, label, why, usage = await self._make_plan(req, delivery.attempt)
             stored = await self._store_plan(req, spec, label)
         tickets = await kanban.tickets_of(self.db, stored.id)
         job_id = req.job_id
@@ -229,7 +230,7 @@ class GenerateHandler:
                                      "model": stored.model}
         await self.bus.publish_event(job_id, "plan_complete", result,
                                      msg_id=f"plan_complete:{job_id}")
-        stored_result = dict(result)
+        stored_result = {**result, "model_reason": why}
         if usage is not None:
             stored_result["usage"] = _usage_dict(usage)
         await self.db.set_job_status(job_id, JobStatus.COMPLETE, model=stored.model,
@@ -237,16 +238,19 @@ class GenerateHandler:
         await self.bus.publish_event(job_id, "complete", result, msg_id=f"complete:{job_id}:")
 
     async def _make_plan(self, req: PlanRequest,
-                         attempt: int) -> tuple[PlanSpec, str, Usage | None]:
+                         attempt: int) -> tuple[PlanSpec, str, str, Usage | None]:
+        """The plan, the model that made it, why that model, and what it used."""
         as_generate = GenerateRequest(job_id=req.job_id, project_id=req.project_id,
                                       prompt=req.prompt, model=req.model)
         # A plan is a new build's worth of thinking: the default (strong) model.
         source, why = self.route(as_generate, has_files=False)
+        if not req.model and source.cfg is not None:
+            why = "a plan: the default model"
         if source.cfg is None:
             await self.bus.publish_event(req.job_id, "status", {
                 "message": OFFLINE_NOTICE + " Its plan has one ticket per part of the page.",
                 "model": OFFLINE_LABEL, "ai": False})
-            return offline_plan(req.prompt), OFFLINE_LABEL, None
+            return offline_plan(req.prompt), OFFLINE_LABEL, why, None
         await self.bus.publish_event(req.job_id, "status", {
             "message": f"planning with {source.label}", "model": source.label, "ai": True,
             "reason": why, "reset": attempt > 1, "attempt": attempt})
@@ -260,7 +264,7 @@ class GenerateHandler:
                 text, more = await self._collect(source, as_generate, messages, publisher)
                 usage = _add_usage(usage, more)
                 try:
-                    return parse_plan(text), source.label, usage
+                    return parse_plan(text), source.label, why, usage
                 except PlanError as exc:
                     if round_ == PLAN_REPAIRS:
                         raise PermanentJobError(
