@@ -210,14 +210,21 @@ class GenerateHandler:
         """A build plan for a prompt: stored with the project, then told to the client as
         ``blueprint``, one ``ticket`` per ticket, ``plan_complete`` and ``complete``."""
         req: PlanRequest = delivery.parse(PlanRequest)
-        if await self._begin(req.job_id, delivery.attempt) is None:
+        job = await self._begin(req.job_id, delivery.attempt)
+        if job is None:
             return
         async with self.db.session() as s:
             stored = (await s.exec(select(Plan).where(Plan.job_id == req.job_id))).first()
-        usage: Usage | None = None
-        why = "stored before a worker stopped"
+        made: dict[str, object] = dict(job.result or {})
         if stored is None:
             spec, label, why, usage = await self._make_plan(req, delivery.attempt)
+            # What the plan cost is kept before the plan, so a worker stopping in between
+            # loses neither (a redelivery finds the plan and reads this).
+            made = {"model_reason": why}
+            if usage is not None:
+                made["usage"] = _usage_dict(usage)
+            await self.db.set_job_status(req.job_id, JobStatus.RUNNING, model=label,
+                                         result=made)
             stored = await self._store_plan(req, spec, label)
         tickets = await kanban.tickets_of(self.db, stored.id)
         job_id = req.job_id
@@ -230,11 +237,8 @@ class GenerateHandler:
                                      "model": stored.model}
         await self.bus.publish_event(job_id, "plan_complete", result,
                                      msg_id=f"plan_complete:{job_id}")
-        stored_result = {**result, "model_reason": why}
-        if usage is not None:
-            stored_result["usage"] = _usage_dict(usage)
         await self.db.set_job_status(job_id, JobStatus.COMPLETE, model=stored.model,
-                                     result=stored_result)
+                                     result={**made, **result})
         await self.bus.publish_event(job_id, "complete", result, msg_id=f"complete:{job_id}:")
 
     async def _make_plan(self, req: PlanRequest,
