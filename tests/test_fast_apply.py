@@ -60,6 +60,7 @@ async def test_updates_are_merged_by_morph(tmp_path: Path, nats_url: str) -> Non
             morph.script(Reply("// ... existing code ...\n<h1>Trattoria Rosa</h1>\n"))
             refused = await generate(c, project, "Rename the restaurant to Trattoria Rosa")
             after_refusal = (await c.get(f"/api/projects/{project}/files")).json()["files"]
+            spent = (await c.get(f"/api/projects/{project}/usage")).json()
 
     completed(events)
     assert {"id": "morph/morph-v3-fast", "ai": True,
@@ -82,6 +83,11 @@ async def test_updates_are_merged_by_morph(tmp_path: Path, nats_url: str) -> Non
     (end,) = [e for e in refused if e.event in ("complete", "error")]
     assert end.event == "error" and "existing code" in end.data["message"], end.data
     assert after_refusal == files
+    # Every call is in the ledger, those of the refused job too: it was spent all the same.
+    assert spent["calls"] == 4
+    assert {m: row["calls"] for m, row in spent["by_model"].items()} == \
+        {"openai/scripted": 2, "morph/morph-v3-fast": 2}
+    assert spent["by_model"]["morph/morph-v3-fast"]["prompt_tokens"] > 900
 
 
 async def test_updates_without_morph_are_refused(tmp_path: Path, nats_url: str) -> None:

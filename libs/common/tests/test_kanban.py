@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from paynto_common import kanban
+from paynto_common import kanban, ledger
 from paynto_common.bus import Bus
 from paynto_common.db import (
     Database,
@@ -173,12 +173,8 @@ async def test_a_spent_budget_stops_the_run_before_the_next_ticket(
     # T1's job cost more than the budget: T2 and T3 do not start, and the run ends once T5,
     # already running, is done.
     t1 = (await kanban.tickets_of(db, plan.id))[0]
-    async with db.session() as s:
-        job = await s.get(Job, t1.job_id)
-        assert job is not None
-        job.result = {"usage": {"prompt_tokens": 9000, "completion_tokens": 900,
-                                "cost_usd": 0.06}}
-        await s.commit()
+    await ledger.record(db, t1.job_id or "", plan.project_id, "openai/gpt-4.1", "answer",
+                        9000, 900, 0.06)
     await finish(db, bus, plan, "T1", version=1)
     assert (await states(db, plan))["T2"] == "backlog"
     await finish(db, bus, plan, "T5", version=2)

@@ -80,6 +80,22 @@ class Job(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class ModelCall(SQLModel, table=True):
+    """One finished call to a model and what it used: the cost ledger's line. Recorded when
+    the call ends, so spend counts even if the job it served later fails or is run again."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(index=True)
+    project_id: str = Field(foreign_key="project.id", index=True)
+    model: str
+    # What the call was for: answer, continuation, fix, plan, plan-repair, fast-apply.
+    purpose: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Sandbox(SQLModel, table=True):
     """Where a project's preview runs; the gateway proxies to ``endpoint``."""
 

@@ -1,9 +1,10 @@
 """The cost ledger: what model calls cost, from what each job recorded.
 
-Every job that called a model keeps its summed usage (prompt and completion tokens, USD from
-litellm's price map; local models cost zero) in its result. The ledger adds those up for a
-project, for one person's projects, or for everything; the gateway answers with it and checks
-budgets against it, and a build run checks it before each ticket.
+Every finished model call is a row (prompt and completion tokens, USD from litellm's price map;
+local models cost zero), written when the call ends: spend counts even when the job it served
+fails later or runs again. Each job also keeps its own sum in its result. The ledger adds the
+rows up for a project, for one person's projects, or for everything; the gateway answers with
+it and checks budgets against it, and a build run checks it before each ticket.
 """
 
 from __future__ import annotations
@@ -12,37 +13,41 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from paynto_common.db import Database, Job, Project
+from paynto_common.db import Database, ModelCall, Project
 
-# The kinds of job that call a model.
-MODEL_JOBS = ("generate", "ticket", "plan")
+
+async def record(db: Database, job_id: str, project_id: str, model: str, purpose: str,
+                 prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
+    """Write one finished model call to the ledger."""
+    async with db.session() as s:
+        s.add(ModelCall(job_id=job_id, project_id=project_id, model=model, purpose=purpose,
+                        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+                        cost_usd=cost_usd))
+        await s.commit()
 
 
 async def usage(db: Database, project_id: str | None = None,
                 owner: str | None = None) -> dict[str, Any]:
-    """Calls, tokens and cost of the model jobs of a project (or of ``owner``'s projects, or
-    of every project), in total and by model."""
-    query = select(Job).where(col(Job.kind).in_(MODEL_JOBS))
+    """Calls, tokens and cost of the model calls for a project (or for ``owner``'s projects,
+    or for every project), in total and by model."""
+    query = select(ModelCall)
     if project_id is not None:
-        query = query.where(Job.project_id == project_id)
+        query = query.where(ModelCall.project_id == project_id)
     if owner is not None:
-        query = query.join(Project, col(Project.id) == col(Job.project_id)).where(
+        query = query.join(Project, col(Project.id) == col(ModelCall.project_id)).where(
             Project.owner_id == owner)
     async with db.session() as s:
-        jobs = (await s.exec(query)).all()
+        calls = (await s.exec(query)).all()
     total: dict[str, Any] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
                              "cost_usd": 0.0, "by_model": {}}
-    for job in jobs:
-        spent = (job.result or {}).get("usage")
-        if not isinstance(spent, dict):
-            continue
-        row = total["by_model"].setdefault(job.model or "unknown", {
+    for call in calls:
+        row = total["by_model"].setdefault(call.model, {
             "calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0})
         for bucket in (total, row):
             bucket["calls"] += 1
-            bucket["prompt_tokens"] += int(spent.get("prompt_tokens") or 0)
-            bucket["completion_tokens"] += int(spent.get("completion_tokens") or 0)
-            bucket["cost_usd"] += float(spent.get("cost_usd") or 0.0)
+            bucket["prompt_tokens"] += call.prompt_tokens
+            bucket["completion_tokens"] += call.completion_tokens
+            bucket["cost_usd"] += call.cost_usd
     return total
 
 

@@ -13,6 +13,7 @@ holds an "existing code" marker, or comes back empty, is refused, never written.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from generator.llm import ModelConfig, Usage, stream_completion
@@ -58,10 +59,13 @@ def morph_messages(instruction: str, code: str, snippet: str) -> list[dict[str, 
                                         f"<code>{code}</code>\n<update>{snippet}</update>"}]
 
 
-async def merge_updates(response: str, files: dict[str, str], cfg: ModelConfig,
-                        instruction: str) -> tuple[str, Usage | None, list[str]]:
+async def merge_updates(
+    response: str, files: dict[str, str], cfg: ModelConfig, instruction: str,
+    on_call: Callable[[Usage], Awaitable[None]] | None = None,
+) -> tuple[str, Usage | None, list[str]]:
     """``response`` with each ``<update>`` replaced by the merged file; Morph's usage; the
-    paths merged. Raises FastApplyError (permanent) or the model's ModelError."""
+    paths merged. ``on_call`` hears each Morph call's usage as it ends (before the merge is
+    checked). Raises FastApplyError (permanent) or the model's ModelError."""
     usage: Usage | None = None
     merged_paths: list[str] = []
     out: list[str] = []
@@ -78,6 +82,8 @@ async def merge_updates(response: str, files: dict[str, str], cfg: ModelConfig,
             merged = update.snippet  # a new file, sent whole in update tags
         else:
             merged, spent = await _merge(cfg, instruction, base, update.snippet)
+            if on_call is not None:
+                await on_call(spent)
             usage = spent if usage is None else Usage(
                 usage.prompt_tokens + spent.prompt_tokens,
                 usage.completion_tokens + spent.completion_tokens,

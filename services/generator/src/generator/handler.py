@@ -45,7 +45,7 @@ from generator.planning import (
 )
 from generator.prompts import build_messages, fix_prompt
 from generator.settings import GeneratorSettings
-from paynto_common import kanban
+from paynto_common import kanban, ledger
 from paynto_common.bus import Bus, Delivery, PermanentJobError
 from paynto_common.db import Database, Job, JobStatus, Plan, Ticket, TicketState
 from paynto_common.edits import EditError, parse_edits, without_edits
@@ -265,7 +265,8 @@ class GenerateHandler:
         publisher = StreamPublisher(self.bus, req.job_id, attempt)
         try:
             for round_ in range(PLAN_REPAIRS + 1):
-                text, more = await self._collect(source, as_generate, messages, publisher)
+                text, more = await self._collect(source, as_generate, messages, publisher,
+                                                 "plan-repair" if round_ else "plan")
                 usage = _add_usage(usage, more)
                 try:
                     return parse_plan(text), source.label, why, usage
@@ -498,7 +499,8 @@ class GenerateHandler:
         publisher = StreamPublisher(bus, job_id, attempt)
         try:
             messages = await self._messages(source, req, files)
-            response, usage = await self._collect(source, req, messages, publisher)
+            response, usage = await self._collect(source, req, messages, publisher,
+                                                  "fix" if req.fix_round else "answer")
             for round_ in range(1, MAX_CONTINUATIONS + 1):
                 gap = _unfinished(response, usage) if source.cfg is not None else None
                 if gap is None:
@@ -511,7 +513,7 @@ class GenerateHandler:
                 })
                 more, more_usage = await self._collect(source, req, [
                     *messages, {"role": "assistant", "content": response},
-                    {"role": "user", "content": ask}], publisher, glue)
+                    {"role": "user", "content": ask}], publisher, "continuation", glue)
                 response += glue + more
                 usage = _add_usage(usage, more_usage)
         finally:
@@ -542,8 +544,15 @@ class GenerateHandler:
             raise PermanentJobError(
                 "the answer holds <update> blocks, which need a merge model: set "
                 "MORPH_API_KEY, or ask again")
+
+        async def record(spent: Usage) -> None:
+            # Each merge costs whether or not its result is usable.
+            await ledger.record(self.db, req.job_id, req.project_id,
+                                f"morph/{self.settings.morph_model}", "fast-apply",
+                                spent.prompt_tokens, spent.completion_tokens, spent.cost_usd)
+
         try:
-            merged, usage, paths = await merge_updates(response, files, cfg, req.prompt)
+            merged, usage, paths = await merge_updates(response, files, cfg, req.prompt, record)
         except FastApplyError as exc:
             raise PermanentJobError(f"fast-apply refused: {exc}") from exc
         await self.bus.publish_event(req.job_id, "status", {
@@ -554,8 +563,9 @@ class GenerateHandler:
 
     async def _collect(self, source: Source, req: GenerateRequest,
                        messages: list[dict[str, str]], publisher: StreamPublisher,
-                       lead: str = "") -> tuple[str, Usage | None]:
-        """Stream one model call (or the offline generator) to the client; its text and usage."""
+                       purpose: str, lead: str = "") -> tuple[str, Usage | None]:
+        """Stream one model call (or the offline generator) to the client; its text and usage.
+        A finished model call goes into the cost ledger at once, as ``purpose``."""
         parts: list[str] = []
         usage: Usage | None = None
         if lead:
@@ -573,6 +583,9 @@ class GenerateHandler:
                 continue
             parts.append(piece)
             publisher.add(piece)
+        if usage is not None:
+            await ledger.record(self.db, req.job_id, req.project_id, source.label, purpose,
+                                usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
         return "".join(parts), usage
 
     async def _messages(self, source: Source, req: GenerateRequest,
