@@ -1,7 +1,7 @@
 """The studio page: its structure (parsed, no browser), and, when Chromium is installed, a real
 browser driving it against a stub gateway that streams canned events — including a stream that
 breaks mid-way and must be resumed with ``Last-Event-ID``, the project's live channel of preview
-errors fixed with the model, and a plan built on its kanban board."""
+errors fixed with the model, and a plan changed and built on its kanban board."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.responses import StreamingResponse
 
+from gateway.schemas import Complexity, Priority, TicketCreate, TicketPatch, TicketType
 from paynto_common.testing.serve import serve_app
 
 INDEX = Path(__file__).parents[1] / "src" / "gateway" / "static" / "index.html"
@@ -128,10 +129,56 @@ def test_board_has_the_kanban_columns(page: _Collector) -> None:
     assert headings == {"backlog": "Backlog", "progress": "In progress", "done": "Done",
                         "failed": "Failed & blocked"}
     for button, text in (("build-plan", "Build"), ("pause-plan", "Pause"),
-                         ("resume-plan", "Resume")):
+                         ("resume-plan", "Resume"), ("add-ticket", "Add ticket")):
         element = _by_id(page, button)
         assert element.tag == "button" and element.attrs["type"] == "button"
         assert element.text.strip() == text
+
+
+def _options(page: _Collector, select_id: str) -> list[str]:
+    select = _by_id(page, select_id)
+    assert select.tag == "select"
+    start = page.elements.index(select)
+    options = []
+    for element in page.elements[start + 1:]:
+        if element.tag != "option":
+            break
+        options.append(element.text.strip())
+    return options
+
+
+def _max_length(field: str) -> int:
+    return next(m.max_length for m in TicketPatch.model_fields[field].metadata
+                if hasattr(m, "max_length"))
+
+
+def test_ticket_form_offers_what_the_api_takes(page: _Collector) -> None:
+    dialog = _by_id(page, "ticket-dialog")
+    assert dialog.tag == "dialog" and dialog.attrs["aria-labelledby"] == "ticket-dialog-heading"
+    assert _by_id(page, "ticket-form").tag == "form"
+    title = _by_id(page, "ticket-title")
+    assert title.tag == "input" and "required" in title.attrs
+    assert int(title.attrs["maxlength"]) == _max_length("title")
+    for name in ("description", "acceptance"):
+        element = _by_id(page, f"ticket-{name}")
+        assert element.tag == "textarea"
+        assert int(element.attrs["maxlength"]) == _max_length(name)
+    assert _by_id(page, "ticket-files").tag == "textarea"  # one path a line
+    assert _by_id(page, "ticket-needs").tag == "div"  # a box per other ticket
+    assert _options(page, "ticket-type") == list(get_args(TicketType))
+    assert _options(page, "ticket-priority") == list(get_args(Priority))
+    assert _options(page, "ticket-complexity") == list(get_args(Complexity))
+    # Every field of the API has its place in the form, and nothing else is sent.
+    assert set(TicketCreate.model_fields) == set(TicketPatch.model_fields) == {
+        "title", "description", "acceptance", "type", "priority", "complexity", "depends_on",
+        "files"}
+    script = "".join(page.scripts)
+    found = re.search(r"function ticketValues\(\) \{(.*?)\n\}", script, re.S)
+    assert found, "ticketValues not found"
+    assert set(re.findall(r"(\w+): ", found.group(1))) == set(TicketPatch.model_fields)
+    assert _by_id(page, "ticket-error").attrs.get("role") == "alert"
+    assert _by_id(page, "ticket-save").attrs["type"] == "submit"
+    assert _by_id(page, "ticket-cancel").attrs["type"] == "button"
 
 
 def test_every_ticket_state_has_its_column(page: _Collector) -> None:
@@ -153,8 +200,14 @@ def test_script_talks_to_the_contract_endpoints(page: _Collector) -> None:
     for needle in ("/api/projects", "/api/generate-ai-code-stream", "/api/jobs/",
                    "/events", "Last-Event-ID", "localStorage", "getReader",
                    "/usage", "/api/plan-build", "/plans", "/api/plans/", "/tickets/",
-                   "/retry", "/pause", '"build"', '"resume"'):
+                   "/retry", "/pause", '"build"', '"resume"', '"PATCH"', '"DELETE"',
+                   "confirm("):
         assert needle in script, needle
+    # A ticket is added to the plan's tickets, changed and removed at its own URL.
+    assert re.search(r"`/api/plans/\$\{[^}]+\}/tickets`", script)
+    assert re.search(r"`/api/plans/\$\{[^}]+\}/tickets/\$\{[^}]+\}`", script)
+    assert re.search(r"const EDITABLE = new Set\(\[\"backlog\", \"failed\", \"blocked\"\]\)",
+                     script)
     # Every event of the contract is handled.
     for event in ("job", "status", "stream", "file", "package", "preview", "complete", "error",
                   "blueprint", "ticket", "plan_complete", "preview_error"):
@@ -334,6 +387,8 @@ class Stub:
     plan_state: str = ""
     tickets: dict[str, dict[str, Any]] = field(default_factory=dict)
     pause_asked: asyncio.Event = field(default_factory=asyncio.Event)
+    # What the page asked of the board: (method, ticket key, JSON body) of each change.
+    changes: list[tuple[str, str | None, Any]] = field(default_factory=list)
 
     def plan(self) -> dict[str, Any]:
         return {"id": "pl1", "project_id": "p1", "prompt": "a bakery in Lyon", "model": "offline",
@@ -457,6 +512,57 @@ def stub_gateway(stub: Stub) -> FastAPI:
         if stub.tickets[key]["state"] not in ("failed", "blocked"):
             return JSONResponse({"detail": f"ticket {key} cannot be retried"}, status_code=409)
         stub.set_tickets(_ticket(key, "backlog"))
+        return JSONResponse(stub.plan())
+
+    # The board's changes, checked as the gateway does: the schemas' own 422 lists, then the
+    # state, the dependencies and whether another ticket needs the one removed.
+    def refused(key: str, depends_on: list[str] | None) -> JSONResponse | None:
+        ticket = stub.tickets.get(key)
+        if ticket is not None and ticket["state"] not in ("backlog", "failed", "blocked"):
+            return JSONResponse({"detail": f"ticket {key} is {ticket['state']}"}, status_code=409)
+        for need in depends_on or []:
+            if need not in stub.tickets:
+                return JSONResponse({"detail": f"depends_on: no ticket {need}"}, status_code=422)
+            if key in stub.tickets[need]["depends_on"]:
+                return JSONResponse({"detail": f"depends_on: {key} → {need} → {key} is a cycle"},
+                                    status_code=422)
+        return None
+
+    @app.patch("/api/plans/{plan_id}/tickets/{key}")
+    async def edit_ticket(plan_id: str, key: str, body: TicketPatch,
+                          request: Request) -> Response:
+        sent = await request.json()
+        stub.changes.append(("PATCH", key, sent))
+        if key not in stub.tickets:
+            return JSONResponse({"detail": f"plan {plan_id} has no ticket {key}"},
+                                status_code=404)
+        no = refused(key, body.depends_on)
+        if no is not None:
+            return no
+        stub.tickets[key].update(body.model_dump(exclude_unset=True))
+        return JSONResponse(stub.plan())
+
+    @app.post("/api/plans/{plan_id}/tickets")
+    async def add_ticket(plan_id: str, body: TicketCreate, request: Request) -> Response:
+        key = f"T{len(stub.tickets) + 1}"
+        stub.changes.append(("POST", None, await request.json()))
+        no = refused(key, body.depends_on)
+        if no is not None:
+            return no
+        stub.set_tickets(_ticket(key, "backlog", **body.model_dump(exclude_unset=True)))
+        return JSONResponse(stub.plan(), status_code=201)
+
+    @app.delete("/api/plans/{plan_id}/tickets/{key}")
+    async def remove_ticket(plan_id: str, key: str, request: Request) -> Response:
+        stub.changes.append(("DELETE", key, (await request.body()).decode() or None))
+        needed_by = [t["key"] for t in stub.tickets.values() if key in t["depends_on"]]
+        if needed_by:
+            return JSONResponse({"detail": f"ticket {key} is needed by {', '.join(needed_by)}: "
+                                           "change their depends_on first"}, status_code=409)
+        no = refused(key, None)
+        if no is not None:
+            return no
+        del stub.tickets[key]
         return JSONResponse(stub.plan())
 
     async def held_run() -> AsyncIterator[bytes]:
@@ -629,6 +735,98 @@ async def test_studio_in_a_browser() -> None:
             assert await backlog.count() == 2
             assert "needs T1" in await backlog.nth(1).inner_text()
 
+            # 4b. Edit T1: the form opens on it; Save sends only the title, shown as text.
+            dialog = page.locator("#ticket-dialog")
+            form_error = page.locator("#ticket-error")
+            assert await dialog.is_hidden()
+            await page.get_by_role("button", name="Edit T1", exact=True).click()
+            await dialog.wait_for()
+            assert await page.inner_text("#ticket-dialog-heading") == "Edit T1"
+            assert await page.input_value("#ticket-title") == "Build T1"
+            assert [await page.input_value(f"#ticket-{f}")
+                    for f in ("type", "priority", "complexity")] == ["feature", "high", "M"]
+            new_title = "Set up the <b>bakery</b>"
+            await page.fill("#ticket-title", new_title)
+            await page.click("#ticket-save")
+            await dialog.wait_for(state="hidden")
+            assert stub.changes == [("PATCH", "T1", {"title": new_title})]
+            assert await backlog.locator(".title").all_inner_texts() == [new_title, "Build T2"]
+            assert await page.locator("#board b").count() == 0
+            assert await status.inner_text() == "T1 saved."
+
+            # 4c. The gateway's 422s — its own words or FastAPI's list — show in the form,
+            # which stays open; Cancel leaves the card as it was.
+            await page.get_by_role("button", name="Edit T1", exact=True).click()
+            await dialog.wait_for()
+            needs_t2 = page.get_by_label("T2 · Build T2")
+            await needs_t2.check()
+            await page.click("#ticket-save")
+            await form_error.filter(has_text="cycle").wait_for()
+            assert await form_error.inner_text() == "422: depends_on: T1 → T2 → T1 is a cycle"
+            assert stub.changes[-1] == ("PATCH", "T1", {"depends_on": ["T2"]})
+            await needs_t2.uncheck()
+            await page.fill("#ticket-title", "   ")
+            await page.click("#ticket-save")
+            await form_error.filter(has_text="title").wait_for()
+            assert await form_error.inner_text() == \
+                "422: title: String should have at least 1 character"
+            assert await dialog.is_visible()
+            await page.click("#ticket-cancel")
+            await dialog.wait_for(state="hidden")
+            assert await backlog.locator(".title").all_inner_texts() == [new_title, "Build T2"]
+
+            # 4d. Add ticket: the same form, empty with the API's defaults, POSTs a new ticket
+            # that lands last in the backlog.
+            await page.click("#add-ticket")
+            await dialog.wait_for()
+            assert await page.inner_text("#ticket-dialog-heading") == "New ticket"
+            assert await form_error.is_hidden()
+            assert await page.input_value("#ticket-title") == ""
+            assert [await page.input_value(f"#ticket-{f}")
+                    for f in ("type", "priority", "complexity")] == ["feature", "medium", "M"]
+            await page.fill("#ticket-title", "Contact page")
+            await page.select_option("#ticket-type", "page")
+            await page.fill("#ticket-acceptance", "  A form sends a message ")
+            await page.get_by_label(f"T1 · {new_title}").check()
+            await page.fill("#ticket-files", "src/pages/Contact.jsx\n\n  src/App.jsx \n")
+            await page.click("#ticket-save")
+            await dialog.wait_for(state="hidden")
+            assert stub.changes[-1] == ("POST", None, {
+                "title": "Contact page", "description": "", "acceptance": "A form sends a message",
+                "type": "page", "priority": "medium", "complexity": "M", "depends_on": ["T1"],
+                "files": ["src/pages/Contact.jsx", "src/App.jsx"]})
+            assert await backlog.locator(".key").all_inner_texts() == ["T1", "T2", "T3"]
+            assert "page · medium · M" in await backlog.nth(2).inner_text()
+            assert await status.inner_text() == \
+                "T3 added to the backlog; press Build to build it."
+
+            # 4e. Remove asks first: dismissed, nothing is sent; a ticket another one needs
+            # stays, with the gateway's reason; accepted, the card goes.
+            asked: list[str] = []
+            answers = iter([False, True, True])
+
+            async def answer(confirm: Any) -> None:
+                asked.append(confirm.message)
+                await (confirm.accept() if next(answers) else confirm.dismiss())
+
+            page.on("dialog", answer)
+            sent = len(stub.changes)
+            await page.get_by_role("button", name="Remove T3", exact=True).click()
+            await _eventually(lambda: len(asked) == 1)
+            assert asked == ["Remove T3 (Contact page) from the plan?"]
+            assert len(stub.changes) == sent
+            await page.get_by_role("button", name="Remove T1", exact=True).click()
+            await page.wait_for_selector('#status[data-kind="error"]', timeout=10_000)
+            assert await status.inner_text() == "Could not remove T1: 409: ticket T1 is needed " \
+                                                "by T2, T3: change their depends_on first"
+            await page.get_by_role("button", name="Remove T3", exact=True).click()
+            await page.locator("#status", has_text="T3 removed").wait_for()
+            page.remove_listener("dialog", answer)
+            assert stub.changes[sent:] == [("DELETE", "T1", None), ("DELETE", "T3", None)]
+            assert asked[1:] == [f"Remove T1 ({new_title}) from the plan?",
+                                 "Remove T3 (Contact page) from the plan?"]
+            assert await backlog.locator(".key").all_inner_texts() == ["T1", "T2"]
+
             # 5. Build: T1 is done (the preview shows its version), T2 fails, the run stops.
             await page.click("#build-plan")
             await page.wait_for_selector('#status[data-kind="error"] >> text=Build stopped',
@@ -638,6 +836,10 @@ async def test_studio_in_a_browser() -> None:
             assert await page.locator("#col-done li .key").all_inner_texts() == ["T1"]
             failed = page.locator("#col-failed li")
             assert T2_ERROR in await failed.inner_text()
+            # What is built stays as it was built; a failed ticket may change before a retry.
+            assert await page.locator("#col-done li button").count() == 0
+            assert await failed.get_by_role("button").all_inner_texts() == [
+                "Retry", "Edit", "Remove"]
             await page.wait_for_function(
                 "document.getElementById('preview').src.endsWith('?ticket=j-t1')")
             assert await page.locator("#resume-plan").is_visible()
@@ -651,6 +853,7 @@ async def test_studio_in_a_browser() -> None:
             # 7. Resume; after a reload the running build is followed again, and paused.
             await page.click("#resume-plan")
             await page.locator("#col-progress li .key").filter(has_text="T2").wait_for()
+            assert await page.locator("#col-progress li button").count() == 0
             await page.reload()
             # The fixed problems stay gone, the channel is not read again from its start.
             await _eventually(lambda: len(stub.channel_headers) == 3)
