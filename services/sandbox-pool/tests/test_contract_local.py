@@ -14,7 +14,7 @@ import pytest_asyncio
 from sandbox_pool.deps import DepsCache
 from sandbox_pool.local import LocalProvider
 from sandbox_pool.provider import SandboxUnavailableError
-from sandbox_pool.testing.contract import ProviderContract
+from sandbox_pool.testing.contract import DevServerContract, ProviderContract
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -40,5 +40,5 @@ async def provider() -> AsyncIterator[LocalProvider]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-class TestLocalContract(ProviderContract):
+class TestLocalContract(ProviderContract, DevServerContract):
     pass

@@ -19,7 +19,14 @@ from sandbox_pool.provider import (
     SandboxStartError,
     SandboxUnavailableError,
 )
-from sandbox_pool.testing.contract import APP, ProviderContract, fetch, made, new_id
+from sandbox_pool.testing.contract import (
+    APP,
+    DevServerContract,
+    ProviderContract,
+    fetch,
+    made,
+    new_id,
+)
 from sandbox_pool.testing.fake_e2b import FakeE2B
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -56,8 +63,6 @@ async def e2b(fake: FakeE2B) -> AsyncIterator[E2BProvider]:
 
 
 class TestE2BFakeContract(ProviderContract):
-    runs_dev_server = False
-
     @pytest_asyncio.fixture(loop_scope="module")
     async def provider(self, e2b: E2BProvider) -> E2BProvider:
         return e2b
@@ -82,7 +87,7 @@ async def live_e2b() -> AsyncIterator[E2BProvider]:
 
 
 @pytest.mark.live
-class TestE2BLiveContract(ProviderContract):
+class TestE2BLiveContract(ProviderContract, DevServerContract):
     @pytest_asyncio.fixture(loop_scope="module")
     async def provider(self, live_e2b: E2BProvider) -> E2BProvider:
         return live_e2b

@@ -19,7 +19,14 @@ from sandbox_pool.provider import (
     SandboxStartError,
     SandboxUnavailableError,
 )
-from sandbox_pool.testing.contract import APP, ProviderContract, fetch, made, new_id
+from sandbox_pool.testing.contract import (
+    APP,
+    DevServerContract,
+    ProviderContract,
+    fetch,
+    made,
+    new_id,
+)
 from sandbox_pool.testing.fake_vercel import FakeVercel
 from sandbox_pool.vercel import DEV_PORT, VercelProvider
 
@@ -54,7 +61,7 @@ async def provider(fake: FakeVercel) -> AsyncIterator[VercelProvider]:
 
 
 class TestVercelFakeContract(ProviderContract):
-    runs_dev_server = False
+    pass
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -76,7 +83,7 @@ async def live_provider() -> AsyncIterator[VercelProvider]:
 
 
 @pytest.mark.live
-class TestVercelLiveContract(ProviderContract):
+class TestVercelLiveContract(ProviderContract, DevServerContract):
     @pytest.fixture
     def provider(self, live_provider: VercelProvider) -> VercelProvider:
         return live_provider

@@ -59,10 +59,6 @@ async def made(provider: SandboxProvider, start: bool = True) -> AsyncIterator[P
 class ProviderContract:
     """Inherit, and give a ``provider`` fixture."""
 
-    # False for a loopback fake that serves a sandbox's files statically instead of running
-    # its dev server (what needs Vite itself is then proven by the local and live runs).
-    runs_dev_server = True
-
     async def test_serves_the_written_site_under_its_base_path(
         self, provider: SandboxProvider
     ) -> None:
@@ -143,12 +139,15 @@ class ProviderContract:
         with pytest.raises(SandboxGoneError):
             await provider.connect(sandbox_id, remote_id, sandbox.base_path)
 
+
+class DevServerContract:
+    """What needs the sandbox's dev server itself: inherited beside :class:`ProviderContract`
+    by the providers that run it (local, and the hosted ones live), not by loopback fakes that
+    serve a sandbox's files statically."""
+
     async def test_the_first_render_is_checked_without_a_browser(
         self, provider: SandboxProvider
     ) -> None:
-        if not self.runs_dev_server:
-            pytest.skip("this fake serves files statically: there is no dev server to render "
-                        "with (the local and live contracts run this)")
         async with made(provider) as sandbox:
             await sandbox.write_files({"src/App.jsx": THROWS})
             thrown = await render_error(sandbox)
