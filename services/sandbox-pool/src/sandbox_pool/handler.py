@@ -145,7 +145,8 @@ class SandboxHandler:
     async def _apply(self, req: ApplyRequest) -> None:
         if not await self._start(req.job_id):
             if req.ticket_id:
-                await self._ticket_after_finish(req)
+                # The worker before may have died after finishing, before the board heard.
+                await self._report_ticket(req)
             return
         job_id = req.job_id
         if req.ticket_id:
@@ -243,26 +244,24 @@ class SandboxHandler:
         if fixing:
             return  # the fix's apply finishes the job
         extra: dict[str, Any] = {"preview_errors": len(errors)}
+        if errors:
+            extra["problem"] = _problem(errors)
         if report:
             extra["autofix"] = report
         await self._finish(job_id, live, sorted(changed), version.number, **extra)
         if req.ticket_id:
-            await kanban.ticket_finished(self.db, self.bus, req.ticket_id,
-                                         version=version.number, error=_problem(errors))
+            await self._report_ticket(req)
 
-    async def _ticket_after_finish(self, req: ApplyRequest) -> None:
-        """A redelivered apply of a ticket's job that already completed: the worker may have
-        died before the board heard, so tell it again (moving a finished ticket is a no-op)."""
+    async def _report_ticket(self, req: ApplyRequest) -> None:
+        """Tell the board how a ticket's finished job ended, from its stored result (so a
+        redelivery tells it the same; moving a ticket already moved is a no-op)."""
         async with self.db.session() as s:
             job = await s.get(Job, req.job_id)
         result = (job.result or {}) if job is not None else {}
         if job is None or job.status != JobStatus.COMPLETE or "version" not in result:
             return
-        errors = int(result.get("preview_errors") or 0)
-        await kanban.ticket_finished(
-            self.db, self.bus, req.ticket_id or "", version=int(result["version"]),
-            error=f"{errors} module{'s' if errors != 1 else ''} did not compile"
-            if errors else None)
+        await kanban.ticket_finished(self.db, self.bus, req.ticket_id or "",
+                                     version=int(result["version"]), error=result.get("problem"))
 
     async def _next_fix(self, req: ApplyRequest,
                         errors: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
@@ -571,10 +570,8 @@ def _wire_app_entry(changed: dict[str, str]) -> str | None:
     return " and ".join(wired) or None
 
 
-def _problem(errors: list[dict[str, Any]]) -> str | None:
-    """What is wrong with an applied change, in a line (None when nothing is)."""
-    if not errors:
-        return None
+def _problem(errors: list[dict[str, Any]]) -> str:
+    """What is wrong with an applied change, in a line."""
     thrown = [e for e in errors if e.get("kind") == "runtime"]
     if thrown:
         return f"the app throws when it renders: {thrown[0].get('message', '')}"[:500]
