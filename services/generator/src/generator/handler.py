@@ -297,7 +297,9 @@ class GenerateHandler:
             async with self.db.session() as s:
                 s.add(plan)
                 await s.flush()
-                for position, t in enumerate(spec.tickets):
+                # Stored in build order, so the board reads top-down as it will be built.
+                by_key = {t.key: t for t in spec.tickets}
+                for position, t in enumerate(by_key[key] for key in spec.order()):
                     s.add(Ticket(
                         plan_id=plan.id, project_id=req.project_id, key=t.key,
                         position=position, title=t.title, type=t.type, priority=t.priority,
