@@ -11,7 +11,6 @@ buy when the model is the slow part.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from pathlib import Path
 
@@ -77,15 +76,14 @@ async def _measure(nats_url: str, data: Path, generators: int,
     return times
 
 
-async def plan_build(nats_url: str, _data: Path) -> list[tuple[str, str, str]]:
+async def plan_build(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
     rows = []
     results: dict[str, list[float]] = {}
     for label, generators, concurrency in (("1 generator, 1 job at a time", 1, 1),
                                            ("3 generators, 1 job at a time each", 3, 1),
                                            ("1 generator, default concurrency", 1, 64)):
-        with tempfile.TemporaryDirectory() as tmp:
-            results[label] = await _measure(nats_url, Path(tmp) / "data", generators,
-                                            concurrency)
+        results[label] = await _measure(nats_url, data / f"{generators}x{concurrency}",
+                                        generators, concurrency)
     base = summary(results["1 generator, 1 job at a time"])["p50"]
     tickets = len(PLAN["tickets"])
     for label, times in results.items():
