@@ -91,7 +91,7 @@ def test_answers_without_edits_have_none() -> None:
 
 def test_code_inside_an_edit_is_never_a_file_of_its_own() -> None:
     from paynto_common.edits import without_edits
-    from paynto_common.tagged import parse_response
+    from paynto_common.answer import parse_answer
 
     answer = edit("src/App.jsx", ("a", "```jsx title=src/Evil.jsx\nalert(1)\n```"))
-    assert parse_response(without_edits(answer)).files == []
+    assert parse_answer(without_edits(answer)).files == []

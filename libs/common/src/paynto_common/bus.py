@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import nats
 from nats.aio.client import Client as NATS
@@ -40,20 +40,20 @@ from nats.js.api import (
 from nats.js.errors import BadRequestError, NotFoundError
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from pydantic import ValidationError
 
-from paynto_common.messages import JobEvent, Message, Subjects
+from paynto_common.errors import PermanentJobError
+from paynto_common.messages import Event, JobEvent, Message, Subjects
 from paynto_common.metrics import EVENTS_PUBLISHED, JOB_SECONDS, JOBS_HANDLED, JOBS_IN_FLIGHT
 from paynto_common.telemetry import extract_context, inject_headers
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("paynto.bus")
 
+__all__ = ["Bus", "ConsumerOptions", "Delivery", "PermanentJobError", "Route", "Router"]
+
 EVENTS_MAX_AGE_S = 24 * 3600.0
 DUPLICATE_WINDOW_S = 120.0
-
-
-class PermanentJobError(Exception):
-    """The job can never succeed (bad input, unsafe output): fail it now, do not retry."""
 
 
 @dataclass
@@ -82,13 +82,51 @@ class Delivery:
     def is_last_attempt(self) -> bool:
         return self.attempt >= self.max_deliver
 
-    def parse(self, model: type[Message]) -> Any:
-        return model.model_validate_json(self.data)
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
 # Called with the raw job bytes and a reason when a job is failed for good.
 FailureHook = Callable[[bytes, str], Awaitable[None]]
+M = TypeVar("M", bound=Message)
+R = TypeVar("R", bound=Message)
+
+
+def parse_job(model: type[M], data: bytes) -> M:
+    """A job's bytes as its request model; a malformed job can never succeed."""
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise PermanentJobError(
+            f"malformed job: {where + ': ' if where else ''}{first['msg']}") from exc
+
+
+@dataclass(frozen=True)
+class Route(Generic[M]):
+    """What a service does with the jobs of one subject: parse them as ``model``, then
+    ``handle`` them, with the delivery's attempt number (1 for the first)."""
+
+    model: type[M]
+    handle: Callable[[M, int], Awaitable[None]]
+
+
+class Router:
+    """A service's jobs by subject: ``{subject: Route(model, handler)}``. A job on a subject
+    with no route, or one its model cannot read, fails for good."""
+
+    def __init__(self, routes: dict[str, Route[Any]]) -> None:
+        self.routes = routes
+
+    async def __call__(self, delivery: Delivery) -> None:
+        await self.dispatch(delivery.subject, delivery.data, delivery.attempt)
+
+    async def dispatch(self, subject: str, data: bytes, attempt: int = 1) -> None:
+        """Run one job, however it arrived (a delivery, or forwarded by another replica)."""
+        route = self.routes.get(subject)
+        if route is None:
+            raise PermanentJobError(f"no handler for jobs on {subject}")
+        await route.handle(parse_job(route.model, data), attempt)
 
 
 class Bus:
@@ -180,23 +218,84 @@ class Bus:
         )
         return not ack.duplicate
 
-    async def publish_event(
-        self, job_id: str, event: str, data: dict[str, Any] | None = None,
-        msg_id: str | None = None,
-    ) -> int:
-        """Append an event to a job's stream and return its stream sequence.
+    async def publish_event(self, channel: str, payload: Event, msg_id: str | None = None
+                            ) -> int:
+        """Append an event to a channel (a job's stream, or a project's or a build run's)
+        and return its stream sequence.
 
         Give ``msg_id`` for events that must appear once even if a redelivered job publishes
         them again (``complete``, ``error``, ``file``): the stream drops the duplicate.
         """
-        payload = JobEvent(job_id=job_id, event=event, data=data or {})  # type: ignore[arg-type]
+        envelope = JobEvent.of(channel, payload)
         headers = inject_headers({"Nats-Msg-Id": msg_id} if msg_id else None)
         ack = await self.js.publish(
-            self.subjects.events(job_id), payload.model_dump_json().encode(),
+            self.subjects.events(channel), envelope.model_dump_json().encode(),
             headers=headers, timeout=5,
         )
-        EVENTS_PUBLISHED.labels(event).inc()
+        EVENTS_PUBLISHED.labels(payload.event).inc()
         return int(ack.seq)
+
+    # Core request/reply, outside the streams: for questions any replica can answer now.
+
+    async def request(self, subject: str, message: Message, reply: type[R], *,
+                      timeout: float,
+                      keep_waiting: Callable[[], Awaitable[bool]] | None = None) -> R:
+        """Ask whoever serves ``subject`` and return its answer as ``reply``.
+
+        Raises ``TimeoutError`` when no answer came within ``timeout``; with ``keep_waiting``,
+        only once it returns False (it is asked after each ``timeout`` without an answer).
+        """
+        inbox = self.nc.new_inbox()
+        sub = await self.nc.subscribe(inbox, max_msgs=1)
+        try:
+            await self.nc.publish(subject, message.model_dump_json().encode(), reply=inbox,
+                                  headers=inject_headers({}))
+            while True:
+                try:
+                    answer = await sub.next_msg(timeout=timeout)
+                    break
+                except NatsTimeoutError:
+                    if keep_waiting is None or not await keep_waiting():
+                        raise TimeoutError(f"no answer on {subject}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        return reply.model_validate_json(answer.data)
+
+    async def serve(self, subject: str, model: type[M],
+                    answer: Callable[[M], Awaitable[Message]],
+                    queue: str | None = None) -> Callable[[], Awaitable[None]]:
+        """Answer requests on ``subject`` (one member of ``queue`` answers each), each in its
+        own task, continuing the asker's trace; returns what stops serving."""
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def respond(msg: Msg) -> None:
+            token = otel_context.attach(extract_context(dict(msg.headers or {})))
+            try:
+                with tracer.start_as_current_span(f"serve {subject}",
+                                                  kind=trace.SpanKind.SERVER):
+                    result = await answer(model.model_validate_json(msg.data))
+                if msg.reply:
+                    await self.nc.publish(msg.reply, result.model_dump_json().encode())
+            except Exception:
+                log.exception("answering a request on %s failed", subject)
+            finally:
+                otel_context.detach(token)
+
+        async def on_message(msg: Msg) -> None:
+            task = asyncio.create_task(respond(msg))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        sub = await self.nc.subscribe(subject, queue=queue or "", cb=on_message)
+
+        async def stop() -> None:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+            for task in list(tasks):
+                task.cancel()
+
+        return stop
 
     # Reading a job's events.
 

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from paynto_common.errors import PermanentJobError
+
 log = logging.getLogger(__name__)
 
 
@@ -238,6 +240,20 @@ class Database:
                 .limit(1)
             )
             return result.first()
+
+    async def claim_job(self, job_id: str, attempt: int | None = None) -> Job | None:
+        """Mark a job running (with its delivery's attempt), in one statement that also reads
+        what is stored on it; None when it already ended (a late redelivery: nothing to do).
+        Every worker starts every job with this."""
+        fields: dict[str, Any] = {} if attempt is None else {"attempts": attempt}
+        job = await self.set_job_status(job_id, JobStatus.RUNNING, **fields)
+        if job is None:
+            raise PermanentJobError(f"unknown job {job_id}")
+        return None if job.status in JobStatus.TERMINAL else job
+
+    async def job(self, job_id: str) -> Job | None:
+        async with self.session() as s:
+            return await s.get(Job, job_id)
 
     async def set_job_status(self, job_id: str, status: str, **fields: Any) -> Job | None:
         """Move a job on, in one statement. A terminal job stays as it is (a late redelivery

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from paynto_common.tagged import normalize_path
+from paynto_common.answer import normalize_path
 
 __all__ = ["Edit", "EditBlock", "EditError", "apply_edits", "parse_edits", "without_edits"]
 

@@ -30,7 +30,14 @@ from paynto_common.db import (
     TicketState,
     utcnow,
 )
-from paynto_common.messages import GenerateRequest, plan_channel
+from paynto_common.messages import (
+    Event,
+    GenerateRequest,
+    JobStarted,
+    RunEnded,
+    TicketView,
+    plan_channel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +79,15 @@ def graph_problem(deps: Mapping[str, Sequence[str]]) -> str | None:
     return None
 
 
-def ticket_view(ticket: Ticket) -> dict[str, Any]:
+def ticket_view(ticket: Ticket) -> TicketView:
     """A ticket as the API and its events show it."""
-    return {
-        "id": ticket.id, "key": ticket.key, "title": ticket.title, "type": ticket.type,
-        "priority": ticket.priority, "complexity": ticket.complexity,
-        "depends_on": list(ticket.depends_on), "acceptance": ticket.acceptance,
-        "description": ticket.description, "files": list(ticket.files),
-        "state": ticket.state, "job_id": ticket.job_id, "version": ticket.version,
-        "error": ticket.error,
-    }
+    return TicketView(
+        id=ticket.id, key=ticket.key, title=ticket.title, type=ticket.type,
+        priority=ticket.priority, complexity=ticket.complexity,
+        depends_on=list(ticket.depends_on), acceptance=ticket.acceptance,
+        description=ticket.description, files=list(ticket.files),
+        state=ticket.state, job_id=ticket.job_id, version=ticket.version, error=ticket.error,
+    )
 
 
 async def tickets_of(db: Database, plan_id: str) -> list[Ticket]:
@@ -91,10 +97,9 @@ async def tickets_of(db: Database, plan_id: str) -> list[Ticket]:
         return list(rows)
 
 
-async def _publish(bus: Bus, plan: Plan, event: str, data: dict[str, Any],
-                   msg_id: str | None = None) -> None:
+async def _publish(bus: Bus, plan: Plan, event: Event, msg_id: str | None = None) -> None:
     if plan.run_id is not None:
-        await bus.publish_event(plan_channel(plan.run_id), event, data, msg_id=msg_id)
+        await bus.publish_event(plan_channel(plan.run_id), event, msg_id=msg_id)
 
 
 async def move_ticket(db: Database, bus: Bus, ticket_id: str, state: str,
@@ -114,7 +119,7 @@ async def move_ticket(db: Database, bus: Bus, ticket_id: str, state: str,
         plan = await s.get(Plan, ticket.plan_id) if ticket is not None else None
     if ticket is None or plan is None:
         return None
-    await _publish(bus, plan, "ticket", ticket_view(ticket))
+    await _publish(bus, plan, ticket_view(ticket))
     return ticket
 
 
@@ -238,8 +243,8 @@ async def _dispatch(db: Database, bus: Bus, plan: Plan, ticket: Ticket) -> bool:
             return False  # another caller started it
         s.add(job)
         await s.commit()
-    await _publish(bus, plan, "ticket", ticket_view(claimed))
-    await bus.publish_event(job.id, "job", {"job_id": job.id, "ticket": ticket.key},
+    await _publish(bus, plan, ticket_view(claimed))
+    await bus.publish_event(job.id, JobStarted(job_id=job.id, ticket=ticket.key),
                             msg_id=f"job:{job.id}")
     await _publish_job(bus, plan, ticket, job.id)
     log.info("plan %s: ticket %s dispatched as job %s", plan.id, ticket.key, job.id)
@@ -265,7 +270,7 @@ async def _end_run(db: Database, bus: Bus, plan: Plan, tickets: list[Ticket],
             plan = await s.get(Plan, plan.id) or plan
     if plan.state not in (PlanState.DONE, PlanState.STOPPED, PlanState.PAUSED):
         return
-    data: dict[str, Any] = {"plan_id": plan.id, "state": plan.state, "tickets": counts}
+    ended = RunEnded(plan_id=plan.id, state=plan.state, tickets=counts)
     if refusal is not None and plan.state == PlanState.STOPPED:
-        data["reason"] = refusal
-    await _publish(bus, plan, "complete", data, msg_id=f"complete:{plan.run_id}")
+        ended.reason = refusal
+    await _publish(bus, plan, ended, msg_id=f"complete:{plan.run_id}")

@@ -10,25 +10,29 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route as HttpRoute
 
-from paynto_common import kanban
-from paynto_common.bus import Bus, ConsumerOptions, Handler
+from paynto_common.bus import Bus, ConsumerOptions, Handler, Route, Router
 from paynto_common.db import Database, JobStatus
-from paynto_common.messages import JobMessage, Subjects
+from paynto_common.messages import JobFailed, JobMessage, Subjects
 from paynto_common.settings import CommonSettings, configure_logging
 from paynto_common.telemetry import setup_tracing
 
 log = logging.getLogger(__name__)
 
 ReadyCheck = Callable[[], Awaitable[bool]]
+# Told when one of the service's jobs failed for good, after its row and stream say so:
+# (database, bus, job id, reason). A feature hooks in here (a ticket's job failing fails the
+# ticket); the worker runtime itself knows no feature.
+FailureHook = Callable[[Database, Bus, str, str], Awaitable[None]]
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -65,12 +69,15 @@ def health_app(checks: dict[str, ReadyCheck]) -> Starlette:
         return metrics_response()
 
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+        routes=[HttpRoute("/healthz", healthz), HttpRoute("/readyz", readyz),
+                HttpRoute("/metrics", metrics)]
     )
 
 
-async def record_failure(bus: Bus, db: Database, data: bytes, reason: str) -> None:
-    """Fail a job visibly: its row says error and its stream ends with an ``error`` event."""
+async def record_failure(bus: Bus, db: Database, data: bytes, reason: str,
+                         hooks: Sequence[FailureHook] = ()) -> None:
+    """Fail a job visibly: its row says error and its stream ends with an ``error`` event;
+    then each hook is told."""
     try:
         job = JobMessage.model_validate_json(data)
     except ValueError:
@@ -79,19 +86,21 @@ async def record_failure(bus: Bus, db: Database, data: bytes, reason: str) -> No
     row = await db.set_job_status(job.job_id, JobStatus.ERROR, error=reason)
     if row is not None and row.status == JobStatus.COMPLETE:
         return  # it finished after all; never follow "complete" with "error"
-    await bus.publish_event(job.job_id, "error", {"message": reason}, msg_id=f"error:{job.job_id}")
-    # A ticket's job failing fails the ticket, and the build run goes on without what needs it.
-    await kanban.job_failed(db, bus, job.job_id, reason)
+    await bus.publish_event(job.job_id, JobFailed(message=reason), msg_id=f"error:{job.job_id}")
+    for hook in hooks:
+        await hook(db, bus, job.job_id, reason)
 
 
 class Worker:
     """Runs one service's consumer with its health server until a signal arrives."""
 
     def __init__(self, settings: CommonSettings, service: str,
-                 options: ConsumerOptions | None = None) -> None:
+                 options: ConsumerOptions | None = None,
+                 on_failure: Sequence[FailureHook] = ()) -> None:
         self.settings = settings
         self.service = service
         self.options = options or ConsumerOptions()
+        self.on_failure = list(on_failure)
         self.stop = asyncio.Event()
         self.bus: Bus | None = None
         self.db: Database | None = None
@@ -109,8 +118,10 @@ class Worker:
         )
         return self.bus, self.db
 
-    async def run(self, handler: Handler) -> None:
-        """Consume until SIGINT/SIGTERM, serving health and metrics meanwhile."""
+    async def run(self, routes: dict[str, Route[Any]] | Handler) -> None:
+        """Consume the service's jobs (``{subject: Route(model, handler)}``) until
+        SIGINT/SIGTERM, serving health and metrics meanwhile."""
+        handler = Router(routes) if isinstance(routes, dict) else routes
         bus, db = (self.bus, self.db) if self.bus and self.db else await self.start()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -126,7 +137,7 @@ class Worker:
         health = asyncio.create_task(server.serve())
 
         async def on_failure(data: bytes, reason: str) -> None:
-            await record_failure(bus, db, data, reason)
+            await record_failure(bus, db, data, reason, self.on_failure)
 
         log.info("%s consuming %s", self.service, bus.subjects.service_filter(self.service))
         try:

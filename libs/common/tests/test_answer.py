@@ -1,4 +1,4 @@
-"""Tests for paynto_common.tagged: the tagged-file answer parser and the stream tracker."""
+"""Tests for paynto_common.answer: the tagged-file answer parser and the stream tracker."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import random
 
 import pytest
 
-from paynto_common.tagged import (
+from paynto_common.answer import (
     ParsedFile,
-    ParsedResponse,
+    ParsedAnswer,
     StreamFileTracker,
     normalize_path,
-    parse_response,
+    parse_answer,
 )
 
 APP = 'export default function App() {\n  return <h1 className="text-xl">Hi</h1>;\n}\n'
@@ -92,82 +92,82 @@ def test_normalize_path_is_idempotent() -> None:
 
 
 def test_single_file() -> None:
-    r = parse_response(_file("src/App.jsx", APP))
+    r = parse_answer(_file("src/App.jsx", APP))
     assert r.files == [ParsedFile("src/App.jsx", APP, True)]
     assert r.truncated == []
     assert r.warnings == []
 
 
 def test_empty_text() -> None:
-    assert parse_response("") == ParsedResponse()
+    assert parse_answer("") == ParsedAnswer()
 
 
 def test_plain_prose_has_no_files() -> None:
-    r = parse_response("Sure! I can't do that right now.")
+    r = parse_answer("Sure! I can't do that right now.")
     assert r.files == [] and r.explanation is None and r.warnings == []
 
 
 def test_paths_are_normalized() -> None:
-    r = parse_response(_file("./components/Hero.jsx", "x\n") + _file("/index.html", "<html/>\n"))
+    r = parse_answer(_file("./components/Hero.jsx", "x\n") + _file("/index.html", "<html/>\n"))
     assert [f.path for f in r.files] == ["src/components/Hero.jsx", "index.html"]
 
 
 def test_single_quoted_and_bare_path_attributes() -> None:
     text = "<file path='a.jsx'>1</file><file path=b.jsx>2</file>"
-    assert [f.path for f in parse_response(text).files] == ["src/a.jsx", "src/b.jsx"]
+    assert [f.path for f in parse_answer(text).files] == ["src/a.jsx", "src/b.jsx"]
 
 
 def test_other_attributes_are_ignored() -> None:
-    r = parse_response('<file lang="jsx" path="src/App.jsx" mode="full">x</file>')
+    r = parse_answer('<file lang="jsx" path="src/App.jsx" mode="full">x</file>')
     assert [f.path for f in r.files] == ["src/App.jsx"]
 
 
 def test_file_without_path_is_ignored_with_warning() -> None:
-    r = parse_response('<file>orphan</file><file path="a.js">ok</file>')
+    r = parse_answer('<file>orphan</file><file path="a.js">ok</file>')
     assert [f.path for f in r.files] == ["src/a.js"]
     assert any("without a path" in w for w in r.warnings)
 
 
 def test_empty_path_is_ignored_with_warning() -> None:
-    r = parse_response('<file path="  ">x</file>')
+    r = parse_answer('<file path="  ">x</file>')
     assert r.files == []
     assert any("empty path" in w for w in r.warnings)
 
 
 def test_body_whitespace_is_trimmed_and_newline_terminated() -> None:
-    r = parse_response('<file path="a.js">\n\n  const a = 1;\n\n   \n</file>')
+    r = parse_answer('<file path="a.js">\n\n  const a = 1;\n\n   \n</file>')
     assert r.files[0].content == "  const a = 1;\n"
 
 
 def test_crlf_bodies_become_lf() -> None:
-    r = parse_response('<file path="a.js">\r\nline1\r\nline2\r\n</file>')
+    r = parse_answer('<file path="a.js">\r\nline1\r\nline2\r\n</file>')
     assert r.files[0].content == "line1\nline2\n"
 
 
 def test_order_is_first_seen() -> None:
     text = _file("c.js", "c\n") + _file("a.js", "a\n") + _file("b.js", "b\n")
-    assert [f.path for f in parse_response(text).files] == ["src/c.js", "src/a.js", "src/b.js"]
+    assert [f.path for f in parse_answer(text).files] == ["src/c.js", "src/a.js", "src/b.js"]
 
 
 def test_closing_tag_with_space() -> None:
-    r = parse_response('<file path="a.js">x</file >')
+    r = parse_answer('<file path="a.js">x</file >')
     assert r.files[0].complete
 
 
 def test_jsx_component_named_file_is_not_a_tag() -> None:
     body = 'import { File } from "lucide-react";\nconst X = () => <File className="h-4" />;\n'
-    r = parse_response(_file("src/X.jsx", body))
+    r = parse_answer(_file("src/X.jsx", body))
     assert r.files == [ParsedFile("src/X.jsx", body, True)]
 
 
 def test_stray_closing_tag_is_ignored_with_warning() -> None:
-    r = parse_response("</file>" + _file("a.js", "a\n"))
+    r = parse_answer("</file>" + _file("a.js", "a\n"))
     assert [f.path for f in r.files] == ["src/a.js"]
     assert any("stray" in w for w in r.warnings)
 
 
 def test_empty_file_is_kept_with_warning() -> None:
-    r = parse_response('<file path="src/empty.css"></file>')
+    r = parse_answer('<file path="src/empty.css"></file>')
     assert r.files == [ParsedFile("src/empty.css", "", True)]
     assert any("empty file" in w for w in r.warnings)
 
@@ -177,7 +177,7 @@ def test_empty_file_is_kept_with_warning() -> None:
 
 def test_unclosed_last_file_is_kept_incomplete() -> None:
     text = _file("src/App.jsx", APP) + _file("src/Hero.jsx", "export default function H", False)
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files[1] == ParsedFile("src/Hero.jsx", "export default function H\n", False)
     assert r.truncated == ["src/Hero.jsx"]
     assert any("no closing tag" in w for w in r.warnings)
@@ -185,7 +185,7 @@ def test_unclosed_last_file_is_kept_incomplete() -> None:
 
 def test_unclosed_middle_file_ends_at_next_file() -> None:
     text = '<file path="a.js">const a = 1;\n<file path="b.js">const b = 2;\n</file>'
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files == [
         ParsedFile("src/a.js", "const a = 1;\n", False),
         ParsedFile("src/b.js", "const b = 2;\n", True),
@@ -195,7 +195,7 @@ def test_unclosed_middle_file_ends_at_next_file() -> None:
 
 def test_unclosed_file_ends_at_top_level_tag_on_its_own_line() -> None:
     text = '<file path="a.js">\nconst a = 1;\n<packages>\nzod\n</packages>\n<command>x</command>'
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files == [ParsedFile("src/a.js", "const a = 1;\n", False)]
     assert r.packages == ["zod"]
     assert r.commands == ["x"]
@@ -203,13 +203,13 @@ def test_unclosed_file_ends_at_top_level_tag_on_its_own_line() -> None:
 
 def test_top_level_tag_inside_a_line_does_not_end_a_file() -> None:
     body = "const s = '<packages>';\n"
-    r = parse_response(_file("a.js", body))
+    r = parse_answer(_file("a.js", body))
     assert r.files == [ParsedFile("src/a.js", body, True)]
     assert r.packages == []
 
 
 def test_opening_tag_only() -> None:
-    r = parse_response('<file path="src/App.jsx">')
+    r = parse_answer('<file path="src/App.jsx">')
     assert r.files == [ParsedFile("src/App.jsx", "", False)]
     assert r.truncated == ["src/App.jsx"]
 
@@ -219,7 +219,7 @@ def test_opening_tag_only() -> None:
 
 def test_duplicate_complete_beats_incomplete_even_if_shorter() -> None:
     text = _file("a.js", "short\n") + _file("a.js", "much longer but cut off", False)
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files == [ParsedFile("src/a.js", "short\n", True)]
     assert r.truncated == []
     assert any("complete" in w for w in r.warnings)
@@ -227,33 +227,33 @@ def test_duplicate_complete_beats_incomplete_even_if_shorter() -> None:
 
 def test_duplicate_later_complete_replaces_earlier_incomplete() -> None:
     text = '<file path="a.js">cut off, and long as well\n<file path="a.js">ok\n</file>'
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files == [ParsedFile("src/a.js", "ok\n", True)]
     assert r.truncated == []
 
 
 def test_duplicate_longer_beats_shorter() -> None:
     text = _file("a.js", "longer version\n") + _file("a.js", "short\n")
-    assert parse_response(text).files == [ParsedFile("src/a.js", "longer version\n", True)]
+    assert parse_answer(text).files == [ParsedFile("src/a.js", "longer version\n", True)]
     text = _file("a.js", "short\n") + _file("a.js", "longer version\n")
-    assert parse_response(text).files == [ParsedFile("src/a.js", "longer version\n", True)]
+    assert parse_answer(text).files == [ParsedFile("src/a.js", "longer version\n", True)]
 
 
 def test_duplicate_tie_keeps_the_later() -> None:
     text = _file("a.js", "one\n") + _file("a.js", "two\n")
-    assert parse_response(text).files == [ParsedFile("src/a.js", "two\n", True)]
+    assert parse_answer(text).files == [ParsedFile("src/a.js", "two\n", True)]
 
 
 def test_duplicate_keeps_first_seen_position() -> None:
     text = _file("a.js", "a\n") + _file("b.js", "b\n") + _file("./a.js", "a, but longer\n")
-    r = parse_response(text)
+    r = parse_answer(text)
     assert [f.path for f in r.files] == ["src/a.js", "src/b.js"]
     assert r.files[0].content == "a, but longer\n"
 
 
 def test_duplicates_are_detected_after_normalization() -> None:
     text = _file("App.jsx", "1\n") + _file("/src/App.jsx", "22\n")
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files == [ParsedFile("src/App.jsx", "22\n", True)]
     assert any("more than once" in w for w in r.warnings)
 
@@ -262,27 +262,27 @@ def test_duplicates_are_detected_after_normalization() -> None:
 
 
 def test_wrapping_fence_is_stripped() -> None:
-    r = parse_response(_file("src/App.jsx", "```jsx\n" + APP + "```\n"))
+    r = parse_answer(_file("src/App.jsx", "```jsx\n" + APP + "```\n"))
     assert r.files[0].content == APP
 
 
 def test_wrapping_tilde_fence_and_longer_fence() -> None:
-    r = parse_response(_file("a.js", "~~~~\nx\n~~~~\n") + _file("b.js", "````js\ny\n````\n"))
+    r = parse_answer(_file("a.js", "~~~~\nx\n~~~~\n") + _file("b.js", "````js\ny\n````\n"))
     assert [f.content for f in r.files] == ["x\n", "y\n"]
 
 
 def test_only_one_fence_is_stripped() -> None:
     body = "```md\n```js\nx\n```\n```\n"
-    assert parse_response(_file("README.md", body)).files[0].content == "```js\nx\n```\n"
+    assert parse_answer(_file("README.md", body)).files[0].content == "```js\nx\n```\n"
 
 
 def test_unwrapped_fence_lines_inside_are_kept() -> None:
     body = "# Title\n\n```js\nx\n```\n"
-    assert parse_response(_file("src/notes.md", body)).files[0].content == body
+    assert parse_answer(_file("src/notes.md", body)).files[0].content == body
 
 
 def test_fence_opened_in_truncated_file_is_dropped() -> None:
-    r = parse_response('<file path="a.js">\n```js\nconst a = 1;\n')
+    r = parse_answer('<file path="a.js">\n```js\nconst a = 1;\n')
     assert r.files == [ParsedFile("src/a.js", "const a = 1;\n", False)]
 
 
@@ -317,7 +317,7 @@ def test_fence_opened_in_truncated_file_is_dropped() -> None:
 )
 def test_truncation_markers(line: str) -> None:
     body = f"export default function A() {{\n{line}\n  return null;\n}}\n"
-    assert parse_response(_file("src/A.jsx", body)).truncated == ["src/A.jsx"]
+    assert parse_answer(_file("src/A.jsx", body)).truncated == ["src/A.jsx"]
 
 
 @pytest.mark.parametrize(
@@ -336,7 +336,7 @@ def test_truncation_markers(line: str) -> None:
 )
 def test_ordinary_code_is_not_truncation(line: str) -> None:
     body = f"export default function A() {{\n{line}\n  return null;\n}}\n"
-    assert parse_response(_file("src/A.jsx", body)).truncated == []
+    assert parse_answer(_file("src/A.jsx", body)).truncated == []
 
 
 def test_truncated_lists_final_files_once_in_order() -> None:
@@ -346,7 +346,7 @@ def test_truncated_lists_final_files_once_in_order() -> None:
         + _file("b.js", "// ... rest of the code, twice as long\n")
         + _file("c.js", "cut", False)
     )
-    assert parse_response(text).truncated == ["src/b.js", "src/c.js"]
+    assert parse_answer(text).truncated == ["src/b.js", "src/c.js"]
 
 
 # --- packages, commands, explanation -----------------------------------------------------------
@@ -354,12 +354,12 @@ def test_truncated_lists_final_files_once_in_order() -> None:
 
 def test_package_tags() -> None:
     text = "<package>react-router-dom</package>\n<package> framer-motion </package>"
-    assert parse_response(text).packages == ["react-router-dom", "framer-motion"]
+    assert parse_answer(text).packages == ["react-router-dom", "framer-motion"]
 
 
 def test_packages_comma_and_newline_separated() -> None:
     text = "<packages>\nzod, clsx\nlucide-react\n\n@tanstack/react-query,\n</packages>"
-    assert parse_response(text).packages == ["zod", "clsx", "lucide-react", "@tanstack/react-query"]
+    assert parse_answer(text).packages == ["zod", "clsx", "lucide-react", "@tanstack/react-query"]
 
 
 def test_packages_dedup_keeps_order_and_versions() -> None:
@@ -367,42 +367,42 @@ def test_packages_dedup_keeps_order_and_versions() -> None:
         "<packages>b, a@^1.2, 'c', \"d\"</packages>"
         "<package>a@^1.2</package><packages>- b\n* e\n</packages>"
     )
-    assert parse_response(text).packages == ["b", "a@^1.2", "c", "d", "e"]
+    assert parse_answer(text).packages == ["b", "a@^1.2", "c", "d", "e"]
 
 
 def test_packages_inside_file_bodies_are_not_packages() -> None:
     body = "const s = '<package>evil</package>';\n"
-    assert parse_response(_file("a.js", body)).packages == []
+    assert parse_answer(_file("a.js", body)).packages == []
 
 
 def test_unclosed_packages_tag_is_ignored() -> None:
-    assert parse_response("<packages>zod, cl").packages == []
+    assert parse_answer("<packages>zod, cl").packages == []
 
 
 def test_commands_are_recorded() -> None:
     text = "<command>npm run build</command>\n<command>  </command><command>rm -rf /</command>"
-    assert parse_response(text).commands == ["npm run build", "rm -rf /"]
+    assert parse_answer(text).commands == ["npm run build", "rm -rf /"]
 
 
 def test_explanation() -> None:
-    r = parse_response("<explanation>\n  A coffee site.\n</explanation>\n" + _file("a.js", "x\n"))
+    r = parse_answer("<explanation>\n  A coffee site.\n</explanation>\n" + _file("a.js", "x\n"))
     assert r.explanation == "A coffee site."
 
 
 def test_several_explanations_are_joined() -> None:
     text = "<explanation>One.</explanation>x<explanation>Two.</explanation>"
-    assert parse_response(text).explanation == "One.\n\nTwo."
+    assert parse_answer(text).explanation == "One.\n\nTwo."
 
 
 def test_unclosed_explanation_stops_at_next_tag_or_end() -> None:
-    assert parse_response("<explanation>Cut here").explanation == "Cut here"
-    r = parse_response("<explanation>Part\n" + _file("a.js", "x\n"))
+    assert parse_answer("<explanation>Cut here").explanation == "Cut here"
+    r = parse_answer("<explanation>Part\n" + _file("a.js", "x\n"))
     assert r.explanation == "Part"
     assert [f.path for f in r.files] == ["src/a.js"]
 
 
 def test_explanation_inside_file_is_not_the_explanation() -> None:
-    r = parse_response(_file("a.md", "Tag: <explanation>no</explanation>\n"))
+    r = parse_answer(_file("a.md", "Tag: <explanation>no</explanation>\n"))
     assert r.explanation is None
 
 
@@ -411,7 +411,7 @@ def test_explanation_inside_file_is_not_the_explanation() -> None:
 
 def test_fallback_fence_with_path_attribute() -> None:
     text = 'Here you go:\n\n```jsx path="src/App.jsx"\n' + APP + "```\n\nEnjoy."
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files == [ParsedFile("src/App.jsx", APP, True)]
     assert any("fenced code blocks" in w for w in r.warnings)
 
@@ -429,7 +429,7 @@ def test_fallback_fence_with_path_attribute() -> None:
     ],
 )
 def test_fallback_info_string_variants(info: str) -> None:
-    r = parse_response(f"```{info}\n{APP}```\n")
+    r = parse_answer(f"```{info}\n{APP}```\n")
     assert r.files == [ParsedFile("src/App.jsx", APP, True)]
 
 
@@ -445,18 +445,18 @@ def test_fallback_info_string_variants(info: str) -> None:
     ],
 )
 def test_fallback_file_comment_first_line(marker: str) -> None:
-    r = parse_response(f"```jsx\n{marker}\n{APP}```\n")
+    r = parse_answer(f"```jsx\n{marker}\n{APP}```\n")
     assert r.files == [ParsedFile("src/App.jsx", APP, True)]
 
 
 def test_fallback_ignores_blocks_without_a_path() -> None:
     text = "```bash\nnpm install\n```\n\n```jsx\n// File: src/A.jsx\nexport const A = 1;\n```\n"
-    assert [f.path for f in parse_response(text).files] == ["src/A.jsx"]
+    assert [f.path for f in parse_answer(text).files] == ["src/A.jsx"]
 
 
 def test_fallback_unclosed_last_block_is_incomplete() -> None:
     text = '```css path="src/index.css"\nbody {}\n```\n```jsx path="src/App.jsx"\nexport'
-    r = parse_response(text)
+    r = parse_answer(text)
     assert r.files == [
         ParsedFile("src/index.css", "body {}\n", True),
         ParsedFile("src/App.jsx", "export\n", False),
@@ -466,17 +466,17 @@ def test_fallback_unclosed_last_block_is_incomplete() -> None:
 
 def test_fallback_not_used_when_file_tags_exist() -> None:
     text = '```jsx path="src/B.jsx"\nb\n```\n' + _file("src/A.jsx", "a\n")
-    assert [f.path for f in parse_response(text).files] == ["src/A.jsx"]
+    assert [f.path for f in parse_answer(text).files] == ["src/A.jsx"]
 
 
 def test_fallback_keeps_inner_fences_of_other_blocks_apart() -> None:
     text = "````md\n```js\n// File: src/x.js\n```\n````\n"
-    assert parse_response(text).files == []
+    assert parse_answer(text).files == []
 
 
 def test_fallback_duplicates_follow_the_same_rules() -> None:
     text = '```js path="a.js"\nlonger one\n```\n```js path="a.js"\nshort\n```\n'
-    assert parse_response(text).files == [ParsedFile("src/a.js", "longer one\n", True)]
+    assert parse_answer(text).files == [ParsedFile("src/a.js", "longer one\n", True)]
 
 
 # --- a realistic answer ------------------------------------------------------------------------
@@ -499,7 +499,7 @@ REALISTIC = (
 
 
 def test_realistic_answer() -> None:
-    r = parse_response(REALISTIC)
+    r = parse_answer(REALISTIC)
     assert [f.path for f in r.files] == [
         "src/index.css",
         "src/App.jsx",
@@ -634,7 +634,7 @@ def test_concatenated_chunks_parse_like_the_whole(sample: str, seed: int) -> Non
     cuts = sorted(rng.sample(range(1, len(sample)), k=min(12, len(sample) - 1)))
     chunks = [sample[i:j] for i, j in zip([0, *cuts], [*cuts, len(sample)], strict=True)]
     assert "".join(chunks) == sample
-    assert parse_response("".join(chunks)) == parse_response(sample)
+    assert parse_answer("".join(chunks)) == parse_answer(sample)
 
 
 @pytest.mark.parametrize("sample", TAGGED_SAMPLES)
@@ -644,7 +644,7 @@ def test_tracker_agrees_with_parse_response(sample: str, seed: int) -> None:
     cuts = sorted(rng.sample(range(1, len(sample)), k=min(12, len(sample) - 1)))
     chunks = [sample[i:j] for i, j in zip([0, *cuts], [*cuts, len(sample)], strict=True)]
     reports, tracker = _feed_all(chunks)
-    whole = parse_response(sample)
+    whole = parse_answer(sample)
     assert tracker.packages_seen() == whole.packages
     # The samples repeat no path, so the files reported live are exactly the complete files.
     assert [p for r in reports for p in r] == [f.path for f in whole.files if f.complete]

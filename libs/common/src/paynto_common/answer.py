@@ -4,7 +4,7 @@ An answer carries files as ``<file path="src/App.jsx">...</file>`` plus optional
 ``<package>``/``<packages>``, ``<command>`` and ``<explanation>`` tags. Real model output is
 messy: the last file is often cut off, files are repeated, bodies get wrapped in markdown fences,
 and some models ignore the tags altogether and answer with fenced code blocks. This module turns
-all of that into a :class:`ParsedResponse` and reports what it had to tolerate.
+all of that into a :class:`ParsedAnswer` and reports what it had to tolerate.
 
 It decides nothing about safety: paths are normalised for placement only, and a separate
 confinement check must still reject ``..`` or absolute paths. Commands are recorded, never run.
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "ParsedFile",
-    "ParsedResponse",
+    "ParsedAnswer",
     "StreamFileTracker",
     "normalize_path",
-    "parse_response",
+    "parse_answer",
 ]
 
 
@@ -34,8 +34,8 @@ class ParsedFile:
 
 
 @dataclass
-class ParsedResponse:
-    """Everything :func:`parse_response` found in one answer."""
+class ParsedAnswer:
+    """Everything :func:`parse_answer` found in one answer."""
 
     files: list[ParsedFile] = field(default_factory=list)
     packages: list[str] = field(default_factory=list)
@@ -309,7 +309,7 @@ def _packages(outside: str) -> list[str]:
 # --- the parser --------------------------------------------------------------------------------
 
 
-def parse_response(text: str) -> ParsedResponse:
+def parse_answer(text: str) -> ParsedAnswer:
     """Parse a model answer into files, packages, commands and an explanation.
 
     Tolerates an unclosed last file (kept with ``complete=False``), repeated paths (a complete
@@ -318,7 +318,7 @@ def parse_response(text: str) -> ParsedResponse:
     answers without ``<file>`` tags whose fenced blocks name their path. Unclosed files and
     files with ``...``-style placeholders are listed in ``truncated``.
     """
-    result = ParsedResponse()
+    result = ParsedAnswer()
     warnings = result.warnings
     spans = _scan_files(text, warnings)
     outside = _outside_text(text, spans)
@@ -390,7 +390,7 @@ class StreamFileTracker:
 
     Feed it the text deltas in order; :meth:`feed` returns the (normalised) paths of files
     whose ``</file>`` was just completed, which lets callers emit live ``file`` events. Tags
-    split across deltas are handled. It cuts files exactly as :func:`parse_response` does, so
+    split across deltas are handled. It cuts files exactly as :func:`parse_answer` does, so
     the paths it reports over a whole answer are that answer's complete files, in order.
     """
 

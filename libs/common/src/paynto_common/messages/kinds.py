@@ -1,0 +1,75 @@
+"""Which kinds of job there are: for each, the subject it goes to, its request, the result
+its row keeps, and the events its stream may carry. Clients and tests read this one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from paynto_common.messages.events import (
+    Applied,
+    EventName,
+    RunEnded,
+    SandboxKilled,
+    SandboxLogs,
+    SandboxRestarted,
+)
+from paynto_common.messages.jobs import (
+    ApplyRequest,
+    CreateSandboxRequest,
+    GenerateRequest,
+    InstallPackagesRequest,
+    JobMessage,
+    PlanRequest,
+    SandboxCommandRequest,
+)
+from paynto_common.messages.results import GenerateResult, PlanResult
+from paynto_common.messages.subjects import Subjects
+
+_ENDS: frozenset[EventName] = frozenset({"job", "complete", "error"})
+_APPLY: frozenset[EventName] = _ENDS | {"status", "file", "package", "preview",
+                                        "preview_error"}
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    subject: Callable[[Subjects], str]
+    request: type[JobMessage]
+    result: type[BaseModel]
+    events: frozenset[EventName]
+
+
+def _kinds(*kinds: JobKind) -> dict[str, JobKind]:
+    return {kind.name: kind for kind in kinds}
+
+
+JOB_KINDS: dict[str, JobKind] = _kinds(
+    # A prompt: the model's answer streams, then the sandbox pool applies it (and the fix
+    # loop may send errors back to the model, streaming again).
+    JobKind("generate", lambda s: s.generate, GenerateRequest, GenerateResult,
+            _APPLY | {"stream"}),
+    JobKind("ticket", lambda s: s.generate, GenerateRequest, GenerateResult,
+            _APPLY | {"stream"}),
+    JobKind("plan", lambda s: s.plan, PlanRequest, PlanResult,
+            _ENDS | {"status", "stream", "blueprint", "ticket", "plan_complete"}),
+    JobKind("apply", lambda s: s.apply, ApplyRequest, Applied, _APPLY),
+    JobKind("restore", lambda s: s.apply, ApplyRequest, Applied, _APPLY),
+    JobKind("sandbox", lambda s: s.sandbox_create, CreateSandboxRequest, Applied,
+            _ENDS | {"status", "package", "preview"}),
+    JobKind("install", lambda s: s.install, InstallPackagesRequest, Applied,
+            _ENDS | {"status", "package", "preview"}),
+    JobKind("sandbox-logs", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxLogs,
+            _ENDS),
+    JobKind("sandbox-kill", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxKilled,
+            _ENDS),
+    JobKind("sandbox-restart", lambda s: s.sandbox_command, SandboxCommandRequest,
+            SandboxRestarted, _ENDS | {"status", "preview"}),
+)
+
+# Channels that are not jobs: a project's live channel and a plan's build run.
+PROJECT_CHANNEL_EVENTS: frozenset[EventName] = frozenset({"preview_error"})
+RUN_CHANNEL_EVENTS: frozenset[EventName] = frozenset({"status", "ticket", "complete"})
+RUN_RESULT = RunEnded
