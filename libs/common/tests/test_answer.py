@@ -7,8 +7,8 @@ import random
 import pytest
 
 from paynto_common.answer import (
-    ParsedFile,
     ParsedAnswer,
+    ParsedFile,
     StreamFileTracker,
     normalize_path,
     parse_answer,

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
+import pytest
 from nats.js.api import ConsumerConfig
 
-from paynto_common.bus import Bus, ConsumerOptions, Delivery, PermanentJobError
-from paynto_common.messages import GenerateRequest, JobMessage
+from paynto_common.bus import Bus, ConsumerOptions, Delivery, PermanentJobError, Route, Router
+from paynto_common.messages import (
+    Completed,
+    GenerateRequest,
+    JobMessage,
+    ModelInfo,
+    ModelsReply,
+    ModelsRequest,
+    PlanRequest,
+    Status,
+)
 
 FAST = ConsumerOptions(ack_wait=1.0, max_deliver=3, backoff=(0.1,), concurrency=4)
 
@@ -41,7 +52,7 @@ async def test_job_is_handled_once_and_removed(bus: Bus) -> None:
     seen: list[str] = []
 
     async def handler(d: Delivery) -> None:
-        seen.append(d.parse(GenerateRequest).job_id)
+        seen.append(GenerateRequest.model_validate_json(d.data).job_id)
 
     assert await bus.publish_job(bus.subjects.generate, job("a"), msg_id="a")
     # The same job id published again inside the window is not a second job.
@@ -133,8 +144,8 @@ async def test_delivery_lost_with_its_process_is_failed_by_advisory(bus: Bus) ->
 
 
 async def test_events_replay_after_a_sequence(bus: Bus) -> None:
-    seqs = [await bus.publish_event("j1", "status", {"message": f"m{i}"}) for i in range(3)]
-    await bus.publish_event("other", "status", {"message": "not mine"})
+    seqs = [await bus.publish_event("j1", Status(message=f"m{i}")) for i in range(3)]
+    await bus.publish_event("other", Status(message="not mine"))
     got: list[tuple[int, str]] = []
     async with asyncio.timeout(5):
         async for seq, ev in bus.job_events("j1", after_seq=seqs[0]):
@@ -145,8 +156,89 @@ async def test_events_replay_after_a_sequence(bus: Bus) -> None:
 
 
 async def test_terminal_event_is_published_once(bus: Bus) -> None:
-    first = await bus.publish_event("j2", "complete", {}, msg_id="complete:j2")
-    again = await bus.publish_event("j2", "complete", {}, msg_id="complete:j2")
+    first = await bus.publish_event("j2", Completed(), msg_id="complete:j2")
+    again = await bus.publish_event("j2", Completed(), msg_id="complete:j2")
     assert first == again
     info = await bus.js.stream_info(bus.subjects.events_stream)
     assert info.state.messages == 1
+
+
+async def test_an_event_carries_the_fields_its_publisher_set(bus: Bus) -> None:
+    await bus.publish_event("j3", Status(message="hello", reset=True))
+    async with asyncio.timeout(5), contextlib.aclosing(bus.job_events("j3")) as events:
+        _seq, ev = await anext(events)
+    assert (ev.event, ev.data) == ("status", {"message": "hello", "reset": True})
+
+
+async def test_router_runs_each_subject_with_its_model(bus: Bus) -> None:
+    seen: list[tuple[str, str, int]] = []
+
+    async def generate(req: GenerateRequest, attempt: int) -> None:
+        seen.append(("generate", req.prompt, attempt))
+
+    async def plan(req: PlanRequest, attempt: int) -> None:
+        seen.append(("plan", req.prompt, attempt))
+
+    router = Router({bus.subjects.generate: Route(GenerateRequest, generate),
+                     bus.subjects.plan: Route(PlanRequest, plan)})
+    await bus.publish_job(bus.subjects.plan, PlanRequest(job_id="f", project_id="p",
+                                                         prompt="a plan"), msg_id="f")
+    await bus.publish_job(bus.subjects.generate, job("g"), msg_id="g")
+    failures: list[tuple[str, str]] = []
+    stop, task = await consume(bus, router, failures)
+    await wait_for(lambda: len(seen) == 2)
+    stop.set()
+    await task
+    assert sorted(seen) == [("generate", "hello", 1), ("plan", "a plan", 1)]
+    assert failures == []
+
+
+async def test_router_fails_for_good_a_job_it_cannot_read_or_route() -> None:
+    router = Router({"jobs.x": Route(GenerateRequest, lambda _r, _a: asyncio.sleep(0))})
+    with pytest.raises(PermanentJobError, match="malformed job: prompt: Field required"):
+        await router.dispatch("jobs.x", b'{"job_id": "a", "project_id": "p"}')
+    with pytest.raises(PermanentJobError, match="malformed job"):
+        await router.dispatch("jobs.x", b"not json")
+    with pytest.raises(PermanentJobError, match=r"no handler for jobs on jobs\.y"):
+        await router.dispatch("jobs.y", job("a").model_dump_json().encode())
+
+
+async def test_request_is_answered_by_one_server(bus: Bus) -> None:
+    answered: list[str] = []
+
+    def server(name: str):  # two replicas in one queue group: one answers each request
+        async def answer(_req: ModelsRequest) -> ModelsReply:
+            answered.append(name)
+            return ModelsReply(models=[ModelInfo(id=name, roles=["default"])])
+        return answer
+
+    subject = bus.subjects.generator_models
+    stops = [await bus.serve(subject, ModelsRequest, server(n), queue="q") for n in "ab"]
+    try:
+        reply = await bus.request(subject, ModelsRequest(), ModelsReply, timeout=3)
+        assert [m.id for m in reply.models] == answered
+        assert len(answered) == 1
+    finally:
+        for stop in stops:
+            await stop()
+
+
+async def test_request_fails_when_nobody_answers_unless_told_to_keep_waiting(bus: Bus) -> None:
+    subject = bus.subjects.sandbox_replica("nobody")
+    with pytest.raises(TimeoutError, match="nobody answers"):
+        await bus.request(subject, ModelsRequest(), ModelsReply, timeout=5)
+    # A server that takes the request and has not answered yet: wait while told to.
+    silent = await bus.nc.subscribe(subject)
+    asked: list[int] = []
+
+    async def keep_waiting() -> bool:
+        asked.append(1)
+        return len(asked) < 3
+
+    try:
+        with pytest.raises(TimeoutError, match="no answer"):
+            await bus.request(subject, ModelsRequest(), ModelsReply, timeout=0.1,
+                              keep_waiting=keep_waiting)
+    finally:
+        await silent.unsubscribe()
+    assert len(asked) == 3

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from paynto_common.db import Database, Job, JobStatus, Project, Version
+from paynto_common.errors import PermanentJobError
 
 
 async def make_job(db: Database) -> Job:
@@ -31,6 +32,18 @@ async def test_job_moves_on_but_a_terminal_job_stays(database: Database) -> None
     again = await database.set_job_status(job.id, JobStatus.RUNNING)
     assert again is not None and again.status == "complete"
     assert await database.set_job_status("missing", JobStatus.RUNNING) is None
+
+
+async def test_claiming_a_job_marks_it_running_once_it_is_over_nothing_is_left(
+        database: Database) -> None:
+    job = await make_job(database)
+    claimed = await database.claim_job(job.id, attempt=2)
+    assert claimed is not None and (claimed.status, claimed.attempts) == ("running", 2)
+    await database.set_job_status(job.id, JobStatus.COMPLETE)
+    # A redelivery after the job ended: nothing to do.
+    assert await database.claim_job(job.id, attempt=3) is None
+    with pytest.raises(PermanentJobError, match="unknown job missing"):
+        await database.claim_job("missing")
 
 
 async def test_one_version_per_job_and_per_number(database: Database) -> None:

@@ -90,8 +90,8 @@ def test_answers_without_edits_have_none() -> None:
 
 
 def test_code_inside_an_edit_is_never_a_file_of_its_own() -> None:
-    from paynto_common.edits import without_edits
     from paynto_common.answer import parse_answer
+    from paynto_common.edits import without_edits
 
     answer = edit("src/App.jsx", ("a", "```jsx title=src/Evil.jsx\nalert(1)\n```"))
     assert parse_answer(without_edits(answer)).files == []

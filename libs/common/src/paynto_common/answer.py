@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 
 __all__ = [
-    "ParsedFile",
     "ParsedAnswer",
+    "ParsedFile",
     "StreamFileTracker",
     "normalize_path",
     "parse_answer",

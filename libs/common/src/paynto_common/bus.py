@@ -115,8 +115,12 @@ class Router:
     """A service's jobs by subject: ``{subject: Route(model, handler)}``. A job on a subject
     with no route, or one its model cannot read, fails for good."""
 
-    def __init__(self, routes: dict[str, Route[Any]]) -> None:
+    def __init__(self, routes: dict[str, Route[Any]],
+                 unrouted: str = "no handler for jobs on") -> None:
         self.routes = routes
+        # What a job on a subject with no route is told (a service not yet taking any jobs
+        # says so).
+        self.unrouted = unrouted
 
     async def __call__(self, delivery: Delivery) -> None:
         await self.dispatch(delivery.subject, delivery.data, delivery.attempt)
@@ -125,7 +129,7 @@ class Router:
         """Run one job, however it arrived (a delivery, or forwarded by another replica)."""
         route = self.routes.get(subject)
         if route is None:
-            raise PermanentJobError(f"no handler for jobs on {subject}")
+            raise PermanentJobError(f"{self.unrouted} {subject}")
         await route.handle(parse_job(route.model, data), attempt)
 
 
@@ -242,8 +246,9 @@ class Bus:
                       keep_waiting: Callable[[], Awaitable[bool]] | None = None) -> R:
         """Ask whoever serves ``subject`` and return its answer as ``reply``.
 
-        Raises ``TimeoutError`` when no answer came within ``timeout``; with ``keep_waiting``,
-        only once it returns False (it is asked after each ``timeout`` without an answer).
+        Raises ``TimeoutError`` at once when nobody serves the subject, and when no answer
+        came within ``timeout``; with ``keep_waiting``, only once it returns False (it is
+        asked after each ``timeout`` without an answer).
         """
         inbox = self.nc.new_inbox()
         sub = await self.nc.subscribe(inbox, max_msgs=1)
@@ -253,10 +258,14 @@ class Bus:
             while True:
                 try:
                     answer = await sub.next_msg(timeout=timeout)
-                    break
                 except NatsTimeoutError:
                     if keep_waiting is None or not await keep_waiting():
                         raise TimeoutError(f"no answer on {subject}") from None
+                    continue
+                # The server's own answer when nobody listens on the subject.
+                if not answer.data and (answer.headers or {}).get("Status") == "503":
+                    raise TimeoutError(f"nobody answers on {subject}")
+                break
         finally:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()

@@ -2,14 +2,7 @@
 
 import asyncio
 
-from git_sync.handler import handle
+from git_sync.app import run
 from git_sync.settings import GitSyncSettings
-from paynto_common.messages import GIT_SYNC
-from paynto_common.service import Worker
 
-
-async def main() -> None:
-    await Worker(GitSyncSettings(), GIT_SYNC).run(handle)
-
-
-asyncio.run(main())
+asyncio.run(run(GitSyncSettings()))

@@ -2,14 +2,7 @@
 
 import asyncio
 
-from paynto_common.messages import SCRAPER
-from paynto_common.service import Worker
-from scraper.handler import handle
+from scraper.app import run
 from scraper.settings import ScraperSettings
 
-
-async def main() -> None:
-    await Worker(ScraperSettings(), SCRAPER).run(handle)
-
-
-asyncio.run(main())
+asyncio.run(run(ScraperSettings()))

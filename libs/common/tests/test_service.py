@@ -1,0 +1,67 @@
+"""The worker runtime's failure path, on real NATS and SQLite: a job failed for good says so
+in its row and its stream, then the service's hooks are told."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from paynto_common.bus import Bus
+from paynto_common.db import Database, Job, JobStatus, Project
+from paynto_common.messages import CreateSandboxRequest
+from paynto_common.service import record_failure
+
+
+async def _job(db: Database) -> Job:
+    async with db.session() as s:
+        project = Project(name="p")
+        s.add(project)
+        await s.flush()
+        job = Job(project_id=project.id, kind="sandbox")
+        s.add(job)
+        await s.commit()
+        return job
+
+
+async def test_a_failed_job_ends_in_error_and_tells_the_hooks(bus: Bus, db: Database) -> None:
+    job = await _job(db)
+    told: list[tuple[str, str]] = []
+
+    async def hook(_db: Database, _bus: Bus, job_id: str, reason: str) -> None:
+        told.append((job_id, reason))
+
+    data = CreateSandboxRequest(job_id=job.id, project_id=job.project_id).model_dump_json()
+    await record_failure(bus, db, data.encode(), "no sandbox", [hook])
+    row = await db.job(job.id)
+    assert row is not None and (row.status, row.error) == (JobStatus.ERROR, "no sandbox")
+    assert told == [(job.id, "no sandbox")]
+    async with asyncio.timeout(5), contextlib.aclosing(bus.job_events(job.id)) as events:
+        _seq, event = await anext(events)
+    assert (event.event, event.data) == ("error", {"message": "no sandbox"})
+
+
+async def test_a_job_that_finished_after_all_is_left_alone(bus: Bus, db: Database) -> None:
+    job = await _job(db)
+    await db.set_job_status(job.id, JobStatus.COMPLETE)
+    told: list[str] = []
+
+    async def hook(_db: Database, _bus: Bus, job_id: str, _reason: str) -> None:
+        told.append(job_id)
+
+    data = CreateSandboxRequest(job_id=job.id, project_id=job.project_id).model_dump_json()
+    await record_failure(bus, db, data.encode(), "late", [hook])
+    row = await db.job(job.id)
+    assert row is not None and row.status == JobStatus.COMPLETE
+    assert told == []
+    info = await bus.js.stream_info(bus.subjects.events_stream)
+    assert info.state.messages == 0
+
+
+async def test_an_unreadable_job_is_dropped_without_a_hook(bus: Bus, db: Database) -> None:
+    told: list[str] = []
+
+    async def hook(_db: Database, _bus: Bus, job_id: str, _reason: str) -> None:
+        told.append(job_id)
+
+    await record_failure(bus, db, b"{not json", "broken", [hook])
+    assert told == []
