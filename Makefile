@@ -4,7 +4,7 @@
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test test-fast bench lint clean
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -19,6 +19,11 @@ run: install
 # Lint and types first: a style or type error fails CI like a failing test.
 test: install lint
 	$(UV) run --frozen pytest
+
+# The fast tier while you work: everything but the tests that start services as processes
+# (e2e), sandboxes with a real dev server or a browser (slow). `make test` runs them all.
+test-fast: install lint
+	$(UV) run --frozen pytest -m "not e2e and not slow"
 
 bench: install
 	$(UV) run --frozen python -m bench

@@ -20,7 +20,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -310,7 +310,7 @@ class Bus:
 
     async def job_events(
         self, job_id: str, after_seq: int = 0
-    ) -> AsyncIterator[tuple[int, JobEvent]]:
+    ) -> AsyncGenerator[tuple[int, JobEvent], None]:
         """Every event of a job after ``after_seq``, then live ones as they are published.
 
         The caller stops iterating (it is an infinite stream); the ephemeral consumer is
