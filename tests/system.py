@@ -12,6 +12,7 @@ import httpx
 
 from paynto_cli.launcher import HEALTH_PORTS, System, start_system, wait_ready
 from paynto_cli.sse import Event, JobStream
+from paynto_common.messages import stream_problem
 from paynto_common.runtime import free_port
 from paynto_common.settings import CommonSettings
 
@@ -74,8 +75,17 @@ async def generate(client: httpx.AsyncClient, project_id: str, prompt: str,
     """Run a generate job to its end through the gateway, returning every event."""
     stream = JobStream(client)
     body = {"project_id": project_id, "prompt": prompt, **extra}
-    return [ev async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body,
-                                          headers=headers or {})]
+    events = [ev async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body,
+                                            headers=headers or {})]
+    assert_stream_of("generate", events)
+    return events
+
+
+def assert_stream_of(kind: str, events: list[Event]) -> None:
+    """Every event is one a ``kind`` job may emit, and its payload reads as its model
+    (``paynto_common.messages``): the typed contract is the wire format."""
+    problems = [p for ev in events if (p := stream_problem(kind, ev.event, ev.data))]
+    assert not problems, problems
 
 
 def terminal(events: list[Event]) -> list[Event]:

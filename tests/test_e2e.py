@@ -17,7 +17,14 @@ import pytest
 from paynto_cli.launcher import System
 from paynto_cli.sse import Event, JobStream, parse_sse
 from paynto_common.runtime import free_port
-from tests.system import completed, create_project, generate, running_system, terminal
+from tests.system import (
+    assert_stream_of,
+    completed,
+    create_project,
+    generate,
+    running_system,
+    terminal,
+)
 
 pytestmark = pytest.mark.e2e
 PROMPT = "a landing page for a coffee roastery"
@@ -133,7 +140,9 @@ async def test_bad_input_is_refused_clearly(system: System) -> None:
 async def apply(c: httpx.AsyncClient, project: str, response: str) -> list[Event]:
     stream = JobStream(c)
     body = {"project_id": project, "response": response}
-    return [ev async for ev in stream.run("POST", "/api/apply-ai-code-stream", json=body)]
+    events = [ev async for ev in stream.run("POST", "/api/apply-ai-code-stream", json=body)]
+    assert_stream_of("apply", events)
+    return events
 
 
 @pytest.mark.parametrize("path", ["../../etc/x", "/abs/path", "src/../../x",
@@ -287,7 +296,9 @@ async def test_unknown_package_name_is_refused_before_anything_runs(system: Syst
 
 async def install(c: httpx.AsyncClient, project: str, packages: list[str]) -> list[Event]:
     body = {"project_id": project, "packages": packages}
-    return [ev async for ev in JobStream(c).run("POST", "/api/install-packages", json=body)]
+    events = [ev async for ev in JobStream(c).run("POST", "/api/install-packages", json=body)]
+    assert_stream_of("install", events)
+    return events
 
 
 async def test_install_packages_endpoint(system: System) -> None:
@@ -419,6 +430,7 @@ async def test_restore_and_fork_a_version(system: System) -> None:
                                           "'extra-file'</file>"))
         url = f"/api/projects/{project}/versions/1/restore"
         events = [ev async for ev in JobStream(c).run("POST", url)]
+        assert_stream_of("restore", events)
         done = completed(events)
         assert (done.data["version"], done.data["restored_from"]) == (3, 1)
         assert any("restoring version 1 as version 3" in e.data.get("message", "")

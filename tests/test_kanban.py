@@ -15,7 +15,14 @@ import pytest
 from paynto_cli.sse import Event, JobStream, parse_sse
 from paynto_common.runtime import free_port
 from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
-from tests.system import completed, create_project, generate, running_system, scripted_model_env
+from tests.system import (
+    assert_stream_of,
+    completed,
+    create_project,
+    generate,
+    running_system,
+    scripted_model_env,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -67,8 +74,10 @@ def ticket_of(body: dict[str, Any]) -> str:
 
 async def plan_build(c: httpx.AsyncClient, project: str, prompt: str) -> list[Event]:
     stream = JobStream(c)
-    return [ev async for ev in stream.run("POST", "/api/plan-build",
-                                          json={"project_id": project, "prompt": prompt})]
+    events = [ev async for ev in stream.run("POST", "/api/plan-build",
+                                            json={"project_id": project, "prompt": prompt})]
+    assert_stream_of("plan", events)
+    return events
 
 
 async def run(c: httpx.AsyncClient, url: str, pause: str | None = None) -> list[Event]:

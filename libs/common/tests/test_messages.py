@@ -19,6 +19,7 @@ from paynto_common.messages import (
     Subjects,
     read_result,
     stored,
+    stream_problem,
 )
 
 
@@ -60,3 +61,14 @@ def test_every_job_kind_goes_to_a_job_subject_and_ends_with_a_result(kind: str) 
     assert issubclass(spec.request, JobMessage)
     assert issubclass(spec.result, Completed)
     assert {"job", "complete", "error"} <= spec.events
+
+
+def test_a_stream_is_checked_against_its_kind() -> None:
+    assert stream_problem("generate", "stream", {"text": "<file", "attempt": 1}) is None
+    assert stream_problem("generate", "complete", {"files": ["a"], "version": 1}) is None
+    assert stream_problem("sandbox-kill", "stream", {"text": "x"}) == (
+        "a sandbox-kill job may not emit 'stream'")
+    problem = stream_problem("generate", "file", {"name": "src/App.jsx"})
+    assert problem is not None and "is not a FileWritten" in problem
+    problem = stream_problem("sandbox-kill", "complete", {})
+    assert problem is not None and "is not a SandboxKilled" in problem

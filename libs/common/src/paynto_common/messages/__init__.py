@@ -8,6 +8,7 @@
 """
 
 from paynto_common.messages.events import (
+    EVENT_MODELS,
     TERMINAL_EVENTS,
     Applied,
     AutoFixReport,
@@ -50,9 +51,8 @@ from paynto_common.messages.jobs import (
 )
 from paynto_common.messages.kinds import (
     JOB_KINDS,
-    PROJECT_CHANNEL_EVENTS,
-    RUN_CHANNEL_EVENTS,
     JobKind,
+    stream_problem,
 )
 from paynto_common.messages.results import (
     FixAnswer,
@@ -75,8 +75,8 @@ from paynto_common.messages.subjects import (
 )
 
 __all__ = [
-    "GENERATOR", "GIT_SYNC", "JOB_KINDS", "PROJECT_CHANNEL_EVENTS", "RUN_CHANNEL_EVENTS",
-    "SANDBOX_POOL", "SCRAPER", "TERMINAL_EVENTS",
+    "EVENT_MODELS", "GENERATOR", "GIT_SYNC", "JOB_KINDS", "SANDBOX_POOL", "SCRAPER",
+    "TERMINAL_EVENTS",
     "Applied", "ApplyRequest", "AutoFix", "AutoFixReport", "BlueprintMade", "Completed",
     "CreateSandboxRequest", "Event", "EventName", "FileWritten", "FixAnswer", "ForwardedJob",
     "ForwardedOutcome", "GenerateRequest", "GenerateResult", "InstallPackagesRequest",
@@ -85,5 +85,5 @@ __all__ = [
     "PlanMade", "PlanRequest", "PlanResult", "Planned", "PreviewError", "PreviewReady",
     "RunEnded", "SandboxCommandRequest", "SandboxKilled", "SandboxLogs", "SandboxRestarted",
     "Status", "StreamDelta", "Subjects", "TicketView", "plan_channel", "preview_path",
-    "project_channel", "read_result", "stored",
+    "project_channel", "read_result", "stored", "stream_problem",
 ]

@@ -217,6 +217,12 @@ class RunEnded(Completed):
     reason: str | None = None
 
 
+# The payload model of each event but ``complete``, whose model is the job kind's result.
+EVENT_MODELS: dict[str, type[Event]] = {model.event: model for model in (
+    JobStarted, Status, StreamDelta, FileWritten, PackageInstalled, PreviewReady, PreviewError,
+    JobFailed, TicketView, BlueprintMade, PlanMade)}
+
+
 class JobEvent(BaseModel):
     """One event on a channel, as it travels on the bus."""
 

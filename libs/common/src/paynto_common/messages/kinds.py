@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from paynto_common.messages.events import (
+    EVENT_MODELS,
     Applied,
     EventName,
-    RunEnded,
     SandboxKilled,
     SandboxLogs,
     SandboxRestarted,
@@ -69,7 +70,15 @@ JOB_KINDS: dict[str, JobKind] = _kinds(
             SandboxRestarted, _ENDS | {"status", "preview"}),
 )
 
-# Channels that are not jobs: a project's live channel and a plan's build run.
-PROJECT_CHANNEL_EVENTS: frozenset[EventName] = frozenset({"preview_error"})
-RUN_CHANNEL_EVENTS: frozenset[EventName] = frozenset({"status", "ticket", "complete"})
-RUN_RESULT = RunEnded
+def stream_problem(kind: str, event: str, data: dict[str, Any]) -> str | None:
+    """What is wrong with an event seen on a ``kind`` job's stream (one the kind may not emit,
+    or a payload its model does not read); None when it is as the table says."""
+    spec = JOB_KINDS[kind]
+    if event not in spec.events:
+        return f"a {kind} job may not emit {event!r}"
+    model = spec.result if event == "complete" else EVENT_MODELS[event]
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return f"{event} {data!r} is not a {model.__name__}: {exc.errors()[0]['msg']}"
+    return None
