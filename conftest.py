@@ -138,19 +138,3 @@ def postgres_url(postgres_base_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def require_chromium() -> str:
-    """Debian's Chromium for browser tests: skipped locally without it, a failure in CI
-    (where .ci/run installs it)."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            raise RuntimeError(f"{CHROMIUM} is missing in CI: .ci/run should install chromium")
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium): browser test skipped")
-    return CHROMIUM

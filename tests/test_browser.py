@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import BROWSER_ARGS, require_chromium
 from paynto_cli.launcher import System
+from paynto_common.testing.browser import BROWSER_ARGS, require_chromium
 from tests.system import running_system
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]

@@ -197,3 +197,86 @@ async def test_a_spent_budget_stops_the_run_before_the_next_ticket(
     (end,) = ends
     assert end["state"] == "stopped"
     assert end["reason"].startswith("the project's model budget of $0.05 is spent")
+
+
+# Changes people make to a board.
+
+
+async def set_states(db: Database, plan: Plan, **states: str) -> None:
+    """Put tickets in ``states`` (key=state), with an error where they did not finish."""
+    async with db.session() as s:
+        for ticket in await kanban.tickets_of(db, plan.id):
+            if ticket.key in states:
+                row = await s.get(Ticket, ticket.id)
+                assert row is not None
+                row.state = states[ticket.key]
+                row.error = "it broke" if row.state in kanban.RETRYABLE else None
+        await s.commit()
+
+
+def test_a_new_ticket_takes_the_next_key_and_goes_last_with_the_defaults() -> None:
+    assert kanban.next_key([]) == "T1"
+    # Keys a model chose otherwise, or too long to be ours, do not count.
+    assert kanban.next_key(["T1", "T3", "setup", "T1234567", "t9"]) == "T4"
+    plan = Plan(id="pl", project_id="pr", job_id="j", prompt="p")
+    board = [Ticket(plan_id="pl", project_id="pr", key=key, position=n, title=key, type="page",
+                    priority="low", complexity="S") for n, key in enumerate(("T1", "T2"))]
+    ticket = kanban.new_ticket(plan, board, {"title": "Footer", "priority": None,
+                                             "depends_on": ["T2"]})
+    assert (ticket.key, ticket.position, ticket.state, ticket.plan_id, ticket.project_id) == (
+        "T3", 2, TicketState.BACKLOG, "pl", "pr")
+    assert (ticket.title, ticket.type, ticket.priority, ticket.complexity) == (
+        "Footer", kanban.DEFAULT_TYPE, kanban.DEFAULT_PRIORITY, kanban.DEFAULT_COMPLEXITY)
+    assert (ticket.depends_on, ticket.files, ticket.acceptance) == (["T2"], [], "")
+    assert kanban.DEFAULT_TYPE in kanban.TICKET_TYPES
+    assert kanban.DEFAULT_PRIORITY in kanban.PRIORITIES
+    assert kanban.DEFAULT_COMPLEXITY in kanban.COMPLEXITIES
+
+
+def test_fields_a_ticket_cannot_take_are_named() -> None:
+    board = [Ticket(plan_id="pl", project_id="pr", key=key, position=n, title=key, type="page",
+                    priority="low", complexity="S", depends_on=deps)
+             for n, (key, deps) in enumerate((("T1", []), ("T2", ["T1"])))]
+    assert kanban.fields_problem({"title": "x", "files": ["src/App.jsx"]}, "T2", board) is None
+    assert kanban.fields_problem({"depends_on": []}, "T1", board) is None
+    unsafe = kanban.fields_problem({"files": ["../etc/passwd"]}, "T2", board)
+    assert unsafe is not None and unsafe.startswith("files: '../etc/passwd' is not a path")
+    assert kanban.fields_problem({"depends_on": ["T2"]}, "T1", board) == \
+        "depends_on: dependency cycle: T1 -> T2 -> T1 (each depends on the next)"
+    assert kanban.fields_problem({"depends_on": ["T9"]}, "T3", board) == \
+        "depends_on: ticket T3 depends on unknown ticket 'T9'"
+
+
+async def test_only_a_ticket_not_built_nor_being_built_changes_or_goes(db: Database) -> None:
+    plan = await make_plan(db, state=PlanState.PLANNED)
+    await set_states(db, plan, T1=TicketState.DONE, T2=TicketState.QUEUED,
+                     T3=TicketState.FAILED, T4=TicketState.BLOCKED)
+    assert kanban.EDITABLE == {TicketState.BACKLOG, TicketState.FAILED, TicketState.BLOCKED}
+    tickets = {t.key: t for t in await kanban.tickets_of(db, plan.id)}
+    for key in ("T3", "T4", "T5"):
+        changed = await kanban.change_ticket(db, tickets[key].id, {"title": "new", "files": []})
+        assert changed is not None and (changed.key, changed.title) == (key, "new")
+    for key in ("T1", "T2"):
+        assert await kanban.change_ticket(db, tickets[key].id, {"title": "new"}) is None
+        assert not await kanban.remove_ticket(db, tickets[key].id)
+    assert await kanban.remove_ticket(db, tickets["T5"].id)
+    after = {t.key: t.title for t in await kanban.tickets_of(db, plan.id)}
+    assert after == {"T1": "ticket T1", "T2": "ticket T2", "T3": "new", "T4": "new"}
+
+
+async def test_a_retry_puts_back_the_ticket_and_what_waits_blocked_behind_it(
+        db: Database) -> None:
+    plan = await make_plan(db, state=PlanState.STOPPED)
+    await set_states(db, plan, T1=TicketState.DONE, T2=TicketState.FAILED, T3=TicketState.DONE,
+                     T4=TicketState.BLOCKED, T5=TicketState.FAILED)
+    tickets = await kanban.tickets_of(db, plan.id)
+    assert kanban.blocked_behind(tickets, "T2") == {"T2", "T4"}
+    assert kanban.blocked_behind(tickets, "T4") == {"T4"}
+    assert await kanban.retry(db, plan.id, "T2") == {"T2", "T4"}
+    assert await states(db, plan) == {"T1": "done", "T2": "backlog", "T3": "done",
+                                      "T4": "backlog", "T5": "failed"}
+    errors = {t.key: t.error for t in await kanban.tickets_of(db, plan.id)}
+    assert (errors["T2"], errors["T4"], errors["T5"]) == (None, None, "it broke")
+    # Nothing that finished is put back, even if asked.
+    assert await kanban.retry(db, plan.id, "T1") == set()
+    assert kanban.RETRYABLE == {TicketState.FAILED, TicketState.BLOCKED}

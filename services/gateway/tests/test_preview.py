@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -28,9 +27,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from gateway.preview import PREVIEW_CSP, PreviewProxy, Upstream, preview_router
+from paynto_common.testing.browser import BROWSER_ARGS, require_chromium
 from paynto_common.testing.serve import serve_app
 
-CHROMIUM = "/usr/bin/chromium"
 CHUNK = 64 * 1024
 BIG = 16 * 1024 * 1024
 HMR = Subprotocol("vite-hmr")
@@ -514,17 +513,12 @@ document.getElementById('out').textContent = JSON.stringify(r);
 document.body.dataset.done = '1';
 """
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"]
-
-
-# In CI (.ci/run installs Chromium) a missing browser fails instead of skipping.
-@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                    reason=f"{CHROMIUM} missing (apt-get install chromium) – browser check skipped")
+@pytest.mark.slow
 async def test_browser_preview_runs_scripts_but_cannot_act_as_the_user(env: Env) -> None:
+    chromium = require_chromium()
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
         try:
             page = await browser.new_page()
             await page.goto(env.url + "/login")

@@ -31,11 +31,10 @@ async def generate(prompt: str, out: Path, model: str | None, base_url: str) -> 
         try:
             async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body):
                 if ev.event == "stream":
-                    if ev.data.get("reset"):
-                        chars = 0
                     chars += len(ev.data.get("text", ""))
                     print(f"\r  writing code… {chars:,} characters", end="", flush=True)
                 elif ev.event == "status":
+                    # A restarted attempt (another worker, model or fix round) writes anew.
                     if ev.data.get("reset"):
                         chars = 0
                     print(f"\n• {ev.data.get('message')}", flush=True)

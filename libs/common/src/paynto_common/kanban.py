@@ -7,16 +7,21 @@ dependencies are done, as a generate job on the bus (any generator replica takes
 the tickets that can no longer run, and ends the run when nothing is left to do. Each
 dispatch is claimed with a conditional update, so replicas calling it at once never start a
 ticket twice; a ticket's job is published with its id as the message id.
+
+The board's rules for people changing it live here too (what a ticket may hold, which tickets
+may still change, the key of a new one, what a retry puts back), so the API, the planner and
+the studio's form cannot disagree.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlmodel import col, select, update
+from sqlmodel import col, delete, select, update
 
 from paynto_common import ledger
 from paynto_common.bus import Bus
@@ -38,12 +43,35 @@ from paynto_common.messages import (
     TicketView,
     plan_channel,
 )
+from paynto_common.safety.paths import is_forbidden
 
 log = logging.getLogger(__name__)
 
-TICKET_TYPES = ("setup", "layout", "component", "page", "feature", "content", "style", "data")
-PRIORITIES = ("high", "medium", "low")
-COMPLEXITIES = ("XS", "S", "M", "L", "XL")
+TicketType = Literal["setup", "layout", "component", "page", "feature", "content", "style",
+                     "data"]
+Priority = Literal["high", "medium", "low"]
+Complexity = Literal["XS", "S", "M", "L", "XL"]
+TICKET_TYPES: tuple[str, ...] = get_args(TicketType)
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+COMPLEXITIES: tuple[str, ...] = get_args(Complexity)
+# What a ticket is when nobody (neither a person nor a model) said.
+DEFAULT_TYPE: TicketType = "feature"
+DEFAULT_PRIORITY: Priority = "medium"
+DEFAULT_COMPLEXITY: Complexity = "M"
+
+KEY_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
+MAX_TITLE_CHARS = 120
+MAX_DESCRIPTION_CHARS = 4000
+MAX_ACCEPTANCE_CHARS = 1000
+MAX_PATH_CHARS = 300
+MAX_DEPENDENCIES = 50
+MAX_FILES = 50
+
+# A ticket may be changed or removed only while no job is building it and it is not built.
+EDITABLE: frozenset[str] = frozenset({TicketState.BACKLOG, TicketState.FAILED,
+                                      TicketState.BLOCKED})
+# Only a ticket that did not finish may be built again.
+RETRYABLE: frozenset[str] = frozenset({TicketState.FAILED, TicketState.BLOCKED})
 
 
 def graph_problem(deps: Mapping[str, Sequence[str]]) -> str | None:
@@ -91,10 +119,105 @@ def ticket_view(ticket: Ticket) -> TicketView:
 
 
 async def tickets_of(db: Database, plan_id: str) -> list[Ticket]:
+    """A plan's tickets in build order."""
     async with db.session() as s:
         rows = await s.exec(select(Ticket).where(Ticket.plan_id == plan_id)
                             .order_by(col(Ticket.position)))
         return list(rows)
+
+
+# Changes people make to a board.
+
+
+def next_key(keys: Iterable[str]) -> str:
+    """The key of a ticket added to a board whose tickets have ``keys``: ``T<n>`` after the
+    highest ``T<n>`` there (keys a model named otherwise do not count)."""
+    numbers = [int(key[1:]) for key in keys if re.fullmatch(r"T\d{1,6}", key)]
+    return f"T{max(numbers, default=0) + 1}"
+
+
+def new_ticket(plan: Plan, tickets: Sequence[Ticket], fields: Mapping[str, Any]) -> Ticket:
+    """A ticket added at the end of ``plan`` (whose board holds ``tickets``), in the backlog,
+    under the next key; what ``fields`` leaves out (or sets to None) takes the defaults."""
+    return Ticket(
+        plan_id=plan.id, project_id=plan.project_id, key=next_key(t.key for t in tickets),
+        position=max((t.position for t in tickets), default=-1) + 1, title=fields["title"],
+        type=fields.get("type") or DEFAULT_TYPE,
+        priority=fields.get("priority") or DEFAULT_PRIORITY,
+        complexity=fields.get("complexity") or DEFAULT_COMPLEXITY,
+        depends_on=list(fields.get("depends_on") or []),
+        acceptance=fields.get("acceptance") or "", description=fields.get("description") or "",
+        files=list(fields.get("files") or []),
+    )
+
+
+def fields_problem(fields: Mapping[str, Any], key: str, tickets: Sequence[Ticket]) -> str | None:
+    """Why ticket ``key`` cannot take ``fields`` on a board of ``tickets``: a file path that is
+    not the site's, or dependencies that cannot run; None when it can."""
+    for path in fields.get("files") or []:
+        if reason := is_forbidden(path):
+            return f"files: {path!r} is not a path of the site: {reason}"
+    if "depends_on" in fields:
+        graph = {t.key: list(t.depends_on) for t in tickets}
+        graph[key] = list(fields["depends_on"] or [])
+        if problem := graph_problem(graph):
+            return f"depends_on: {problem}"
+    return None
+
+
+async def change_ticket(db: Database, ticket_id: str, fields: Mapping[str, Any]) -> Ticket | None:
+    """Set ``fields`` of an editable ticket; None when it is not editable (any more: a build
+    may have taken it since it was read)."""
+    async with db.session() as s:
+        changed = (await s.exec(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state).in_(EDITABLE))
+            .values(**fields, updated_at=utcnow())
+            .returning(Ticket))).scalars().first()
+        await s.commit()
+    return changed
+
+
+async def remove_ticket(db: Database, ticket_id: str) -> bool:
+    """Delete an editable ticket; False when it is not editable (any more)."""
+    async with db.session() as s:
+        removed = (await s.exec(
+            delete(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.state).in_(EDITABLE))
+            .returning(col(Ticket.id)))).first()
+        await s.commit()
+    return removed is not None
+
+
+def blocked_behind(tickets: Sequence[Ticket], key: str) -> set[str]:
+    """Ticket ``key`` and every blocked ticket waiting on it, directly or not: what retrying it
+    puts back in the backlog."""
+    again = {key}
+    grew = True
+    while grew:
+        grew = False
+        for t in tickets:
+            if (t.key not in again and t.state == TicketState.BLOCKED
+                    and again & set(t.depends_on)):
+                again.add(t.key)
+                grew = True
+    return again
+
+
+async def retry(db: Database, plan_id: str, key: str) -> set[str]:
+    """Put ticket ``key`` back in the backlog with the tickets blocked behind it (those that
+    did not finish: a ticket built meanwhile stays built); the keys of the tickets put back.
+    The next build, or the running one once advanced, picks them up."""
+    again = blocked_behind(await tickets_of(db, plan_id), key)
+    async with db.session() as s:
+        moved = (await s.exec(
+            update(Ticket)
+            .where(col(Ticket.plan_id) == plan_id, col(Ticket.key).in_(again),
+                   col(Ticket.state).in_(RETRYABLE))
+            .values(state=TicketState.BACKLOG, error=None, updated_at=utcnow())
+            .returning(col(Ticket.key)))).scalars().all()
+        await s.commit()
+    return set(moved)
 
 
 async def _publish(bus: Bus, plan: Plan, event: Event, msg_id: str | None = None) -> None:

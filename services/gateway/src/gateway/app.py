@@ -1,4 +1,5 @@
-"""Wiring of the gateway: settings → database, bus, routes, preview proxy, studio page."""
+"""Wiring of the gateway: settings → database, bus, the API's routes (``gateway.api``), preview
+proxy, studio page."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from fastapi.responses import FileResponse, JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
-from gateway.limits import BodySizeLimit
+from gateway.api import router
+from gateway.body_limit import BodySizeLimit
 from gateway.metrics import HttpMetrics
 from gateway.preview import PreviewProxy
 from gateway.ratelimit import RateLimiter
-from gateway.routes import router
 from gateway.settings import GatewaySettings
 from paynto_common.bus import Bus
 from paynto_common.db import Database, Sandbox

@@ -3,6 +3,11 @@
 The gateway keeps no job state in memory: the job row is in the database, the job itself in
 JetStream, and its events in the events stream, so a restarted gateway (or another replica)
 serves a reconnecting client from ``Last-Event-ID`` with nothing lost and nothing repeated.
+
+A route starts a job with :func:`start_job` (the job's kind names its subject, from
+``JOB_KINDS``), then relays its events with :func:`event_stream`; a job that calls a model is
+checked first (:func:`check_model_job`: the prompt's length, the budgets), and
+:func:`start_model_job` does all three.
 """
 
 from __future__ import annotations
@@ -16,18 +21,44 @@ from fastapi import HTTPException
 from sqlalchemy.exc import IntegrityError
 from sse_starlette import EventSourceResponse
 
+from gateway.settings import GatewaySettings
+from paynto_common import ledger
 from paynto_common.bus import Bus
 from paynto_common.db import Database, Job, JobStatus
-from paynto_common.messages import TERMINAL_EVENTS, JobMessage
+from paynto_common.messages import (
+    JOB_KINDS,
+    TERMINAL_EVENTS,
+    GenerateRequest,
+    JobFailed,
+    JobMessage,
+    JobStarted,
+    PlanRequest,
+)
 
 log = logging.getLogger(__name__)
 
 
+async def check_model_job(db: Database, settings: GatewaySettings, project_id: str,
+                          prompt: str, user: str | None) -> None:
+    """Refuse a model job whose prompt is too long (422), or one the project's or the
+    person's budget cannot pay (402)."""
+    if len(prompt) > settings.max_prompt_chars:
+        raise HTTPException(
+            422, f"prompt is {len(prompt)} characters; the limit is "
+                 f"{settings.max_prompt_chars}",
+        )
+    refusal = await ledger.over_budget(db, project_id, settings.project_budget_usd, user,
+                                       settings.user_budget_usd)
+    if refusal is not None:
+        raise HTTPException(402, refusal)
+
+
 async def start_job(
-    bus: Bus, db: Database, *, kind: str, subject: str, message: JobMessage,
+    bus: Bus, db: Database, *, kind: str, message: JobMessage,
     prompt: str | None = None, model: str | None = None,
 ) -> Job:
-    """Store the job row, open its event stream with ``job``, then publish the job.
+    """Store the job row, open its event stream with ``job``, then publish the job to the
+    subject of its ``kind``.
 
     An unknown project answers 404 through the row's foreign key, with no lookup before it.
     """
@@ -39,28 +70,25 @@ async def start_job(
             await s.commit()
     except IntegrityError:
         raise HTTPException(404, f"unknown project {message.project_id}") from None
-    await bus.publish_event(job.id, "job", {"job_id": job.id}, msg_id=f"job:{job.id}")
+    await bus.publish_event(job.id, JobStarted(job_id=job.id), msg_id=f"job:{job.id}")
     try:
-        await bus.publish_job(subject, message, msg_id=job.id)
+        await bus.publish_job(JOB_KINDS[kind].subject(bus.subjects), message, msg_id=job.id)
     except Exception as exc:
         log.error("could not publish job %s: %s", job.id, exc)
         await db.set_job_status(job.id, JobStatus.ERROR, error="the job bus is unavailable")
-        await bus.publish_event(job.id, "error", {"message": "the job bus is unavailable"},
+        await bus.publish_event(job.id, JobFailed(message="the job bus is unavailable"),
                                 msg_id=f"error:{job.id}")
         raise HTTPException(503, "the job bus is unavailable; try again") from exc
     return job
 
 
-def parse_last_event_id(value: str | None) -> int:
-    if value is None or value == "":
-        return 0
-    try:
-        seq = int(value)
-    except ValueError:
-        raise HTTPException(400, "Last-Event-ID must be an event id from this stream") from None
-    if seq < 0:
-        raise HTTPException(400, "Last-Event-ID must not be negative")
-    return seq
+async def start_model_job(bus: Bus, db: Database, settings: GatewaySettings, *, kind: str,
+                          message: GenerateRequest | PlanRequest) -> EventSourceResponse:
+    """Check, start and follow a job that asks a model about ``message.prompt``."""
+    await check_model_job(db, settings, message.project_id, message.prompt, message.user_id)
+    job = await start_job(bus, db, kind=kind, message=message, prompt=message.prompt,
+                          model=message.model)
+    return event_stream(bus, job.id)
 
 
 async def _sse(bus: Bus, job_id: str, after_seq: int) -> AsyncIterator[dict[str, Any]]:

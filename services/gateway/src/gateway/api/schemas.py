@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from paynto_common import kanban
+from paynto_common.db import Plan, Ticket
+from paynto_common.kanban import Complexity, Priority, TicketType
+from paynto_common.messages import TicketView
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -44,6 +50,19 @@ class VersionOut(BaseModel):
     model: str | None
     job_id: str | None
     files: list[str]
+
+
+class JobOut(BaseModel):
+    """A job's row: what it is, how far it got, and its result once it has one."""
+
+    id: str
+    project_id: str
+    kind: str
+    status: str
+    model: str | None
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
 
 
 class GenerateBody(Body):
@@ -85,23 +104,6 @@ class PlanBody(GenerateBody):
     """What to plan: the same fields as a generation."""
 
 
-class TicketOut(BaseModel):
-    id: str
-    key: str
-    title: str
-    type: str
-    priority: str
-    complexity: str
-    depends_on: list[str]
-    acceptance: str
-    description: str
-    files: list[str]
-    state: str
-    job_id: str | None
-    version: int | None
-    error: str | None
-
-
 class PlanOut(BaseModel):
     id: str
     project_id: str
@@ -110,32 +112,35 @@ class PlanOut(BaseModel):
     state: str
     run_id: str | None
     blueprint: dict[str, Any]
-    tickets: list[TicketOut]
+    tickets: list[TicketView]
     created_at: datetime
 
+    @classmethod
+    def of(cls, plan: Plan, tickets: Sequence[Ticket]) -> PlanOut:
+        """A plan and its board (``tickets`` in build order)."""
+        return cls(id=plan.id, project_id=plan.project_id, prompt=plan.prompt, model=plan.model,
+                   state=plan.state, run_id=plan.run_id, blueprint=plan.blueprint,
+                   created_at=plan.created_at, tickets=[kanban.ticket_view(t) for t in tickets])
 
-TicketType = Literal["setup", "layout", "component", "page", "feature", "content", "style",
-                     "data"]
-Priority = Literal["high", "medium", "low"]
-Complexity = Literal["XS", "S", "M", "L", "XL"]
-TicketKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,16}$")]
-SitePath = Annotated[str, Field(min_length=1, max_length=300)]
+
+TicketKey = Annotated[str, Field(pattern=kanban.KEY_PATTERN)]
+SitePath = Annotated[str, Field(min_length=1, max_length=kanban.MAX_PATH_CHARS)]
 
 
 class TicketPatch(Body):
     """Fields of a ticket to change (before it is built, or to build it again differently)."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=120)
-    description: str | None = Field(default=None, max_length=4000)
-    acceptance: str | None = Field(default=None, max_length=1000)
+    title: str | None = Field(default=None, min_length=1, max_length=kanban.MAX_TITLE_CHARS)
+    description: str | None = Field(default=None, max_length=kanban.MAX_DESCRIPTION_CHARS)
+    acceptance: str | None = Field(default=None, max_length=kanban.MAX_ACCEPTANCE_CHARS)
     type: TicketType | None = None
     priority: Priority | None = None
     complexity: Complexity | None = None
-    depends_on: list[TicketKey] | None = Field(default=None, max_length=50)
-    files: list[SitePath] | None = Field(default=None, max_length=50)
+    depends_on: list[TicketKey] | None = Field(default=None, max_length=kanban.MAX_DEPENDENCIES)
+    files: list[SitePath] | None = Field(default=None, max_length=kanban.MAX_FILES)
 
 
 class TicketCreate(TicketPatch):
     """A new ticket at the end of a plan (its key is the next free T<n>)."""
 
-    title: str = Field(min_length=1, max_length=120)
+    title: str = Field(min_length=1, max_length=kanban.MAX_TITLE_CHARS)

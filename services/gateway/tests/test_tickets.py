@@ -4,55 +4,26 @@ site's)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import get_args
 
 import httpx
-import pytest_asyncio
 
-from gateway.app import create_app
-from gateway.schemas import Complexity, Priority, TicketType
-from gateway.settings import GatewaySettings
+from gateway.api.schemas import Complexity, Priority, TicketType
 from paynto_common import kanban
-from paynto_common.bus import Bus
-from paynto_common.db import Database, Plan, Project, Ticket, TicketState
+from paynto_common.db import Database, Plan, PlanState, TicketState
 
-
-@pytest_asyncio.fixture
-async def client(bus: Bus, tmp_path: Path, redis_url: str, namespace: str,
-                 sqlite_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = GatewaySettings(data_dir=tmp_path, database_url=sqlite_url, redis_url=redis_url,
-                               bus_namespace=namespace, rate_limit_jobs_per_minute=0)
-    app = create_app(settings, bus=bus)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            yield c
-
-
-async def make_plan(db: Database) -> str:
-    """A planned (not running) plan: T1 ← T2 ← T3, with T1 already done."""
-    async with db.session() as s:
-        project = Project(name="p")
-        s.add(project)
-        await s.flush()
-        plan = Plan(project_id=project.id, job_id=project.id, prompt="a site")
-        s.add(plan)
-        await s.flush()
-        for position, (key, deps, state) in enumerate((
-                ("T1", [], TicketState.DONE), ("T2", ["T1"], TicketState.BACKLOG),
-                ("T3", ["T2"], TicketState.BACKLOG))):
-            s.add(Ticket(plan_id=plan.id, project_id=project.id, key=key, position=position,
-                         title=f"ticket {key}", type="component", priority="medium",
-                         complexity="S", depends_on=deps, state=state))
-        await s.commit()
-        return plan.id
+MakePlan = Callable[..., Awaitable[Plan]]
+# T1 ← T2 ← T3, with T1 already done.
+CHAIN = {"T1": [], "T2": ["T1"], "T3": ["T2"]}
+BUILT = {"T1": TicketState.DONE}
+# T1 failed, and what waits on it is blocked.
+BROKEN = {"T1": TicketState.FAILED, "T2": TicketState.BLOCKED, "T3": TicketState.BLOCKED}
 
 
 async def test_tickets_can_be_edited_added_and_removed(client: httpx.AsyncClient,
-                                                       db: Database) -> None:
-    plan_id = await make_plan(db)
+                                                       make_plan: MakePlan) -> None:
+    plan_id = (await make_plan(CHAIN, BUILT)).id
     edited = await client.patch(f"/api/plans/{plan_id}/tickets/T2", json={
         "title": "Menu with prices", "priority": "high", "files": ["src/components/Menu.jsx"]})
     assert edited.status_code == 200, edited.text
@@ -75,9 +46,9 @@ async def test_tickets_can_be_edited_added_and_removed(client: httpx.AsyncClient
     assert [t["key"] for t in removed.json()["tickets"]] == ["T1", "T2", "T3"]
 
 
-async def test_board_changes_that_cannot_work_are_refused(client: httpx.AsyncClient,
-                                                          db: Database) -> None:
-    plan_id = await make_plan(db)
+async def test_board_changes_that_cannot_work_are_refused(
+        client: httpx.AsyncClient, db: Database, make_plan: MakePlan) -> None:
+    plan_id = (await make_plan(CHAIN, BUILT)).id
     url = f"/api/plans/{plan_id}/tickets"
     cycle = await client.patch(f"{url}/T2", json={"depends_on": ["T3"]})
     assert cycle.status_code == 422
@@ -107,3 +78,30 @@ def test_the_api_accepts_the_boards_own_values() -> None:
     assert get_args(TicketType) == kanban.TICKET_TYPES
     assert get_args(Priority) == kanban.PRIORITIES
     assert get_args(Complexity) == kanban.COMPLEXITIES
+
+
+async def test_retry_puts_back_the_ticket_and_what_it_blocked(client: httpx.AsyncClient,
+                                                             make_plan: MakePlan) -> None:
+    plan_id = (await make_plan(CHAIN, BROKEN)).id
+    url = f"/api/plans/{plan_id}/tickets"
+    blocked = await client.post(f"{url}/T2/retry")
+    assert blocked.status_code == 200
+    assert [t["state"] for t in blocked.json()["tickets"]] == ["failed", "backlog", "backlog"]
+    again = await client.post(f"{url}/T2/retry")
+    assert again.status_code == 409
+    assert again.json()["detail"] == \
+        "ticket T2 is backlog; only a failed or blocked ticket can be retried"
+    retried = await client.post(f"{url}/T1/retry")
+    assert [(t["state"], t["error"]) for t in retried.json()["tickets"]] == [
+        ("backlog", None)] * 3
+    assert (await client.post(f"{url}/T9/retry")).status_code == 404
+    assert (await client.post("/api/plans/nope/tickets/T1/retry")).status_code == 404
+
+
+async def test_a_running_build_takes_up_what_a_change_made_ready(
+        client: httpx.AsyncClient, make_plan: MakePlan) -> None:
+    plan_id = (await make_plan(CHAIN, BROKEN, PlanState.RUNNING)).id
+    retried = await client.post(f"/api/plans/{plan_id}/tickets/T1/retry")
+    assert [t["state"] for t in retried.json()["tickets"]] == ["queued", "backlog", "backlog"]
+    added = await client.post(f"/api/plans/{plan_id}/tickets", json={"title": "Footer"})
+    assert [(t["key"], t["state"]) for t in added.json()["tickets"]][-1] == ("T4", "queued")

@@ -1,0 +1,1 @@
+"""The HTTP API of CONTRACT.md, one module a resource, each an ``APIRouter``."""
