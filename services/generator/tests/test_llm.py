@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -34,12 +33,6 @@ TEXT = (
     '<file path="src/App.jsx">\nexport default function App() {\n'
     '  return <h1 className="text-3xl">Héllo — wörld ✓ 你好</h1>\n}\n</file>\n'
 ) * 5
-
-
-@pytest.fixture
-async def llm() -> AsyncIterator[ScriptedLLM]:
-    async with ScriptedLLM.running() as server:
-        yield server
 
 
 def config(llm: ScriptedLLM, **overrides: object) -> ModelConfig:

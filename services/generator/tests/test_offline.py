@@ -8,7 +8,7 @@ import re
 import pytest
 
 from generator.offline import OfflineGenerator, plan_site
-from paynto_common.tagged import ParsedResponse, StreamFileTracker, parse_response
+from paynto_common.answer import ParsedAnswer, StreamFileTracker, parse_answer
 
 COFFEE = "a landing page for a coffee roastery"
 
@@ -39,8 +39,8 @@ PROMPTS = [
 ]
 
 
-def _parse(prompt: str) -> ParsedResponse:
-    return parse_response(OfflineGenerator().render(prompt))
+def _parse(prompt: str) -> ParsedAnswer:
+    return parse_answer(OfflineGenerator().render(prompt))
 
 
 def _files(prompt: str) -> dict[str, str]:
@@ -185,7 +185,7 @@ def test_name_and_label() -> None:
 def test_answer_starts_with_explanation_then_css_then_app() -> None:
     text = OfflineGenerator().render(COFFEE)
     assert text.startswith("<explanation>")
-    paths = [f.path for f in parse_response(text).files]
+    paths = [f.path for f in parse_answer(text).files]
     assert paths[:2] == ["src/index.css", "src/App.jsx"]
     assert all(p.startswith("src/components/") and p.endswith(".jsx") for p in paths[2:])
 

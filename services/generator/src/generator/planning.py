@@ -2,9 +2,8 @@
 
 A model answers :func:`plan_messages` with a JSON plan, which :func:`parse_plan` checks and
 normalises; everything it says is untrusted, so keys, dependencies, enums and file paths are
-all validated before anything is built. With no model configured, :func:`offline_plan` cuts
-the offline generator's site into the same kind of tickets, and :func:`offline_ticket_files`
-with :func:`render_offline_answer` builds each of them without a model.
+all validated before anything is built. With no model configured, the offline generator cuts
+its site into the same kind of tickets (``generator.offline.offline_plan``).
 """
 
 from __future__ import annotations
@@ -15,38 +14,44 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.offline import _COMPONENT, SitePlan, _Writer, plan_site
-from paynto_common.kanban import COMPLEXITIES, PRIORITIES, TICKET_TYPES, graph_problem
+from paynto_common.answer import normalize_path
+from paynto_common.kanban import (
+    COMPLEXITIES,
+    DEFAULT_COMPLEXITY,
+    DEFAULT_PRIORITY,
+    DEFAULT_TYPE,
+    KEY_PATTERN,
+    MAX_ACCEPTANCE_CHARS,
+    MAX_TITLE_CHARS,
+    PRIORITIES,
+    TICKET_TYPES,
+    graph_problem,
+)
 from paynto_common.safety.paths import is_forbidden
-from paynto_common.tagged import normalize_path
 
 __all__ = [
     "COMPLEXITIES",
+    "DATA_MODE",
     "MAX_TICKETS",
     "PRIORITIES",
     "TICKET_TYPES",
     "PlanError",
     "PlanSpec",
     "TicketSpec",
-    "offline_plan",
-    "offline_ticket_files",
     "parse_plan",
     "plan_messages",
-    "render_offline_answer",
     "ticket_prompt",
 ]
 
 MAX_TICKETS = 20
 
-MAX_TITLE_CHARS = 120
-MAX_ACCEPTANCE_CHARS = 1000
-
-_KEY_RE = re.compile(r"[A-Za-z0-9_-]{1,16}")
+_KEY_RE = re.compile(KEY_PATTERN)
 _COMPLEXITY_WORDS = {
     "TINY": "XS", "EXTRA SMALL": "XS", "SMALL": "S", "MEDIUM": "M", "LARGE": "L",
     "EXTRA LARGE": "XL", "HUGE": "XL",
 }
-_DATA_MODE = "mock-first"
+# Sites keep sample data in their code, with no backend: what every blueprint says.
+DATA_MODE = "mock-first"
 
 
 class PlanError(ValueError):
@@ -115,7 +120,7 @@ Reply with ONLY one JSON object, without prose or markdown fences, of this shape
     "routes": ["/"],
     "navigation": ["labels of the main navigation links"],
     "entities": ["kinds of records the site shows, such as Product or Event"],
-    "data_mode": "{_DATA_MODE}"
+    "data_mode": "{DATA_MODE}"
   }},
   "tickets": [
     {{
@@ -292,7 +297,7 @@ def _tickets(raws: list[dict[str, Any]]) -> list[TicketSpec]:
                 key=key,
                 title=_title(raw, n),
                 type=_ticket_type(raw.get("type")),
-                priority=_choice(raw.get("priority"), PRIORITIES, "medium"),
+                priority=_choice(raw.get("priority"), PRIORITIES, DEFAULT_PRIORITY),
                 complexity=_complexity(raw.get("complexity")),
                 # An unknown key is kept as written so the graph check can name it.
                 depends_on=_unique(renamed.get(d, d) for d in deps),
@@ -321,13 +326,13 @@ def _ticket_type(value: object) -> str:
     word = _text(value).lower()
     if word not in TICKET_TYPES and word.removesuffix("s") in TICKET_TYPES:
         word = word.removesuffix("s")  # "components", "pages"
-    return word if word in TICKET_TYPES else "feature"
+    return word if word in TICKET_TYPES else DEFAULT_TYPE
 
 
 def _complexity(value: object) -> str:
     word = " ".join(_text(value).upper().replace("-", " ").split())
     word = _COMPLEXITY_WORDS.get(word, word)
-    return word if word in COMPLEXITIES else "M"
+    return word if word in COMPLEXITIES else DEFAULT_COMPLEXITY
 
 
 def _choice(value: object, options: Sequence[str], default: str) -> str:
@@ -368,7 +373,7 @@ def _blueprint(value: object) -> dict[str, Any]:
     blueprint["routes"] = _as_list(raw.get("routes")) or ["/"]
     blueprint["navigation"] = _as_list(raw.get("navigation"))
     blueprint["entities"] = _as_list(raw.get("entities"))
-    blueprint["data_mode"] = _text(raw.get("data_mode")) or _DATA_MODE
+    blueprint["data_mode"] = _text(raw.get("data_mode")) or DATA_MODE
     return blueprint
 
 
@@ -415,112 +420,3 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-# --- the offline plan --------------------------------------------------------------------------
-
-_SHELL_FILES = (
-    "src/index.css", "src/App.jsx", "src/components/Header.jsx", "src/components/Footer.jsx",
-)
-_KIND_OF = {name: kind for kind, name in _COMPONENT.items()}
-# Sections with more moving parts than a heading and a grid of cards.
-_LARGER = frozenset({"hero", "contact", "products", "schedule", "pricing"})
-
-
-def offline_plan(prompt: str) -> PlanSpec:
-    """The offline generator's site for ``prompt`` cut into tickets; deterministic, no model.
-
-    T1 sets up the shell (styles, App, header, footer); every other component the offline
-    generator writes gets a ticket of its own that depends on T1 only. Together the tickets
-    name exactly the files the offline generator writes.
-    """
-    plan = plan_site(prompt)
-    writer = _Writer(plan)
-    palette = plan.palette
-    blueprint: dict[str, Any] = {
-        "title": plan.title,
-        "summary": f"A one-page {plan.topic.label} website for {plan.title}.",
-        "theme": {
-            "primary": palette.primary,
-            "neutral": palette.neutral,
-            "mode": "dark" if palette.dark else "light",
-        },
-        "routes": ["/"],
-        "navigation": [str(link["label"]) for link in writer.links()],
-        "entities": [],
-        "data_mode": _DATA_MODE,
-    }
-    tickets = [
-        TicketSpec(
-            key="T1",
-            title="Page shell and theme",
-            type="setup",
-            priority="high",
-            complexity="M",
-            depends_on=[],
-            acceptance=(
-                f"src/index.css imports Tailwind; App.jsx renders the header, every section "
-                f"and the footer in order on a {palette.primary}/{palette.neutral} "
-                f"{'dark' if palette.dark else 'light'} page; the header links to the sections "
-                "and collapses into a menu on small screens."
-            ),
-            files=list(_SHELL_FILES),
-            description=f"Global styles, the App layout, header and footer for {plan.title}.",
-        )
-    ]
-    for path, _ in writer.files():
-        if path in _SHELL_FILES:
-            continue
-        name = path.rsplit("/", 1)[-1].removesuffix(".jsx")
-        kind = _KIND_OF.get(name, name.lower())
-        tickets.append(
-            TicketSpec(
-                key=f"T{len(tickets) + 1}",
-                title=f"{'FAQ' if kind == 'faq' else kind.capitalize()} section",
-                type="component",
-                priority="high" if kind == "hero" else "medium",
-                complexity="M" if kind in _LARGER else "S",
-                depends_on=["T1"],
-                acceptance=(
-                    f"{path} default-exports {name}, which App.jsx renders; the section has "
-                    f'id "{"top" if kind == "hero" else kind}", is built mobile first and uses '
-                    "the site's palette."
-                ),
-                files=[path],
-                description=_section_brief(writer, plan, kind),
-            )
-        )
-    return PlanSpec(blueprint=blueprint, tickets=tickets)
-
-
-def _section_brief(writer: _Writer, plan: SitePlan, kind: str) -> str:
-    if kind == "hero":
-        return f"The opening section: “{plan.headline}” with the main call to action."
-    if kind == "contact":
-        return f"“{writer.value(plan.topic.contact_title)}”: contact details and a message form."
-    title, intro = writer.head(kind)
-    return f"“{writer.value(title)}”: {writer.value(intro)}"
-
-
-def offline_ticket_files(prompt: str, paths: list[str]) -> dict[str, str]:
-    """The offline generator's contents for exactly ``paths``, in that order.
-
-    Raises KeyError naming the first path the offline generator does not write.
-    """
-    written = dict(_Writer(plan_site(prompt)).files())
-    out: dict[str, str] = {}
-    for path in paths:
-        if path not in written:
-            raise KeyError(path)
-        out[path] = written[path]
-    return out
-
-
-def render_offline_answer(files: dict[str, str]) -> str:
-    """``files`` as a tagged answer, formatted like the offline generator's own output."""
-    count = f"{len(files)} file" + ("" if len(files) == 1 else "s")
-    parts = [f"Written by Paynto's offline generator (rule-based, not AI): {count}."]
-    for path, content in files.items():
-        body = content if content.endswith("\n") else content + "\n"
-        parts.append(f'<file path="{path}">\n{body}</file>')
-    return "\n\n".join(parts) + "\n"

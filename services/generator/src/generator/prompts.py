@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+
+from paynto_common.messages import PreviewError
 
 __all__ = ["SYSTEM_PROMPT", "build_messages", "fix_prompt"]
 
@@ -110,15 +112,15 @@ def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def fix_prompt(errors: list[dict[str, Any]], request: str) -> str:
+def fix_prompt(errors: Sequence[PreviewError], request: str) -> str:
     """What goes back to the model when its last change left modules that do not compile:
     each error fenced as data (an error quotes code, which must not pose as instructions)."""
     parts = ["Your last change left these errors in the preview:"]
     for error in errors:
-        where = _attr(str(error.get("path") or "unknown file"))
-        message = str(error.get("message", ""))[:1500]
+        where = _attr(error.path or "unknown file")
+        message = error.message[:1500]
         ticks = "`" * max(3, _longest_backtick_run(message) + 1)
-        parts.append(f'<data kind="{_attr(str(error.get("kind", "error")))} error" '
+        parts.append(f'<data kind="{_attr(error.kind)} error" '
                      f'path="{where}">\n{ticks}\n{message}\n{ticks}\n</data>')
     parts.append(
         "Fix them: change only what the errors need, with <edit> blocks (or a whole <file> "

@@ -20,6 +20,14 @@ class GeneratorSettings(CommonSettings):
     llm_fallback_model: str | None = None
     llm_fallback_api_base: str | None = None
     llm_fallback_api_key: SecretStr | None = None
+    # Provider keys, under litellm's own variable names: with no LLM_MODEL, the first one set
+    # picks the default model (generator.llm.resolve_model), and each one set adds its
+    # provider's default to the models the studio lists.
+    ai_gateway_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    gemini_api_key: SecretStr | None = None
+    groq_api_key: SecretStr | None = None
     # Routing: a short request (at most ROUTE_EDIT_MAX_CHARS) on a project that already has
     # files goes to this faster model (same base URL and key as LLM_MODEL); new builds and
     # longer requests go to LLM_MODEL.
@@ -41,3 +49,19 @@ class GeneratorSettings(CommonSettings):
     # (0: no limit).
     autofix_rounds: int = 2
     autofix_token_budget: int = 60000
+
+    def model_env(self) -> dict[str, str]:
+        """The variables :func:`generator.llm.resolve_model` reads, as these settings hold
+        them; blank ones are left out, as unset."""
+        values = {
+            "LLM_MODEL": self.llm_model, "LLM_API_BASE": self.llm_api_base,
+            "LLM_API_KEY": self.llm_api_key, "AI_GATEWAY_API_KEY": self.ai_gateway_api_key,
+            "OPENAI_API_KEY": self.openai_api_key, "ANTHROPIC_API_KEY": self.anthropic_api_key,
+            "GEMINI_API_KEY": self.gemini_api_key, "GROQ_API_KEY": self.groq_api_key,
+        }
+        env = {}
+        for name, value in values.items():
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if text and text.strip():
+                env[name] = text
+        return env

@@ -71,5 +71,5 @@ def read_result(result: dict[str, Any] | None, model: type[R]) -> R:
 
 
 def stored(result: BaseModel) -> dict[str, Any]:
-    """A result as the row stores it (unset and empty fields left out)."""
+    """A result as the row stores it (fields that are None left out)."""
     return result.model_dump(mode="json", exclude_none=True)

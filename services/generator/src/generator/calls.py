@@ -1,0 +1,74 @@
+"""One model call (or the offline generator) streamed to the client and recorded in the cost
+ledger: what every job kind of the generator does to get text."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from generator.llm import ModelError, Usage, preload, stream_completion
+from generator.offline import OfflineGenerator
+from generator.routing import Source
+from generator.stream import StreamPublisher
+from paynto_common import ledger
+from paynto_common.db import Database
+from paynto_common.errors import PermanentJobError
+from paynto_common.messages import GenerateRequest
+
+
+class ModelCalls:
+    """Streams the text of a job's model calls; one per process, shared by its job kinds."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.offline = OfflineGenerator()
+        self._litellm: asyncio.Task[None] | None = None
+
+    def warm_up(self) -> None:
+        """Start loading litellm in the background, so the first model job does not wait."""
+        if self._litellm is None:
+            self._litellm = asyncio.create_task(preload())
+
+    async def ready(self) -> None:
+        """Wait until litellm is loaded (starting now if it was not)."""
+        self.warm_up()
+        assert self._litellm is not None
+        # Shielded: a job cancelled while it waits must not cancel the load other jobs share.
+        await asyncio.shield(self._litellm)
+
+    async def collect(self, source: Source, req: GenerateRequest,
+                      messages: list[dict[str, str]], publisher: StreamPublisher,
+                      purpose: str, lead: str = "") -> tuple[str, Usage | None]:
+        """Stream one model call (or the offline generator) to the client; its text and usage.
+        A finished model call goes into the cost ledger at once, as ``purpose``."""
+        parts: list[str] = []
+        usage: Usage | None = None
+        if lead:
+            publisher.add(lead)
+        if source.cfg is None:
+            chunks = (_pieces(source.canned) if source.canned is not None
+                      else self.offline.stream(req.prompt))
+            async for chunk in chunks:
+                parts.append(chunk)
+                publisher.add(chunk)
+            return "".join(parts), None
+        async for piece in stream_completion(source.cfg, messages):
+            if isinstance(piece, Usage):
+                usage = piece
+                continue
+            parts.append(piece)
+            publisher.add(piece)
+        if usage is not None:
+            await ledger.record(self.db, req.job_id, req.project_id, source.label, purpose,
+                                usage.prompt_tokens, usage.completion_tokens, usage.cost_usd)
+        return "".join(parts), usage
+
+
+def refused(source: Source, exc: ModelError) -> PermanentJobError:
+    """A model's permanent refusal as the job's failure."""
+    return PermanentJobError(f"model {source.label} refused: {exc.message}")
+
+
+async def _pieces(text: str, size: int = 2000) -> AsyncIterator[str]:
+    for start in range(0, len(text), size):
+        yield text[start:start + size]
