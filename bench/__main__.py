@@ -176,14 +176,14 @@ async def preview(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
 async def first_install() -> list[tuple[str, str, str]]:
     """The one-time npm install of a fresh machine (an empty package cache; needs the npm
     registry, so it measures the network as much as us)."""
-    from sandbox_pool.deps import DepsCache
+    from sandbox_pool.node_modules import NodeModulesCache
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        await DepsCache(Path(tmp)).ensure()
+        await NodeModulesCache(Path(tmp)).ensure()
         cold = time.perf_counter() - started
         started = time.perf_counter()
-        await DepsCache(Path(tmp)).ensure()
+        await NodeModulesCache(Path(tmp)).ensure()
         again = time.perf_counter() - started
     return [("template node_modules, empty cache (once per machine)", f"{cold:.2f} s",
              f"then {ms(again)} for every later sandbox (content-addressed cache hit)")]

@@ -27,9 +27,9 @@ from bench.stats import ms, summary
 from paynto_common.bus import Bus
 from paynto_common.db import Database, Project
 from paynto_common.messages import Subjects
-from sandbox_pool.deps import DepsCache
 from sandbox_pool.local import LocalProvider, LocalSandbox
 from sandbox_pool.manager import PoolOptions, SandboxManager
+from sandbox_pool.node_modules import NodeModulesCache
 from sandbox_pool.provider import compile_errors, render_error
 from sandbox_pool.registry import Registry
 
@@ -103,11 +103,11 @@ async def _render_checks(provider: LocalProvider,
     """What the fix loop's checks cost after a change: compiling the module (the baseline,
     done for every apply) and rendering the app once without a browser (its first call also
     starts the renderer's worker and its Vite)."""
-    before = provider.cgroups.memory_used(site.id)
+    before = provider.jail.cgroups.memory_used(site.id)
     started = time.perf_counter()
     assert await render_error(site) is None
     first = time.perf_counter() - started
-    after = provider.cgroups.memory_used(site.id)
+    after = provider.jail.cgroups.memory_used(site.id)
     renders, compiles = [], []
     for n in range(ROUNDS):
         await site.write_files({"src/App.jsx": APP.format(n=n)})
@@ -130,9 +130,9 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
     bus = await Bus.connect(nats_url, Subjects("b" + uuid.uuid4().hex[:8]))
     db = Database(f"sqlite+aiosqlite:///{data / 'bench.db'}")
     await db.create_all()
-    deps = DepsCache(DEPS)
-    await deps.ensure()
-    provider = LocalProvider(data / "sb", deps)
+    node_modules = NodeModulesCache(DEPS)
+    await node_modules.ensure()
+    provider = LocalProvider(data / "sb", node_modules)
     registry = Registry(bus.js, bus.subjects.sandbox_bucket, "bench", 30.0)
     await registry.open()
     await registry.heartbeat()
@@ -193,7 +193,7 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
                      f"({2 / s['p50']:.0f}×)"))
 
         await asyncio.sleep(2)  # let the servers settle after their first requests
-        usage: list[Any] = [provider.cgroups.memory_used(live.sandbox_id)
+        usage: list[Any] = [provider.jail.cgroups.memory_used(live.sandbox_id)
                             for live in manager._live.values()]
         sizes = [u for u in usage if u]
         if sizes:
@@ -204,7 +204,7 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
                          f"{_mem_total() / 2**30:.0f} GiB"))
         else:
             rows.append(("memory per idle sandbox", "n/a",
-                         f"no memory cgroup here: {provider.cgroups.why_not}"))
+                         f"no memory cgroup here: {provider.jail.cgroups.why_not}"))
     finally:
         await manager.close()
         await db.close()

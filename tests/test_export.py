@@ -7,22 +7,22 @@ import asyncio
 from pathlib import Path
 
 from generator.offline import OfflineGenerator
+from paynto_common.answer import parse_answer
 from paynto_common.packages import runnable_project
-from paynto_common.tagged import parse_response
-from sandbox_pool.deps import DepsCache
 from sandbox_pool.node import find_node
+from sandbox_pool.node_modules import NodeModulesCache
 from tests.system import DEPS_CACHE
 
 
 async def test_exported_site_builds_with_vite(tmp_path: Path) -> None:
-    answer = parse_response(OfflineGenerator().render("a landing page for a coffee roastery"))
+    answer = parse_answer(OfflineGenerator().render("a landing page for a coffee roastery"))
     files = {f.path: f.content for f in answer.files}
     project = runnable_project(files)
     for path, text in project.items():
         target = tmp_path / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-    entry = await DepsCache(DEPS_CACHE).ensure()
+    entry = await NodeModulesCache(DEPS_CACHE).ensure()
     (tmp_path / "node_modules").symlink_to(entry / "node_modules")
     node = find_node()
     build = await asyncio.create_subprocess_exec(

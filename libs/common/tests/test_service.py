@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 
-from paynto_common.bus import Bus
+from paynto_common.bus import Bus, Router
 from paynto_common.db import Database, Job, JobStatus, Project
-from paynto_common.messages import CreateSandboxRequest
-from paynto_common.service import record_failure
+from paynto_common.messages import SCRAPER, CreateSandboxRequest, Status, Subjects
+from paynto_common.runtime import free_port
+from paynto_common.service import Worker, record_failure
+from paynto_common.settings import CommonSettings
 
 
 async def _job(db: Database) -> Job:
@@ -65,3 +68,31 @@ async def test_an_unreadable_job_is_dropped_without_a_hook(bus: Bus, db: Databas
 
     await record_failure(bus, db, b"{not json", "broken", [hook])
     assert told == []
+
+
+async def test_on_stop_runs_after_the_drain_while_the_bus_is_open(
+        nats_url: str, namespace: str, tmp_path: Path) -> None:
+    settings = CommonSettings(nats_url=nats_url, PAYNTO_BUS_NAMESPACE=namespace,
+                              PAYNTO_DATA_DIR=tmp_path, health_port=free_port())
+    worker = Worker(settings, SCRAPER)
+    bus, _db = await worker.start()
+    seen: list[str] = []
+
+    async def hand_back() -> None:
+        # What a pool does at this point: tell the others, on the still open bus.
+        await bus.publish_event("stopping", Status(message="handing back"))
+        seen.append("handed back")
+
+    running = asyncio.create_task(worker.run(Router({}), on_stop=[hand_back]))
+    await asyncio.sleep(0.5)
+    worker.stop.set()
+    await asyncio.wait_for(running, 30)
+    assert seen == ["handed back"]
+    assert not bus.nc.is_connected  # and only then closed
+    check = await Bus.connect(nats_url, Subjects(namespace))
+    try:
+        info = await check.js.stream_info(check.subjects.events_stream)
+        assert info.state.messages == 1
+    finally:
+        await check.drop_streams()
+        await check.close()

@@ -13,21 +13,20 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from sandbox_pool.deps import DepsCache
-from sandbox_pool.limits import MB, Cgroups, Limits
 from sandbox_pool.local import LocalProvider, LocalSandbox
-from sandbox_pool.provider import SandboxUnavailableError
+from sandbox_pool.node_modules import NodeModulesCache
+from sandbox_pool.resource_limits import MB, Cgroups, ResourceLimits
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 REPO = Path(__file__).resolve().parents[3]
-LIMITS = Limits(memory_mb=160, processes=32, file_mb=4, tmp_mb=8, disk_mb=24)
+LIMITS = ResourceLimits(memory_mb=160, processes=32, file_mb=4, tmp_mb=8, disk_mb=24)
 
 
 class Env:
@@ -37,17 +36,12 @@ class Env:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def env() -> AsyncIterator[Env]:
+async def env(node_modules: NodeModulesCache,
+              sandboxing: Callable[[LocalProvider], Awaitable[None]]) -> AsyncIterator[Env]:
     data = REPO / ".data" / f"i-{secrets.token_hex(3)}"
-    deps = DepsCache(Path(os.environ.get("PAYNTO_DEPS_CACHE", REPO / ".data" / "test-deps")))
-    provider = LocalProvider(data / "sandboxes", deps, limits=LIMITS)
-    try:
-        await provider.check()
-    except SandboxUnavailableError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"bubblewrap cannot sandbox here: {exc}")
-    await deps.ensure()
+    provider = LocalProvider(data / "sandboxes", node_modules, limits=LIMITS)
+    await sandboxing(provider)
+    await node_modules.ensure()
     sandbox = await provider.create(f"iso{secrets.token_hex(4)}", "/preview/iso/")
     try:
         yield Env(provider, sandbox)
@@ -59,25 +53,25 @@ async def env() -> AsyncIterator[Env]:
 async def run_inside(env: Env, script: str, timeout: float = 60) -> tuple[int, dict[str, object]]:
     """Run a Node script in the sandbox (its cgroup and limits included): (exit code, the JSON
     it printed last, or {} if it printed none)."""
-    entry = await env.provider.deps.ensure()
-    argv = env.provider.sandbox_argv(env.sandbox.workspace, entry / "node_modules",
-                                     ["node", "-e", script], cgroup=env.sandbox.id)
+    entry = await env.provider.node_modules.ensure()
+    argv = env.provider.jail.argv(env.sandbox.workspace, entry / "node_modules",
+                                  ["node", "-e", script], cgroup=env.sandbox.id)
     proc = await asyncio.create_subprocess_exec(
-        *argv, env=env.provider.sandbox_env(env.sandbox.workspace, env.sandbox.base_path),
+        *argv, env=env.provider.jail.env(env.sandbox.workspace, env.sandbox.base_path),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), timeout)
     finally:
-        await asyncio.to_thread(env.provider.cgroups.remove, env.sandbox.id)
+        await asyncio.to_thread(env.provider.jail.cgroups.remove, env.sandbox.id)
     lines = [line for line in out.decode(errors="replace").splitlines() if line.startswith("{")]
     return proc.returncode or 0, json.loads(lines[-1]) if lines else {}
 
 
 def require_cgroups(env: Env) -> None:
-    if not env.provider.cgroups.available:
+    if not env.provider.jail.cgroups.available:
         if os.environ.get("CI"):
-            pytest.fail(f"no cgroups for sandbox limits in CI: {env.provider.cgroups.why_not}")
-        pytest.skip(f"process and memory limits need cgroups: {env.provider.cgroups.why_not}")
+            pytest.fail(f"no cgroups for sandbox limits in CI: {env.provider.jail.cgroups.why_not}")
+        pytest.skip(f"process and memory limits need cgroups: {env.provider.jail.cgroups.why_not}")
 
 
 async def test_processes_are_bounded(env: Env) -> None:
@@ -154,8 +148,8 @@ console.log(JSON.stringify({ error, written }))
 async def test_a_workspace_past_its_quota_stops_the_server(env: Env) -> None:
     # Vite itself needs more memory and /tmp than the limits above: default limits here,
     # but for the workspace.
-    provider = LocalProvider(env.provider.root, env.provider.deps,
-                             limits=Limits(disk_mb=LIMITS.disk_mb))
+    provider = LocalProvider(env.provider.root, env.provider.node_modules,
+                             limits=ResourceLimits(disk_mb=LIMITS.disk_mb))
     sandbox = await provider.create(f"quota{secrets.token_hex(4)}", "/preview/quota/")
     await sandbox.start()
     assert await sandbox.alive(), sandbox.logs()

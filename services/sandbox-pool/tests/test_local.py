@@ -3,7 +3,7 @@
 One sandbox is started for the whole module and shared by most tests. Workspaces live under the
 repository's ``.data/`` (not /tmp, which every sandbox hides anyway), so the test that looks for a
 sibling workspace proves the data folder is hidden, not just /tmp. The shared dependency cache
-is kept between runs (``PAYNTO_DEPS_CACHE`` or ``.data/test-deps``).
+is kept between runs (the ``node_modules`` fixture of conftest.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import secrets
 import shutil
 import stat
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +25,15 @@ import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, unix_connect
 
 from paynto_common.safety.paths import UnsafePathError
-from sandbox_pool.deps import DepsCache
-from sandbox_pool.local import (
-    LocalProvider,
-    LocalSandbox,
-    SandboxStartError,
-    SandboxUnavailableError,
-)
+from sandbox_pool.local import LocalProvider, LocalSandbox
+from sandbox_pool.node_modules import NodeModulesCache
+from sandbox_pool.provider import SandboxStartError, SandboxUnavailableError
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 REPO = Path(__file__).resolve().parents[3]
 SITE_ID = "site-a"
 SIBLING_ID = "site-b"
-
-
-def _deps_root() -> Path:
-    return Path(os.environ.get("PAYNTO_DEPS_CACHE", REPO / ".data" / "test-deps"))
 
 
 class Env:
@@ -55,19 +47,14 @@ class Env:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def env() -> AsyncIterator[Env]:
+async def env(node_modules: NodeModulesCache,
+              sandboxing: Callable[[LocalProvider], Awaitable[None]]) -> AsyncIterator[Env]:
     # A short name: the sockets' paths must fit in 107 bytes.
     data = REPO / ".data" / f"t-{secrets.token_hex(3)}"
-    deps = DepsCache(_deps_root())
-    provider = LocalProvider(data / "sandboxes", deps)
-    try:
-        await provider.check()
-    except SandboxUnavailableError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"bubblewrap cannot sandbox here: {exc}")
+    provider = LocalProvider(data / "sandboxes", node_modules)
+    await sandboxing(provider)
     started = time.monotonic()
-    await deps.ensure()
+    await node_modules.ensure()
     print(f"\ndeps base entry ready in {time.monotonic() - started:.2f}s")
     site = await provider.create(SITE_ID, f"/preview/{SITE_ID}/")
     started = time.monotonic()
@@ -208,7 +195,8 @@ async def test_planted_symlinks_are_refused(env: Env) -> None:
             assert repr(rel) in str(caught.value)
         # A link planted between the check and the write (bypassing the check) is refused too.
         with pytest.raises(UnsafePathError, match="changed while writing"):
-            await asyncio.to_thread(site._write_all, [("src/escape/late.jsx", "pwned")])
+            await asyncio.to_thread(site.provider.workspaces.write, site.workspace,
+                                    [("src/escape/late.jsx", "pwned")])
         assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
         assert secret.read_text() == "keep me"
         assert not (site.workspace / "src" / "fine.js").exists()
@@ -256,7 +244,7 @@ const tryWrite = (p) => {
 """
     entry = site.deps_entry
     assert entry is not None
-    argv = provider.sandbox_argv(
+    argv = provider.jail.argv(
         site.workspace, entry / "node_modules", ["node", "-e", probe, "--"]
     )
     argv += [str(port), str(sibling_file), str(env.data / "paynto.db")]
@@ -267,7 +255,7 @@ const tryWrite = (p) => {
         writer.close()
         proc = await asyncio.create_subprocess_exec(
             *argv,
-            env=provider.sandbox_env(site.workspace, site.base_path),
+            env=provider.jail.env(site.workspace, site.base_path),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
@@ -327,9 +315,9 @@ async def test_stop_leaves_no_process(env: Env) -> None:
     try:
         await sandbox.start()
         assert await sandbox.alive()
-        proc = sandbox._proc
+        proc = sandbox.server.proc
         assert proc is not None
-        pids = {proc.pid, sandbox._child_pid}
+        pids = {proc.pid, sandbox.server.child_pid}
         assert _processes_mentioning(str(sandbox.workspace))
         await sandbox.stop()
         assert proc.returncode is not None
@@ -358,13 +346,13 @@ async def test_broken_server_reports_its_output(
     async def no_vite(extra: object = ()) -> Path:
         return broken
 
-    monkeypatch.setattr(provider.deps, "ensure", no_vite)
+    monkeypatch.setattr(provider.node_modules, "ensure", no_vite)
     try:
         with pytest.raises(SandboxStartError, match="Cannot find package 'vite'"):
             await sandbox.start()
-        assert sandbox._proc is None
+        assert sandbox.server.proc is None
         assert _processes_mentioning(str(sandbox.workspace)) == []
-        template = provider.deps.template_dir / "vite.config.js"
+        template = provider.node_modules.template_dir / "vite.config.js"
         assert (sandbox.workspace / "vite.config.js").read_text() == template.read_text()
     finally:
         await sandbox.destroy()
@@ -376,11 +364,11 @@ async def test_refuses_to_run_without_a_working_bwrap(env: Env, tmp_path: Path) 
         "#!/bin/sh\necho 'bwrap: No permissions to create a new namespace' >&2\nexit 1\n"
     )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    provider = LocalProvider(env.data / "nobwrap", env.provider.deps, bwrap=fake)
+    provider = LocalProvider(env.data / "nobwrap", env.provider.node_modules, bwrap=fake)
     sandbox = await provider.create("site-e", "/preview/site-e/")
     with pytest.raises(SandboxUnavailableError, match=r"No permissions.*unsandboxed"):
         await sandbox.start()
-    assert sandbox._proc is None
+    assert sandbox.server.proc is None
     assert _processes_mentioning(str(sandbox.workspace)) == []
 
 

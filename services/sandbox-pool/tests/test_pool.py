@@ -1,81 +1,33 @@
 """The shared pool: leases and warm sandboxes in real NATS KV, real local sandboxes, real SQLite.
 
 Two "replicas" here are two managers in one process, each with its own registry view and its
-own local provider over one sandbox root, as two sandbox-pool processes on one host are.
+own local provider over one sandbox root, as two sandbox-pool processes on one host are (the
+``managers`` fixture of conftest.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, JobStatus, Project, Sandbox
+from paynto_common.db import Database, Job, JobStatus, Sandbox
 from paynto_common.messages import ApplyRequest
-from sandbox_pool.deps import DepsCache
-from sandbox_pool.handler import SandboxHandler
-from sandbox_pool.local import LocalProvider, LocalSandbox
-from sandbox_pool.manager import PoolOptions, SandboxManager
-from sandbox_pool.provider import SandboxUnavailableError
+from sandbox_pool.app import consumer
+from sandbox_pool.local import LocalSandbox
+from sandbox_pool.manager import SandboxManager
+from sandbox_pool.placement import Placement
 from sandbox_pool.registry import Registry
 from sandbox_pool.testing.contract import fetch
 
-REPO = Path(__file__).resolve().parents[3]
 APP = "export default function App() {{ return <h1>{}</h1> }}\n"
 
 MakeManager = Callable[..., Awaitable[SandboxManager]]
-
-
-@pytest.fixture
-def root() -> AsyncIterator[Path]:
-    path = REPO / ".data" / f"p-{secrets.token_hex(3)}"
-    yield path  # type: ignore[misc]
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest_asyncio.fixture
-async def managers(bus: Bus, db: Database, root: Path) -> AsyncIterator[MakeManager]:
-    made: list[SandboxManager] = []
-    deps = DepsCache(Path(os.environ.get("PAYNTO_DEPS_CACHE", REPO / ".data" / "test-deps")))
-
-    async def make(replica: str, ttl: float = 3.0, **options: float) -> SandboxManager:
-        provider = LocalProvider(root / "sandboxes", deps)
-        try:
-            await provider.check()
-        except SandboxUnavailableError as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"bubblewrap cannot sandbox here: {exc}")
-        provider.owner_id = replica
-        registry = Registry(bus.js, bus.subjects.sandbox_bucket, replica, ttl)
-        await registry.open()
-        await registry.heartbeat()
-        manager = SandboxManager(db, provider, registry, PoolOptions(**options))  # type: ignore[arg-type]
-        made.append(manager)
-        return manager
-
-    await deps.ensure()
-    try:
-        yield make
-    finally:
-        for manager in made:
-            await manager.close()
-
-
-async def _project(db: Database) -> str:
-    async with db.session() as s:
-        project = Project(name="pool test")
-        s.add(project)
-        await s.commit()
-        return project.id
-
+NewProject = Callable[[], Awaitable[str]]
 
 async def _sandbox_row(db: Database, sandbox_id: str) -> Sandbox | None:
     async with db.session() as s:
@@ -118,12 +70,13 @@ async def test_what_a_silent_replica_held_expires(bus: Bus) -> None:
     assert await watcher.lease("p9") is None
 
 
-async def test_a_warm_sandbox_is_claimed_then_refilled(managers: MakeManager,
-                                                       db: Database) -> None:
+async def test_a_warm_sandbox_is_claimed_then_refilled(
+    managers: MakeManager, db: Database, new_project: NewProject
+) -> None:
     pool = await managers("r1", pool_size=1)
     assert await pool.refill_once() == 1
     (warm_id,) = pool._warm
-    project = await _project(db)
+    project = await new_project()
     assert await pool.place(project) == "r1"
     live, came_warm = await pool.obtain(project, {"src/App.jsx": APP.format("warm-claimed")}, 1)
     assert came_warm and live.sandbox_id == warm_id
@@ -136,14 +89,16 @@ async def test_a_warm_sandbox_is_claimed_then_refilled(managers: MakeManager,
     assert warm_id not in pool._warm and len(pool._warm) == 1
 
 
-async def test_replicas_share_one_warm_pool(managers: MakeManager, db: Database) -> None:
+async def test_replicas_share_one_warm_pool(
+    managers: MakeManager, db: Database, new_project: NewProject
+) -> None:
     holder = await managers("holder", pool_size=1)
     other = await managers("other", pool_size=1)
     await holder.refill_once()
     # The pool is full across replicas: the other one starts nothing.
     assert await other.refill_once() == 0
     (warm_id,) = holder._warm
-    project = await _project(db)
+    project = await new_project()
     # A job landing on the other replica is placed on the warm sandbox's owner.
     assert await other.place(project) == "holder"
     live, came_warm = await holder.obtain(project, {"src/App.jsx": APP.format("shared")}, 1)
@@ -152,11 +107,11 @@ async def test_replicas_share_one_warm_pool(managers: MakeManager, db: Database)
 
 
 async def test_a_dead_replicas_project_is_restored_on_another(
-    managers: MakeManager, db: Database, root: Path
+    managers: MakeManager, db: Database, root: Path, new_project: NewProject
 ) -> None:
     doomed = await managers("doomed", ttl=1.0, pool_size=0)
     survivor = await managers("survivor", ttl=1.0, pool_size=0)
-    project = await _project(db)
+    project = await new_project()
     assert await doomed.place(project) == "doomed"
     live, _ = await doomed.obtain(project, {"src/App.jsx": APP.format("before")}, 1)
     # The replica dies: its server goes with it (bwrap --die-with-parent), its workspace and
@@ -178,16 +133,16 @@ async def test_a_dead_replicas_project_is_restored_on_another(
     # The dead replica's sandbox is marked stopped (once reported) and its workspace reclaimed.
     row = await _sandbox_row(db, live.sandbox_id)
     assert row is not None and row.status == "stopped"
-    assert await survivor.provider.reclaim(survivor.registry.alive) == [live.sandbox_id]  # type: ignore[attr-defined]
+    assert await survivor.provider.reclaim(survivor.registry.alive) == [live.sandbox_id]
     assert not (root / "sandboxes" / live.sandbox_id).exists()
     assert (root / "sandboxes" / restored.sandbox_id).is_dir()
 
 
 async def test_idle_sandboxes_are_stopped_and_their_projects_kept(
-    managers: MakeManager, db: Database
+    managers: MakeManager, db: Database, new_project: NewProject
 ) -> None:
     pool = await managers("idler", idle_timeout=60.0, pool_size=0)
-    project = await _project(db)
+    project = await new_project()
     await pool.place(project)
     live, _ = await pool.obtain(project, {}, None)
     live.last_used -= 61  # as if a minute passed without a job
@@ -201,10 +156,10 @@ async def test_idle_sandboxes_are_stopped_and_their_projects_kept(
 
 
 async def test_past_max_active_the_least_recently_used_goes(
-    managers: MakeManager, db: Database
+    managers: MakeManager, db: Database, new_project: NewProject
 ) -> None:
     pool = await managers("small", max_active=1, pool_size=0)
-    first, second = await _project(db), await _project(db)
+    first, second = await new_project(), await new_project()
     await pool.place(first)
     old, _ = await pool.obtain(first, {}, None)
     await pool.place(second)
@@ -214,15 +169,15 @@ async def test_past_max_active_the_least_recently_used_goes(
 
 
 async def test_a_job_received_elsewhere_runs_on_the_owner(
-    managers: MakeManager, bus: Bus, db: Database
+    managers: MakeManager, bus: Bus, db: Database, new_project: NewProject
 ) -> None:
     owner = await managers("owner", pool_size=0)
     receiver = await managers("receiver", pool_size=0)
-    owner_jobs, receiver_jobs = SandboxHandler(bus, db, owner), SandboxHandler(bus, db, receiver)
-    await owner_jobs.forwarder.serve()
-    await receiver_jobs.forwarder.serve()
+    owner_jobs, receiver_jobs = consumer(bus, db, owner), consumer(bus, db, receiver)
+    await owner_jobs.serve()
+    await receiver_jobs.serve()
     try:
-        project = await _project(db)
+        project = await new_project()
         assert await owner.place(project) == "owner"
         for n in (1, 2):
             async with db.session() as s:
@@ -233,7 +188,7 @@ async def test_a_job_received_elsewhere_runs_on_the_owner(
                 job_id=job.id, project_id=project,
                 response=f'<file path="src/App.jsx">{APP.format(f"turn-{n}")}</file>',
             )
-            await receiver_jobs.route(bus.subjects.apply, request.model_dump_json().encode(), {})
+            await receiver_jobs.run(bus.subjects.apply, request.model_dump_json().encode())
             async with db.session() as s:
                 done = await s.get(Job, job.id)
             assert done is not None and done.status == JobStatus.COMPLETE
@@ -241,20 +196,20 @@ async def test_a_job_received_elsewhere_runs_on_the_owner(
         status, body = await fetch(owner._live[project].sandbox, "src/App.jsx")
         assert (status, "turn-2" in body) == (200, True)
     finally:
-        await owner_jobs.forwarder.close()
-        await receiver_jobs.forwarder.close()
+        await owner_jobs.close()
+        await receiver_jobs.close()
 
 
-async def _apply_job(bus: Bus, db: Database, handler: SandboxHandler, project: str,
+async def _apply_job(bus: Bus, db: Database, jobs: Placement, project: str,
                      files: dict[str, str]) -> list[tuple[str, dict[str, object]]]:
-    """Run an apply job through the handler; the job's events, in order."""
+    """Run an apply job through the pool's consumer; the job's events, in order."""
     async with db.session() as s:
         job = Job(project_id=project, kind="apply")
         s.add(job)
         await s.commit()
     response = "".join(f'<file path="{p}">{t}</file>' for p, t in files.items())
     request = ApplyRequest(job_id=job.id, project_id=project, response=response)
-    await handler.route(bus.subjects.apply, request.model_dump_json().encode(), {})
+    await jobs.run(bus.subjects.apply, request.model_dump_json().encode())
     events = []
     async with asyncio.timeout(30):
         async for _seq, event in bus.job_events(job.id):
@@ -266,11 +221,11 @@ async def _apply_job(bus: Bus, db: Database, handler: SandboxHandler, project: s
 
 @pytest.mark.parametrize("damage", ["server killed", "workspace deleted"])
 async def test_a_broken_sandbox_is_restored_with_every_file(
-    managers: MakeManager, bus: Bus, db: Database, damage: str
+    managers: MakeManager, bus: Bus, db: Database, damage: str, new_project: NewProject
 ) -> None:
     pool = await managers("healer", pool_size=0)
-    jobs = SandboxHandler(bus, db, pool)
-    project = await _project(db)
+    jobs = consumer(bus, db, pool)
+    project = await new_project()
     await _apply_job(bus, db, jobs, project, {"src/App.jsx": APP.format("first"),
                                               "src/Keep.jsx": APP.format("kept-file")})
     broken = pool._live[project].sandbox

@@ -118,9 +118,12 @@ class Worker:
         )
         return self.bus, self.db
 
-    async def run(self, routes: dict[str, Route[Any]] | Handler) -> None:
+    async def run(self, routes: dict[str, Route[Any]] | Handler,
+                  on_stop: Sequence[Callable[[], Awaitable[None]]] = ()) -> None:
         """Consume the service's jobs (``{subject: Route(model, handler)}``) until
-        SIGINT/SIGTERM, serving health and metrics meanwhile."""
+        SIGINT/SIGTERM, serving health and metrics meanwhile. Once in-flight jobs drained,
+        ``on_stop`` runs in order while the bus and database are still open (to hand back
+        what the service holds, such as sandboxes and their leases); then both close."""
         handler = Router(routes) if isinstance(routes, dict) else routes
         bus, db = (self.bus, self.db) if self.bus and self.db else await self.start()
         loop = asyncio.get_running_loop()
@@ -146,6 +149,11 @@ class Worker:
             server.should_exit = True
             with contextlib.suppress(Exception):
                 await health
+            for stop in on_stop:
+                try:
+                    await stop()
+                except Exception:
+                    log.exception("stopping %s", self.service)
             await bus.close()
             await db.close()
             log.info("%s stopped", self.service)

@@ -19,11 +19,9 @@ import collections
 import contextlib
 import logging
 import math
-import re
 import shlex
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,11 +41,15 @@ from e2b.sandbox_async.commands.command_handle import AsyncCommandHandle
 from paynto_common.packages import package_name, template_files, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from sandbox_pool.provider import (
+    LOG_LINES,
+    SERVE_MJS,
+    Alive,
     OutputCallback,
     SandboxError,
     SandboxGoneError,
     SandboxStartError,
     SandboxUnavailableError,
+    check_sandbox_args,
 )
 from sandbox_pool.writeorder import order_for_write
 
@@ -59,13 +61,9 @@ PORT = 5173
 """The port the dev server listens on inside the VM."""
 DEFAULT_PREVIEW_URL = "https://{host}"
 """How a preview URL is built from ``get_host(PORT)``: E2B serves every public port over TLS."""
-SERVE_MJS = Path(__file__).with_name("serve.mjs")
 # Template files put back before every start: sandboxed code can change any file in the VM, and
 # these decide what the dev server runs.
 RUNTIME_FILES = ("package.json", "vite.config.js")
-LOG_LINES = 200
-_SANDBOX_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_BASE_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
 _SERVER_MARK = f"serve.mjs tcp:{PORT}"
 
 
@@ -165,8 +163,9 @@ class E2BProvider:
     def sdk_options(self) -> dict[str, Any]:
         """The connection options every SDK call gets."""
         options: dict[str, Any] = {"api_key": self.api_key, "debug": False}
-        for key in ("domain", "api_url", "sandbox_url", "request_timeout"):
-            value = getattr(self, key)
+        for key, value in (("domain", self.domain), ("api_url", self.api_url),
+                           ("sandbox_url", self.sandbox_url),
+                           ("request_timeout", self.request_timeout)):
             if value is not None:
                 options[key] = value
         return options
@@ -184,15 +183,16 @@ class E2BProvider:
         except Exception as exc:  # whatever the SDK or its transport raises: E2B is not usable
             raise SandboxUnavailableError(f"cannot reach E2B: {exc}") from exc
 
+    async def prepare(self) -> None:
+        """Nothing to prepare: each sandbox installs its packages in its own VM."""
+
+    async def reclaim(self, alive: Alive) -> list[str]:
+        """Nothing to reclaim: a sandbox nobody keeps alive reaches its E2B timeout."""
+        return []
+
     async def create(self, sandbox_id: str, base_path: str) -> E2BSandbox:
         """A new E2B sandbox holding the site template in ``workdir``, dependencies installed."""
-        if not _SANDBOX_ID_RE.match(sandbox_id):
-            raise ValueError(
-                f"invalid sandbox id {sandbox_id!r}: 1-64 letters, digits, '-' or '_', "
-                "starting with a letter or digit"
-            )
-        if not _BASE_PATH_RE.match(base_path):
-            raise ValueError(f"invalid base path {base_path!r}: must look like /preview/<id>/")
+        check_sandbox_args(sandbox_id, base_path)
         if not self.api_key:
             raise SandboxUnavailableError("no E2B API key configured (E2B_API_KEY)")
         started = time.monotonic()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sandbox_pool.deps import DepsCache
-from sandbox_pool.limits import Limits
+from sandbox_pool.node_modules import NodeModulesCache
 from sandbox_pool.provider import SandboxProvider
+from sandbox_pool.resource_limits import ResourceLimits
 from sandbox_pool.settings import SandboxPoolSettings
 
 
-def make_provider(settings: SandboxPoolSettings, deps: DepsCache) -> SandboxProvider:
+def make_provider(settings: SandboxPoolSettings, node_modules: NodeModulesCache,
+                  owner_id: str) -> SandboxProvider:
+    """The configured provider; ``owner_id`` (this replica) is who makes its sandboxes."""
     if settings.sandbox_provider == "e2b":
         from sandbox_pool.e2b import E2BProvider
 
@@ -43,9 +45,9 @@ def make_provider(settings: SandboxPoolSettings, deps: DepsCache) -> SandboxProv
     # Besides the data folder, home and /run, hide the folder we run from: a checkout keeps
     # its .env (provider keys) there.
     return LocalProvider(
-        settings.sandboxes_dir(), deps,
+        settings.sandboxes_dir(), node_modules, owner_id=owner_id,
         hidden_paths=[settings.data_dir, Path.home(), Path("/run"), Path.cwd()],
-        limits=Limits(
+        limits=ResourceLimits(
             memory_mb=settings.sandbox_memory_mb,
             processes=settings.sandbox_max_processes,
             file_mb=settings.sandbox_file_mb,

@@ -9,22 +9,17 @@ handler is idempotent, nothing is done twice.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from nats.aio.msg import Msg
-
 from paynto_common.bus import Bus, PermanentJobError
+from paynto_common.messages import ForwardedJob, ForwardedOutcome
 from sandbox_pool.registry import Registry
 
 log = logging.getLogger(__name__)
 
-SUBJECT_HEADER = "Paynto-Job-Subject"
-# Runs a job here: (job subject, job bytes, headers).
-Runner = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
+# Runs a job here: (job subject, job bytes).
+Runner = Callable[[str, bytes], Awaitable[None]]
 
 
 class OwnerLostError(RuntimeError):
@@ -32,70 +27,51 @@ class OwnerLostError(RuntimeError):
 
 
 class Forwarder:
+    """Forwards jobs to their owner replica, and runs with ``run`` those forwarded here."""
+
     def __init__(self, bus: Bus, registry: Registry, run: Runner) -> None:
         self.bus = bus
         self.registry = registry
         self.run = run
-        self._sub: object | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop: Callable[[], Awaitable[None]] | None = None
 
     async def serve(self) -> None:
         """Take jobs forwarded to this replica."""
         subject = self.bus.subjects.sandbox_replica(self.registry.replica_id)
-        self._sub = await self.bus.nc.subscribe(subject, cb=self._on_message)
+        self._stop = await self.bus.serve(subject, ForwardedJob, self._answer)
 
     async def close(self) -> None:
-        if self._sub is not None:
-            with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()  # type: ignore[attr-defined]
-        for task in list(self._tasks):
-            task.cancel()
+        if self._stop is not None:
+            await self._stop()
+            self._stop = None
 
-    async def _on_message(self, msg: Msg) -> None:
-        task = asyncio.create_task(self._answer(msg))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _answer(self, msg: Msg) -> None:
-        headers = dict(msg.headers or {})
-        subject = headers.pop(SUBJECT_HEADER, "")
-        answer: dict[str, object]
+    async def _answer(self, job: ForwardedJob) -> ForwardedOutcome:
         try:
-            await self.run(subject, msg.data, headers)
-            answer = {"ok": True}
+            await self.run(job.subject, job.data.encode())
         except PermanentJobError as exc:
-            answer = {"error": str(exc), "permanent": True}
+            return ForwardedOutcome(error=str(exc), permanent=True)
         except Exception as exc:
-            log.warning("forwarded job on %s failed: %s", subject, exc)
-            answer = {"error": f"{type(exc).__name__}: {exc}", "permanent": False}
-        if msg.reply:
-            await self.bus.nc.publish(msg.reply, json.dumps(answer).encode())
+            log.warning("forwarded job on %s failed: %s", job.subject, exc)
+            return ForwardedOutcome(error=f"{type(exc).__name__}: {exc}")
+        return ForwardedOutcome(ok=True)
 
-    async def forward(self, owner: str, subject: str, data: bytes,
-                      headers: dict[str, str]) -> None:
+    async def forward(self, owner: str, subject: str, data: bytes) -> None:
         """Run a job on ``owner`` and return when it finished there; raise PermanentJobError
         for a permanent failure, OwnerLostError or RuntimeError for one worth retrying."""
-        nc = self.bus.nc
-        inbox = nc.new_inbox()
-        sub = await nc.subscribe(inbox, max_msgs=1)
         try:
-            await nc.publish(self.bus.subjects.sandbox_replica(owner), data, reply=inbox,
-                             headers={**headers, SUBJECT_HEADER: subject})
-            while True:
-                try:
-                    reply = await sub.next_msg(timeout=self.registry.ttl / 3)
-                    break
-                except TimeoutError:
-                    if not await self.registry.alive(owner):
-                        raise OwnerLostError(
-                            f"replica {owner} went away while running the job") from None
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-        answer = json.loads(reply.data)
-        if answer.get("ok"):
+            outcome = await self.bus.request(
+                self.bus.subjects.sandbox_replica(owner),
+                ForwardedJob(subject=subject, data=data.decode()),
+                ForwardedOutcome,
+                # Asked again after each beat without an answer: is the owner still there?
+                timeout=self.registry.ttl / 3,
+                keep_waiting=lambda: self.registry.alive(owner),
+            )
+        except TimeoutError:
+            raise OwnerLostError(f"replica {owner} went away while running the job") from None
+        if outcome.ok:
             return
-        message = str(answer.get("error", "the owner replica failed the job"))
-        if answer.get("permanent"):
+        message = outcome.error or "the owner replica failed the job"
+        if outcome.permanent:
             raise PermanentJobError(message)
         raise RuntimeError(f"on replica {owner}: {message}")

@@ -18,12 +18,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlmodel import col, select, update
 
 from paynto_common.db import Database, Sandbox, new_id, utcnow
-from paynto_common.messages import preview_path
+from paynto_common.messages import PreviewError, preview_path
 from sandbox_pool.provider import (
     COMPILED_SUFFIXES,
     ProviderSandbox,
@@ -87,8 +86,8 @@ class SandboxManager:
         self._tasks: list[asyncio.Task[None]] = []
         self._refill_wanted = asyncio.Event()
         # Told of each error a project's live preview reports (compile or runtime).
-        self.on_preview_error: Callable[[str, dict[str, Any]], None] | None = None
-        self.preview_errors: dict[str, collections.deque[dict[str, Any]]] = {}
+        self.on_preview_error: Callable[[str, PreviewError], None] | None = None
+        self.preview_errors: dict[str, collections.deque[PreviewError]] = {}
 
     @property
     def replica_id(self) -> str:
@@ -107,9 +106,7 @@ class SandboxManager:
     async def start(self) -> None:
         await self.registry.heartbeat()
         await self.reconcile()
-        reclaim = getattr(self.provider, "reclaim", None)
-        if reclaim is not None:
-            await reclaim(self.registry.alive)
+        await self.provider.reclaim(self.registry.alive)
         self._tasks = [asyncio.create_task(self._keep_loop(), name="sandbox keep-alive"),
                        asyncio.create_task(self._refill_loop(), name="warm pool refill")]
 
@@ -274,7 +271,7 @@ class SandboxManager:
             if error is None:
                 return
             now = time.monotonic()
-            key = f"{error['kind']}:{error['message'][:300]}"
+            key = f"{error.kind}:{error.message[:300]}"
             if now - seen.get(key, -60.0) < 10.0:
                 return
             if len(seen) > 200:

@@ -1,27 +1,40 @@
 """What the sandbox pool asks of a sandbox provider: ``local``, ``e2b`` or ``vercel``.
 
-A provider makes sandboxes; a sandbox holds one project's files and runs its Vite dev server,
-serving the site under ``base_path`` (``/preview/<sandbox id>/``) at ``endpoint``, which the
-gateway's preview proxy connects to. The pool above never needs to know which provider it
-drives: the same contract suite (``tests/contract.py``) runs against every one.
+A provider makes sandboxes; a sandbox holds one project's files and runs its Vite dev server
+(our ``serve.mjs``), serving the site under ``base_path`` (``/preview/<sandbox id>/``) at
+``endpoint``, which the gateway's preview proxy connects to. The pool above never needs to know
+which provider it drives: everything it uses is on :class:`SandboxProvider` and
+:class:`ProviderSandbox`, and the same contract suite (``testing/contract.py``) runs against
+every one.
 
 A provider operation on a sandbox that expired or vanished (E2B "not found"/"not running",
 HTTP 410, a local server process that died) raises :class:`SandboxGoneError`; the pool then
 creates a new sandbox and restores the project's latest version into it.
+
+Every provider runs ``serve.mjs``, so what it answers besides the site is the same everywhere:
+:func:`compile_errors` and :func:`render_error` ask it, :func:`parse_preview_error` reads the
+errors it prints.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from paynto_common.messages import PreviewError
+
 __all__ = [
     "COMPILED_SUFFIXES",
+    "LOG_LINES",
     "PREVIEW_ERROR_MARKER",
+    "SANDBOX_ID_RE",
+    "SERVE_MJS",
+    "Alive",
     "OutputCallback",
     "ProviderSandbox",
     "SandboxError",
@@ -29,14 +42,36 @@ __all__ = [
     "SandboxProvider",
     "SandboxStartError",
     "SandboxUnavailableError",
+    "check_sandbox_args",
 ]
 
 # Called with each line a sandbox prints (its server, or an install it runs).
 OutputCallback = Callable[[str], None]
+# Whether a replica (by id) still runs.
+Alive = Callable[[str], Awaitable[bool]]
 # What the dev server compiles (and so can fail to, or serve stale).
 COMPILED_SUFFIXES = (".js", ".jsx", ".mjs", ".ts", ".tsx", ".css")
 # serve.mjs prints this, then JSON, for each compile or runtime error of the preview.
 PREVIEW_ERROR_MARKER = "PAYNTO_PREVIEW_ERROR "
+# The sandbox's server entry point: ours, not part of the site (the template is the site's).
+SERVE_MJS = Path(__file__).with_name("serve.mjs")
+# How many of its dev server's last output lines a sandbox keeps (``logs()``).
+LOG_LINES = 200
+# Ours: they become part of paths, socket names and URLs.
+SANDBOX_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_BASE_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
+
+
+def check_sandbox_args(sandbox_id: str, base_path: str) -> None:
+    """Raise ValueError unless ``sandbox_id`` and ``base_path`` are what every provider's
+    ``create`` accepts: the id becomes part of paths and URLs, the base path a URL prefix."""
+    if not SANDBOX_ID_RE.match(sandbox_id):
+        raise ValueError(
+            f"invalid sandbox id {sandbox_id!r}: 1-64 letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    if not _BASE_PATH_RE.match(base_path):
+        raise ValueError(f"invalid base path {base_path!r}: must look like /preview/<id>/")
 
 
 class SandboxError(RuntimeError):
@@ -129,7 +164,7 @@ class ProviderSandbox(Protocol):
         ...
 
     def logs(self) -> list[str]:
-        """The dev server's last output lines."""
+        """The dev server's last output lines (at most :data:`LOG_LINES`)."""
         ...
 
 
@@ -142,9 +177,19 @@ class SandboxProvider(Protocol):
         """Raise SandboxUnavailableError when this provider cannot make sandboxes here."""
         ...
 
+    async def prepare(self) -> None:
+        """Get ready for the first job, once at start (the local provider builds the shared
+        ``node_modules`` then, not while a job waits)."""
+        ...
+
+    async def reclaim(self, alive: Alive) -> list[str]:
+        """Remove what sandboxes of replicas no longer ``alive`` left behind here; return the
+        ids of those removed (none where a sandbox ends with its maker or expires by itself)."""
+        ...
+
     async def create(self, sandbox_id: str, base_path: str) -> ProviderSandbox:
         """A new sandbox holding the site template, dependencies installed, server not
-        started."""
+        started; ValueError unless :func:`check_sandbox_args` accepts the arguments."""
         ...
 
     async def connect(self, sandbox_id: str, remote_id: str | None,
@@ -222,7 +267,7 @@ async def render_error(sandbox: ProviderSandbox) -> dict[str, Any] | None:
             "message": f"{raw.get('name') or 'Error'}: {message}"[:2000], "stack": stack[:4000]}
 
 
-def parse_preview_error(line: str) -> dict[str, Any] | None:
+def parse_preview_error(line: str) -> PreviewError | None:
     """The error a ``PAYNTO_PREVIEW_ERROR`` line carries, cleaned; None for other lines. The
     line comes from sandboxed code's process: every field is checked and bounded."""
     if not line.startswith(PREVIEW_ERROR_MARKER):
@@ -233,6 +278,7 @@ def parse_preview_error(line: str) -> dict[str, Any] | None:
         return None
     if not isinstance(raw, dict):
         return None
+    # Only the fields the line has are set, so the error travels with no others.
     error: dict[str, Any] = {"kind": "compile" if raw.get("kind") == "compile" else "runtime"}
     for key, limit in (("message", 2000), ("file", 300), ("stack", 4000), ("frame", 2000),
                        ("plugin", 100), ("url", 500)):
@@ -242,4 +288,4 @@ def parse_preview_error(line: str) -> dict[str, Any] | None:
     for key in ("line", "column"):
         if isinstance(raw.get(key), int):
             error[key] = raw[key]
-    return error if error.get("message") else None
+    return PreviewError(**error) if error.get("message") else None

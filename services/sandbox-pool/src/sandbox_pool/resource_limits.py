@@ -1,4 +1,4 @@
-"""Resource limits for local sandboxes: processes, memory, file size, /tmp and workspace size.
+"""Resource limits of a local sandbox: processes, memory, file size, /tmp and workspace size.
 
 bubblewrap isolates what a sandbox can see; these bound what it can use:
 
@@ -38,7 +38,7 @@ _JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 97; shift; done; shift;
 
 
 @dataclass(frozen=True)
-class Limits:
+class ResourceLimits:
     memory_mb: int = 1024
     processes: int = 256
     file_mb: int = 64
@@ -100,7 +100,7 @@ class Cgroups:
         (base / "cgroup.subtree_control").write_text("+pids +memory")
         return {"unified": base}
 
-    def create(self, name: str, limits: Limits) -> list[Path]:
+    def create(self, name: str, limits: ResourceLimits) -> list[Path]:
         """Make the sandbox's cgroup(s) with the limits; return the ``cgroup.procs`` files a
         process writes its pid to, to join."""
         procs = []
@@ -154,7 +154,7 @@ def _pids(path: Path) -> list[int]:
         return []
 
 
-def wrap(command: list[str], procs: list[Path], limits: Limits) -> list[str]:
+def wrap(command: list[str], procs: list[Path], limits: ResourceLimits) -> list[str]:
     """``command`` run inside the cgroups whose ``cgroup.procs`` are given, with the file size
     limit set, from its very first instruction."""
     prlimit = shutil.which("prlimit")

@@ -24,12 +24,10 @@ import contextlib
 import json
 import logging
 import math
-import re
 import subprocess
 import time
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -54,11 +52,15 @@ from vercel.sandbox import (
 from paynto_common.packages import package_name, template_files, validate_package_name
 from paynto_common.safety.paths import UnsafePathError, is_forbidden
 from sandbox_pool.provider import (
+    LOG_LINES,
+    SERVE_MJS,
+    Alive,
     OutputCallback,
     SandboxError,
     SandboxGoneError,
     SandboxStartError,
     SandboxUnavailableError,
+    check_sandbox_args,
 )
 from sandbox_pool.writeorder import order_for_write
 
@@ -68,8 +70,6 @@ log = logging.getLogger(__name__)
 
 DEV_PORT = 5173
 WORKDIR = "/vercel/sandbox"
-SERVE_MJS = Path(__file__).with_name("serve.mjs")
-LOG_LINES = 200
 INSTALL_FLAGS = ("--ignore-scripts", "--no-audit", "--no-fund")
 # The packages installed on top of the template, kept in the sandbox so a process that reattaches
 # (connect) knows them. The model cannot write it: ``.paynto*`` paths are refused.
@@ -84,8 +84,6 @@ _GONE_CODES = frozenset({"sandbox_stopped", "sandbox_stopping", "not_found", "sa
 _STREAM_CLOSED = "sandbox_stream_closed"
 # Added to every extension: the session's start time is Vercel's clock, ours may differ a little.
 _KEEP_ALIVE_MARGIN = 15.0
-_SANDBOX_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-_BASE_PATH_RE = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
 
 
 def _is_gone(exc: BaseException) -> bool:
@@ -243,15 +241,16 @@ class VercelProvider:
             raise SandboxUnavailableError(f"cannot reach {where}: {exc}") from exc
         self._checked = True
 
+    async def prepare(self) -> None:
+        """Nothing to prepare: each sandbox installs its packages in its own microVM."""
+
+    async def reclaim(self, alive: Alive) -> list[str]:
+        """Nothing to reclaim: a sandbox nobody keeps alive reaches its time limit."""
+        return []
+
     async def create(self, sandbox_id: str, base_path: str) -> VercelSandbox:
         """A new Vercel sandbox with the template uploaded and its packages installed."""
-        if not _SANDBOX_ID_RE.match(sandbox_id):
-            raise ValueError(
-                f"invalid sandbox id {sandbox_id!r}: 1-64 letters, digits, '-' or '_', "
-                "starting with a letter or digit"
-            )
-        if not _BASE_PATH_RE.match(base_path):
-            raise ValueError(f"invalid base path {base_path!r}: must look like /preview/<id>/")
+        check_sandbox_args(sandbox_id, base_path)
         await self.check()
         started = time.monotonic()
         with _sdk_errors("create a Vercel sandbox"):
