@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from generator.offline import OfflineGenerator
 from paynto_common.answer import parse_answer
 from paynto_common.packages import runnable_project
 from sandbox_pool.node import find_node
 from sandbox_pool.node_modules import NodeModulesCache
 from tests.system import DEPS_CACHE
+
+pytestmark = pytest.mark.slow
 
 
 async def test_exported_site_builds_with_vite(tmp_path: Path) -> None:

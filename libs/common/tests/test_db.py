@@ -5,23 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from paynto_common.db import Database, Job, JobStatus, Project, Version
+from paynto_common.db import Database, Job, JobStatus, Version
 from paynto_common.errors import PermanentJobError
-
-
-async def make_job(db: Database) -> Job:
-    async with db.session() as s:
-        project = Project(name="p")
-        s.add(project)
-        await s.commit()
-        job = Job(project_id=project.id, kind="generate")
-        s.add(job)
-        await s.commit()
-        return job
+from paynto_common.testing.worker import new_job
 
 
 async def test_job_moves_on_but_a_terminal_job_stays(database: Database) -> None:
-    job = await make_job(database)
+    job = await new_job(database, "generate")
     running = await database.set_job_status(job.id, JobStatus.RUNNING, attempts=2)
     assert running is not None and (running.status, running.attempts) == ("running", 2)
     done = await database.set_job_status(job.id, JobStatus.COMPLETE, result={"version": 1})
@@ -36,7 +26,7 @@ async def test_job_moves_on_but_a_terminal_job_stays(database: Database) -> None
 
 async def test_claiming_a_job_marks_it_running_once_it_is_over_nothing_is_left(
         database: Database) -> None:
-    job = await make_job(database)
+    job = await new_job(database, "generate")
     claimed = await database.claim_job(job.id, attempt=2)
     assert claimed is not None and (claimed.status, claimed.attempts) == ("running", 2)
     await database.set_job_status(job.id, JobStatus.COMPLETE)
@@ -47,7 +37,7 @@ async def test_claiming_a_job_marks_it_running_once_it_is_over_nothing_is_left(
 
 
 async def test_one_version_per_job_and_per_number(database: Database) -> None:
-    job = await make_job(database)
+    job = await new_job(database, "generate")
     async with database.session() as s:
         s.add(Version(project_id=job.project_id, number=1, job_id=job.id, files={"a": "1"}))
         await s.commit()

@@ -8,26 +8,16 @@ import contextlib
 from pathlib import Path
 
 from paynto_common.bus import Bus, Router
-from paynto_common.db import Database, Job, JobStatus, Project
+from paynto_common.db import Database, JobStatus
 from paynto_common.messages import SCRAPER, CreateSandboxRequest, Status, Subjects
 from paynto_common.runtime import free_port
 from paynto_common.service import Worker, record_failure
 from paynto_common.settings import CommonSettings
-
-
-async def _job(db: Database) -> Job:
-    async with db.session() as s:
-        project = Project(name="p")
-        s.add(project)
-        await s.flush()
-        job = Job(project_id=project.id, kind="sandbox")
-        s.add(job)
-        await s.commit()
-        return job
+from paynto_common.testing.worker import new_job
 
 
 async def test_a_failed_job_ends_in_error_and_tells_the_hooks(bus: Bus, db: Database) -> None:
-    job = await _job(db)
+    job = await new_job(db, "sandbox")
     told: list[tuple[str, str]] = []
 
     async def hook(_db: Database, _bus: Bus, job_id: str, reason: str) -> None:
@@ -44,7 +34,7 @@ async def test_a_failed_job_ends_in_error_and_tells_the_hooks(bus: Bus, db: Data
 
 
 async def test_a_job_that_finished_after_all_is_left_alone(bus: Bus, db: Database) -> None:
-    job = await _job(db)
+    job = await new_job(db, "sandbox")
     await db.set_job_status(job.id, JobStatus.COMPLETE)
     told: list[str] = []
 

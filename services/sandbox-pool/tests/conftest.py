@@ -104,3 +104,13 @@ def new_project(db: Database) -> NewProject:
             return project.id
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test that needs the shared node_modules runs a real sandbox (npm, Vite, bubblewrap):
+    # the slow tier, left out by `make test-fast`.
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here) and "node_modules" in getattr(
+                item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
