@@ -30,14 +30,13 @@ from paynto_common.db import Database, Job, JobStatus, ModelCall, Plan, Project,
 from paynto_common.messages import (
     GENERATOR,
     JOB_KINDS,
-    TERMINAL_EVENTS,
     ApplyRequest,
     AutoFix,
     JobEvent,
     PreviewError,
 )
-from paynto_common.service import record_failure
 from paynto_common.testing import Reply, ScriptedLLM
+from paynto_common.testing.worker import consuming, events_until_end
 
 SITE = '<file path="src/App.jsx">\nexport default () => <h1>Crumbs</h1>\n</file>\n'
 PLAN = json.dumps({
@@ -110,13 +109,7 @@ class Generator:
 
     async def until_end(self, job_id: str) -> list[JobEvent]:
         """A job's events up to its ``complete`` or ``error``."""
-        events: list[JobEvent] = []
-        async with asyncio.timeout(60):
-            async for _seq, event in self.bus.job_events(job_id):
-                events.append(event)
-                if event.event in TERMINAL_EVENTS:
-                    return events
-        raise AssertionError("unreachable: the events never end")
+        return await events_until_end(self.bus, job_id)
 
 
 @asynccontextmanager
@@ -128,19 +121,12 @@ async def running(bus: Bus, db: Database,
         await s.commit()
     router = Router(routes(settings, bus, db, ModelCalls(db)))
     applies = await bus.js.pull_subscribe(bus.subjects.apply, stream=bus.subjects.jobs_stream)
-    stop = asyncio.Event()
-
-    async def failed(data: bytes, reason: str) -> None:
-        await record_failure(bus, db, data, reason, [kanban.job_failed])
-
     # One delivery: a job that raises fails visibly at once instead of retrying with backoff.
-    consumer = asyncio.create_task(bus.run_consumer(
-        GENERATOR, router, failed, stop, ConsumerOptions(max_deliver=1)))
     try:
-        yield Generator(bus, db, router, applies, project.id)
+        async with consuming(bus, db, GENERATOR, router, [kanban.job_failed],
+                             ConsumerOptions(max_deliver=1)):
+            yield Generator(bus, db, router, applies, project.id)
     finally:
-        stop.set()
-        await consumer
         await applies.unsubscribe()
 
 

@@ -21,7 +21,7 @@ from paynto_common.messages import (
     JobMessage,
     read_result,
 )
-from paynto_common.service import record_failure
+from paynto_common.testing.worker import consuming, events_until_end
 from sandbox_pool.app import consumer
 from sandbox_pool.manager import SandboxManager
 from sandbox_pool.placement import Placement
@@ -65,13 +65,7 @@ class Pool:
 
     async def events(self, job_id: str) -> Events:
         """The job's events up to its end."""
-        seen: Events = []
-        async with asyncio.timeout(60):
-            async for _seq, event in self.bus.job_events(job_id):
-                seen.append((event.event, event.data))
-                if event.event in ("complete", "error"):
-                    return seen
-        return seen
+        return [(e.event, e.data) for e in await events_until_end(self.bus, job_id)]
 
     async def versions(self, project_id: str) -> list[Version]:
         async with self.db.session() as s:
@@ -84,19 +78,9 @@ async def pool(bus: Bus, db: Database, managers: MakeManager) -> AsyncIterator[P
     """The pool's consumer as app.run wires it, running until the test ends."""
     manager = await managers("solo", pool_size=0)
     jobs = consumer(bus, db, manager)
-    stop = asyncio.Event()
-
-    async def on_failure(data: bytes, reason: str) -> None:
-        await record_failure(bus, db, data, reason, [kanban.job_failed])
-
-    running = asyncio.create_task(bus.run_consumer(
-        SANDBOX_POOL, jobs, on_failure, stop,
-        ConsumerOptions(ack_wait=30, max_deliver=2, backoff=(0.2,), concurrency=2)))
-    try:
+    async with consuming(bus, db, SANDBOX_POOL, jobs, [kanban.job_failed], ConsumerOptions(
+            ack_wait=30, max_deliver=2, backoff=(0.2,), concurrency=2)):
         yield Pool(bus, db, manager, jobs)
-    finally:
-        stop.set()
-        await running
 
 
 async def test_an_answer_is_stored_shown_and_completed(pool: Pool) -> None:

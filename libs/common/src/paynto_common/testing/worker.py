@@ -1,15 +1,16 @@
 """Run a service's routes in-process against a real bus and database, for its tests.
 
-``run_jobs`` starts the service's consumer (the same ``Bus.run_consumer`` a deployed worker
-runs, with the runtime's failure path), publishes jobs, and returns each job's events once
-its stream ended with ``complete`` or ``error``.
+``consuming`` runs the service's consumer (the same ``Bus.run_consumer`` a deployed worker
+runs, with the runtime's failure path) while a block runs; ``run_jobs`` publishes jobs
+through it and returns each job's events once its stream ended with ``complete`` or
+``error``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from paynto_common.bus import Bus, ConsumerOptions, Handler
 from paynto_common.db import Database, Job, Project
@@ -45,12 +46,12 @@ async def events_until_end(bus: Bus, channel: str, timeout: float = 60.0) -> lis
     return seen
 
 
-async def run_jobs(bus: Bus, db: Database, service: str, handler: Handler,
-                   jobs: Sequence[tuple[str, JobMessage]],
-                   on_failure: Sequence[FailureHook] = (),
-                   options: ConsumerOptions = FAST) -> list[list[JobEvent]]:
-    """Publish ``(subject, message)`` jobs, run ``service``'s consumer with ``handler`` until
-    each one's stream ended, and return their events in the order given."""
+@contextlib.asynccontextmanager
+async def consuming(bus: Bus, db: Database, service: str, handler: Handler,
+                    on_failure: Sequence[FailureHook] = (),
+                    options: ConsumerOptions = FAST) -> AsyncIterator[None]:
+    """``service``'s consumer taking jobs with ``handler`` (and the runtime's failure path)
+    while the block runs; stopped and drained when it ends."""
     stop = asyncio.Event()
 
     async def failed(data: bytes, reason: str) -> None:
@@ -58,9 +59,19 @@ async def run_jobs(bus: Bus, db: Database, service: str, handler: Handler,
 
     consumer = asyncio.create_task(bus.run_consumer(service, handler, failed, stop, options))
     try:
-        for subject, message in jobs:
-            await bus.publish_job(subject, message, msg_id=message.job_id)
-        return [await events_until_end(bus, message.job_id) for _subject, message in jobs]
+        yield
     finally:
         stop.set()
         await consumer
+
+
+async def run_jobs(bus: Bus, db: Database, service: str, handler: Handler,
+                   jobs: Sequence[tuple[str, JobMessage]],
+                   on_failure: Sequence[FailureHook] = (),
+                   options: ConsumerOptions = FAST) -> list[list[JobEvent]]:
+    """Publish ``(subject, message)`` jobs, run ``service``'s consumer with ``handler`` until
+    each one's stream ended, and return their events in the order given."""
+    async with consuming(bus, db, service, handler, on_failure, options):
+        for subject, message in jobs:
+            await bus.publish_job(subject, message, msg_id=message.job_id)
+        return [await events_until_end(bus, message.job_id) for _subject, message in jobs]
