@@ -81,7 +81,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest_asyncio.fixture
 async def db(sqlite_url: str) -> AsyncIterator[Database]:
     database = Database(sqlite_url)
-    await database.create_all()
+    await database.migrate()
     try:
         yield database
     finally:
@@ -96,8 +96,8 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     else:
         url = async_database_url(request.getfixturevalue("postgres_url"), tmp_path)
     db = Database(url)
-    await db.create_all()
-    await db.create_all()  # a second start (or a second process) finds the tables there
+    await db.migrate()
+    await db.migrate()  # a second start (or a second process) finds nothing left to do
     try:
         yield db
     finally:

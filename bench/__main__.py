@@ -7,6 +7,8 @@
   prompts in the same project (its sandbox already running).
 - The sandbox pool (bench/sandbox.py): warm claim, cold create, edit to HMR, memory.
 - Tokens sent to the model for a one-line edit (bench/context.py).
+- What a credential costs a request: local mode against an API token and a session cookie
+  (bench/auth.py).
 """
 
 from __future__ import annotations
@@ -193,7 +195,8 @@ async def main() -> int:
     nats_url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
-    only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan"]
+    only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
+                            "auth"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -214,6 +217,10 @@ async def main() -> int:
             from bench.plan import plan_build
 
             rows += await plan_build(nats_url, Path(tmp) / "plan")
+        if "auth" in only:
+            from bench.auth import auth_overhead
+
+            rows += await auth_overhead(nats_url, Path(tmp) / "auth")
     print(table(rows))
     return 0
 

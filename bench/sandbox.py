@@ -129,7 +129,7 @@ async def sandboxes(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
     data.mkdir(parents=True, exist_ok=True)
     bus = await Bus.connect(nats_url, Subjects("b" + uuid.uuid4().hex[:8]))
     db = Database(f"sqlite+aiosqlite:///{data / 'bench.db'}")
-    await db.create_all()
+    await db.migrate()
     node_modules = NodeModulesCache(DEPS)
     await node_modules.ensure()
     provider = LocalProvider(data / "sb", node_modules)

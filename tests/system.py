@@ -25,7 +25,7 @@ DEPS_CACHE = Path(os.environ.get("PAYNTO_TEST_DEPS", ROOT / ".data" / "test-deps
 def running_system(
     data_dir: Path, nats_url: str, redis_url: str = "redis://127.0.0.1:6379/0",
     database_url: str = "", extra_env: dict[str, str] | None = None,
-    replicas: dict[str, int] | None = None,
+    replicas: dict[str, int] | None = None, port: int | None = None,
 ) -> Iterator[System]:
     namespace = "e" + uuid.uuid4().hex[:10]
     settings = CommonSettings(
@@ -49,7 +49,7 @@ def running_system(
     ports = {name: free_port() for name in HEALTH_PORTS}
     for name, count in (replicas or {}).items():
         ports.update({f"{name}.{i}": free_port() for i in range(1, count)})
-    system = start_system(settings, port=free_port(), extra_env=env, health_ports=ports,
+    system = start_system(settings, port=port or free_port(), extra_env=env, health_ports=ports,
                           replicas=replicas)
     try:
         wait_ready(system, timeout=240)

@@ -1,5 +1,7 @@
 """A person's path in a real browser: open the studio, type a prompt, press Generate, and
-see the site rendered in the preview, through the real services."""
+see the site rendered in the preview, through the real services; then an edit applied to the
+project shows in the preview by hot reload. All of it under the gateway's security headers:
+the browser reports no Content-Security-Policy violation, in the studio or the preview."""
 
 from __future__ import annotations
 
@@ -35,15 +37,37 @@ def test_prompt_to_rendered_preview(system: System, tmp_path: Path) -> None:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # Chromium reports what a Content-Security-Policy refused on the console (the
+            # preview iframe's messages included).
+            refused: list[str] = []
+            page.on("console", lambda message: refused.append(message.text)
+                    if "Content Security Policy" in message.text else None)
             page.goto(system.gateway_url + "/")
             page.fill("#prompt", "a landing page for a coffee roastery")
             page.click("#generate")
             frame = page.frame_locator("#preview")
             # React rendered the generated App inside the sandboxed preview iframe.
             frame.locator("text=Coffee Roastery").first.wait_for(timeout=90_000)
+            page.wait_for_selector('#status[data-kind="ok"]', timeout=90_000)
             assert page.locator("#files li").count() >= 3
             page.screenshot(path=str(tmp_path / "studio.png"))
+
+            # An edit to the project reaches the open preview over Vite's HMR socket (through
+            # the gateway's proxy): the page changes without reloading, and without a new src.
+            src = page.get_attribute("#preview", "src")
+            preview = next(f for f in page.frames if f.url == src)
+            preview.evaluate("window.payntoNotReloaded = true")
+            project = page.evaluate("JSON.parse(localStorage.getItem('paynto.studio')).project.id")
+            with httpx.Client(base_url=system.gateway_url, timeout=60) as client:
+                done = _apply(client, project, "export default function App() {\n"
+                                               "  return <h1>Roasted again, hot</h1>\n}\n")
+            assert done[-1][0] == "complete", done
+            frame.locator("h1", has_text="Roasted again, hot").wait_for(timeout=30_000)
+            assert preview.evaluate("window.payntoNotReloaded") is True
+            assert page.get_attribute("#preview", "src") == src
+            page.screenshot(path=str(tmp_path / "hot-reloaded.png"))
             assert errors == []
+            assert refused == []
         finally:
             browser.close()
 

@@ -242,3 +242,33 @@ async def test_request_fails_when_nobody_answers_unless_told_to_keep_waiting(bus
     finally:
         await silent.unsubscribe()
     assert len(asked) == 3
+
+
+async def test_a_cancelled_job_stops_where_it_runs_and_is_not_redelivered(bus: Bus) -> None:
+    started: list[str] = []
+    stopped: list[str] = []
+    finished: list[str] = []
+
+    async def handler(d: Delivery) -> None:
+        job_id = GenerateRequest.model_validate_json(d.data).job_id
+        started.append(job_id)
+        try:
+            await asyncio.sleep(0.5 if job_id == "other" else 30)
+        except asyncio.CancelledError:
+            stopped.append(job_id)
+            raise
+        finished.append(job_id)
+
+    failures: list[tuple[str, str]] = []
+    for job_id in ("slow", "other"):
+        await bus.publish_job(bus.subjects.generate, job(job_id), msg_id=job_id)
+    stop, task = await consume(bus, handler, failures)
+    await wait_for(lambda: sorted(started) == ["other", "slow"])
+    await bus.cancel("slow")
+    await bus.cancel("not-running-here")  # ignored
+    await wait_for(lambda: stopped == ["slow"] and finished == ["other"])
+    await asyncio.sleep(1.5)  # past ack_wait: a wrong redelivery would start it again
+    stop.set()
+    await task
+    assert started.count("slow") == 1 and failures == []
+    assert await pending_jobs(bus) == 0

@@ -8,9 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
+from sqlmodel import select
 
+from gateway.settings import GatewaySettings
 from paynto_cli.sse import parse_sse
 from paynto_common.bus import Bus
+from paynto_common.db import Database, Job, JobStatus
 from paynto_common.messages import (
     Applied,
     ApplyRequest,
@@ -95,3 +99,59 @@ async def test_models_are_what_a_generator_answers(client: httpx.AsyncClient, bu
 async def test_models_without_a_generator_is_503_not_a_hang(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/models")
     assert response.status_code == 503 and "generator" in response.json()["detail"]
+
+
+async def _job_of(db: Database, project_id: str) -> str:
+    """The id of the project's job, once its row is stored."""
+    async with asyncio.timeout(10):
+        while True:
+            async with db.session() as s:
+                found = (await s.exec(select(Job).where(Job.project_id == project_id))).first()
+            if found is not None:
+                return found.id
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def settings(settings: GatewaySettings) -> GatewaySettings:
+    return settings.model_copy(update={"user_header": "X-Forwarded-User"})
+
+
+async def test_a_job_is_cancelled_once_and_its_stream_ends_cancelled(
+    client: httpx.AsyncClient, bus: Bus, db: Database,
+) -> None:
+    ada = {"X-Forwarded-User": "ada"}
+    project = (await client.post("/api/projects", json={"name": "p"}, headers=ada)).json()["id"]
+    body = {"project_id": project, "prompt": "a bakery"}
+
+    async def follow() -> list[str]:
+        # (The test client hands over a response once it has ended.)
+        async with client.stream("POST", "/api/generate-ai-code-stream", json=body,
+                                 headers=ada) as r:
+            return [ev.event async for ev in parse_sse(r.aiter_lines())]
+
+    stream = asyncio.create_task(follow())
+    job_id = await _job_of(db, project)
+    cancelled = await client.post(f"/api/jobs/{job_id}/cancel", headers=ada)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert await asyncio.wait_for(stream, 10) == ["job", "cancelled"]
+    again = await client.post(f"/api/jobs/{job_id}/cancel", headers=ada)
+    assert again.status_code == 409 and "cancelled" in again.json()["detail"]
+    # A worker that takes it now finds it ended and runs nothing.
+    assert await db.claim_job(job_id) is None
+
+
+async def test_an_admin_may_cancel_anyones_job_and_no_one_else_may(
+    client: httpx.AsyncClient, db: Database,
+) -> None:
+    ada, bob = {"X-Forwarded-User": "ada"}, {"X-Forwarded-User": "bob"}
+    project = (await client.post("/api/projects", json={"name": "p"}, headers=ada)).json()["id"]
+    async with db.session() as s:
+        job = Job(project_id=project, kind="generate", status=JobStatus.RUNNING)
+        s.add(job)
+        await s.commit()
+    assert (await client.post(f"/api/jobs/{job.id}/cancel", headers=bob)).status_code == 404
+    # The local user (no header) is the admin.
+    by_admin = await client.post(f"/api/jobs/{job.id}/cancel")
+    assert by_admin.status_code == 200 and by_admin.json()["status"] == "cancelled"
+    assert (await client.post("/api/jobs/nope/cancel")).status_code == 404

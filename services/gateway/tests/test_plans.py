@@ -121,3 +121,26 @@ async def test_a_build_run_is_joined_paused_and_resumed(
     assert [(e.data["key"], e.data["state"]) for e in run if e.event == "ticket"] == [
         ("T2", "queued"), ("T2", "done")]
     assert run[-1].data == {"plan_id": plan.id, "state": "done", "tickets": {"done": 2}}
+
+
+async def test_a_build_run_is_cancelled_at_once_and_resumes_from_there(
+    client: httpx.AsyncClient, db: Database, bus: Bus, make_plan: MakePlan,
+) -> None:
+    plan = await make_plan(GRAPH)
+    url = f"/api/plans/{plan.id}"
+    run = asyncio.create_task(follow(client, "POST", f"{url}/build"))
+    async with asyncio.timeout(10):
+        while (await kanban.tickets_of(db, plan.id))[0].state != TicketState.QUEUED:
+            await asyncio.sleep(0.05)
+    building = (await kanban.tickets_of(db, plan.id))[0]
+    cancelled = await client.post(f"{url}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    board = cancelled.json()
+    assert board["state"] == "paused"
+    assert [(t["key"], t["state"]) for t in board["tickets"]] == [
+        ("T1", "failed"), ("T2", "blocked")]
+    events = await asyncio.wait_for(run, 10)
+    assert events[-1].event == "complete" and events[-1].data["state"] == "paused"
+    job = await db.job(str(building.job_id))
+    assert job is not None and job.status == "cancelled"
+    assert (await client.post(f"{url}/cancel")).status_code == 409

@@ -545,3 +545,17 @@ async def test_browser_preview_runs_scripts_but_cannot_act_as_the_user(env: Env)
             assert [(c["name"], c["value"]) for c in cookies] == [("session", "secret")]
         finally:
             await browser.close()
+
+
+def test_a_preview_links_token_is_not_forwarded_to_the_sandbox() -> None:
+    from gateway.preview import forwarded_target
+
+    def target(query: bytes) -> str:
+        return forwarded_target({"raw_path": b"/preview/s1/src/App.jsx", "path": "",
+                                 "query_string": query})
+
+    assert target(b"preview_token=abc.def") == "/preview/s1/src/App.jsx"
+    assert target(b"t=1&preview_token=abc&import") == "/preview/s1/src/App.jsx?t=1&import"
+    # Vite's own token (its HMR socket's) is the sandbox's business: it passes.
+    assert target(b"token=vite") == "/preview/s1/src/App.jsx?token=vite"
+    assert target(b"") == "/preview/s1/src/App.jsx"

@@ -1,7 +1,9 @@
 """The studio page: its structure (parsed, no browser), and, when Chromium is installed, a real
 browser driving it against a stub gateway that streams canned events — including a stream that
 breaks mid-way and must be resumed with ``Last-Event-ID``, the project's live channel of preview
-errors fixed with the model, and a plan changed and built on its kanban board.
+errors fixed with the model, and a plan changed and built on its kanban board — under the
+gateway's own security headers, with no Content-Security-Policy violation; and signing in and
+out against a gateway with accounts.
 
 The stub's answers and events are built with the API's own models (its request and response
 schemas, the event payloads of ``paynto_common.messages``), so a field renamed there breaks
@@ -23,7 +25,8 @@ from typing import Any, get_args
 
 import pytest
 from fastapi import FastAPI, Header, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.responses import StreamingResponse
 
 from gateway.api.schemas import (
@@ -39,6 +42,7 @@ from gateway.api.schemas import (
     TicketPatch,
     TicketType,
 )
+from gateway.security import SecurityHeaders
 from paynto_common.messages import (
     Applied,
     AutoFixReport,
@@ -61,7 +65,10 @@ from paynto_common.messages import (
 from paynto_common.testing.browser import BROWSER_ARGS, require_chromium
 from paynto_common.testing.serve import serve_app
 
-INDEX = Path(__file__).parents[1] / "src" / "gateway" / "static" / "index.html"
+STATIC = Path(__file__).parents[1] / "src" / "gateway" / "static"
+INDEX = STATIC / "index.html"
+SCRIPT = STATIC / "studio.js"
+STYLES = STATIC / "studio.css"
 
 
 # --------------------------------------------------------------------------- structure
@@ -79,8 +86,12 @@ class _Collector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.elements: list[Element] = []
         self.open: list[Element] = []
-        self.scripts: list[str] = []
-        self.styles: list[str] = []
+        # Inline code (the page must have none: its CSP would block it).
+        self.inline_scripts: list[str] = []
+        self.inline_styles: list[str] = []
+        # The page's own script and styles, from their files.
+        self.script = SCRIPT.read_text(encoding="utf-8")
+        self.styles = STYLES.read_text(encoding="utf-8")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         element = Element(tag, {k: v or "" for k, v in attrs})
@@ -96,10 +107,10 @@ class _Collector(HTMLParser):
     def handle_data(self, data: str) -> None:
         for element in self.open:
             element.text += data
-        if self.open and self.open[-1].tag == "script":
-            self.scripts.append(data)
-        if self.open and self.open[-1].tag == "style":
-            self.styles.append(data)
+        if self.open and self.open[-1].tag == "script" and data.strip():
+            self.inline_scripts.append(data)
+        if self.open and self.open[-1].tag == "style" and data.strip():
+            self.inline_styles.append(data)
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +216,7 @@ def test_ticket_form_offers_what_the_api_takes(page: _Collector) -> None:
     assert set(TicketCreate.model_fields) == set(TicketPatch.model_fields) == {
         "title", "description", "acceptance", "type", "priority", "complexity", "depends_on",
         "files"}
-    script = "".join(page.scripts)
+    script = page.script
     found = re.search(r"function ticketValues\(\) \{(.*?)\n\}", script, re.S)
     assert found, "ticketValues not found"
     assert set(re.findall(r"(\w+): ", found.group(1))) == set(TicketPatch.model_fields)
@@ -215,7 +226,7 @@ def test_ticket_form_offers_what_the_api_takes(page: _Collector) -> None:
 
 
 def test_every_ticket_state_has_its_column(page: _Collector) -> None:
-    script = "".join(page.scripts)
+    script = page.script
     found = re.search(r"const COLUMN_OF = \{(.*?)\};", script, re.S)
     assert found, "COLUMN_OF not found"
     column_of = dict(re.findall(r"(\w+): \"(\w+)\"", found.group(1)))
@@ -229,7 +240,7 @@ def test_every_ticket_state_has_its_column(page: _Collector) -> None:
 
 
 def test_script_talks_to_the_contract_endpoints(page: _Collector) -> None:
-    script = "".join(page.scripts)
+    script = page.script
     for needle in ("/api/projects", "/api/generate-ai-code-stream", "/api/jobs/",
                    "/events", "Last-Event-ID", "localStorage", "getReader",
                    "/usage", "/api/plan-build", "/plans", "/api/plans/", "/tickets/",
@@ -257,7 +268,7 @@ def test_script_talks_to_the_contract_endpoints(page: _Collector) -> None:
 
 def test_script_never_parses_server_text_as_html(page: _Collector) -> None:
     # Model output and everything else from the server is untrusted: text nodes only.
-    script = "".join(page.scripts)
+    script = page.script
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
                  "new Function", "DOMParser", "createContextualFragment"):
         assert sink not in script, sink
@@ -266,7 +277,7 @@ def test_script_never_parses_server_text_as_html(page: _Collector) -> None:
 @pytest.mark.skipif(shutil.which("node") is None, reason="node missing – syntax check skipped")
 def test_script_is_valid_javascript(page: _Collector, tmp_path: Path) -> None:
     source = tmp_path / "studio.js"
-    source.write_text("".join(page.scripts), encoding="utf-8")
+    source.write_text(page.script, encoding="utf-8")
     checked = subprocess.run(["node", "--check", str(source)], capture_output=True, text=True,
                              timeout=60, check=False)
     assert checked.returncode == 0, checked.stderr
@@ -274,12 +285,38 @@ def test_script_is_valid_javascript(page: _Collector, tmp_path: Path) -> None:
 
 def test_page_is_self_contained(page: _Collector) -> None:
     # The machine is offline and there is no build step: no external script, style or font.
+    scripts = [e.attrs.get("src") for e in page.elements if e.tag == "script"]
+    links = [(e.attrs.get("rel"), e.attrs.get("href")) for e in page.elements if e.tag == "link"]
+    assert scripts == ["/static/studio.js"]
+    assert links == [("stylesheet", "/static/studio.css")]
+    assert "@import" not in page.styles and "url(" not in page.styles
+    for text in (INDEX.read_text(encoding="utf-8"), page.script, page.styles):
+        assert not re.search(r"https?://", text)
+
+
+def test_page_has_nothing_its_csp_blocks(page: _Collector) -> None:
+    # script-src 'self' and style-src 'self' without 'unsafe-inline': inline code, style
+    # attributes and event handler attributes would all be refused by the browser.
+    assert page.inline_scripts == [] and page.inline_styles == []
     for element in page.elements:
-        assert not (element.tag == "script" and element.attrs.get("src")), element
-        assert element.tag != "link", element
-    css = "".join(page.styles)
-    assert "@import" not in css and "url(" not in css
-    assert not re.search(r"https?://", INDEX.read_text(encoding="utf-8"))
+        assert "style" not in element.attrs, element
+        assert not [a for a in element.attrs if a.startswith("on")], element
+        assert not element.attrs.get("href", "").startswith("javascript:"), element
+    assert "setAttribute(\"style\"" not in page.script
+
+
+def test_page_offers_sign_in(page: _Collector) -> None:
+    sign_in = _by_id(page, "sign-in")
+    assert "hidden" in sign_in.attrs  # until the gateway says nobody is signed in
+    link = _by_id(page, "sign-in-link")
+    assert link.tag == "a" and link.attrs["href"] == "/api/auth/github/login?next=/"
+    assert " ".join(link.text.split()) == "Sign in with GitHub"
+    assert "hidden" in _by_id(page, "account").attrs
+    sign_out = _by_id(page, "sign-out")
+    assert sign_out.tag == "button" and sign_out.attrs["type"] == "button"
+    assert _by_id(page, "workspace").tag == "main"
+    for needle in ('"/api/auth/me"', '"/api/auth/logout"', "response.status === 401"):
+        assert needle in page.script, needle
 
 
 # --------------------------------------------------------------------------- stub gateway
@@ -479,6 +516,15 @@ def stub_gateway(stub: Stub) -> FastAPI:
     async def studio() -> FileResponse:
         return FileResponse(INDEX)
 
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # The gateway's own headers, so the page runs under the CSP it gets in production.
+    app.add_middleware(SecurityHeaders, hsts=False)
+
+    @app.get("/api/auth/me")
+    async def me() -> dict[str, Any]:
+        return {"id": "local", "name": "local", "role": "admin", "github_login": None,
+                "auth_mode": "local"}
+
     @app.post("/api/projects", status_code=201, response_model=ProjectOut)
     async def create_project(body: ProjectCreate) -> ProjectOut:
         stub.projects.append(body.name)
@@ -671,8 +717,16 @@ async def test_studio_in_a_browser() -> None:
             page = await browser.new_page()
             page_errors: list[str] = []
             page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            # Chromium reports what a Content-Security-Policy refused on the console.
+            refused: list[str] = []
+            page.on("console", lambda message: refused.append(message.text)
+                    if "Content Security Policy" in message.text else None)
             await page.goto(url + "/")
             status = page.locator("#status")
+            # A local gateway: no sign-in, and no account to show.
+            await page.locator("#prompt").wait_for()
+            assert await page.locator("#sign-in").is_hidden()
+            assert await page.locator("#account").is_hidden()
 
             # 1. A whole generation: output (after the reset), files, packages, preview.
             await page.fill("#prompt", "a landing page for a coffee roastery")
@@ -916,5 +970,98 @@ async def test_studio_in_a_browser() -> None:
             assert await page.locator("#resume-plan").is_visible()
 
             assert page_errors == []
+            assert refused == []
         finally:
             await browser.close()
+
+
+@dataclass
+class AccountStub:
+    signed_in: bool = False
+    asked: list[str] = field(default_factory=list)
+
+
+def accounts_gateway(stub: AccountStub) -> FastAPI:
+    """A gateway with accounts (AUTH_MODE=required); its GitHub sign-in round trip is one
+    redirect that signs the browser in."""
+    app = FastAPI()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SecurityHeaders, hsts=False)
+
+    @app.get("/")
+    async def studio() -> FileResponse:
+        return FileResponse(INDEX)
+
+    @app.get("/api/auth/me")
+    async def me() -> Response:
+        stub.asked.append("me")
+        if not stub.signed_in:
+            return JSONResponse({"detail": "sign in"}, status_code=401)
+        return JSONResponse({"id": "u-ann", "name": "Ann <b>Example</b>", "role": "user",
+                             "github_login": "ann", "auth_mode": "required"})
+
+    @app.get("/api/auth/github/login")
+    async def login(next: str) -> Response:
+        stub.asked.append(f"login next={next}")
+        stub.signed_in = True
+        return RedirectResponse(next, status_code=303)
+
+    @app.post("/api/auth/logout")
+    async def logout() -> Response:
+        stub.asked.append("logout")
+        stub.signed_in = False
+        return Response(status_code=204)
+
+    return app
+
+
+@pytest.mark.slow
+async def test_signing_in_and_out_in_a_browser() -> None:
+    chromium = require_chromium()
+    playwright_api = pytest.importorskip("playwright.async_api")
+    stub = AccountStub()
+    async with serve(accounts_gateway(stub)) as url, playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        try:
+            page = await browser.new_page()
+            page_errors: list[str] = []
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            refused: list[str] = []
+            page.on("console", lambda message: refused.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+
+            # Signed out: the sign-in link instead of the workspace.
+            await page.goto(url + "/")
+            sign_in = page.get_by_role("link", name="Sign in with GitHub")
+            await sign_in.wait_for()
+            assert await page.locator("#workspace").is_hidden()
+            assert await page.locator("#new-project").is_hidden()
+            assert await page.locator("#account").is_hidden()
+            # What this browser kept for someone else is not shown to the next user.
+            await page.evaluate("""localStorage.setItem("paynto.studio", JSON.stringify({
+                user: "u-other", project: { id: "p-other", name: "their site" },
+                previewUrl: "/preview/theirs/?token=secret" }))""")
+
+            # Signed in: the workspace, and who is signed in, as text.
+            await sign_in.click()
+            await page.locator("#account").wait_for()
+            assert stub.asked[:3] == ["me", "login next=/", "me"]
+            assert await page.inner_text("#account-name") == "Ann <b>Example</b>"
+            assert await page.get_attribute("#account-name", "title") == "GitHub: ann"
+            assert await page.locator("#workspace").is_visible()
+            assert await page.locator("#sign-in").is_hidden()
+            assert await page.locator("#project-name").is_hidden()
+            assert await page.get_attribute("#preview", "src") is None
+            stored = await page.evaluate("JSON.parse(localStorage.getItem('paynto.studio'))")
+            assert stored == {"user": "u-ann"}
+
+            # Signing out ends the session and forgets this user's things on this browser.
+            await page.get_by_role("button", name="Sign out").click()
+            await sign_in.wait_for()
+            assert "logout" in stub.asked
+            assert await page.locator("#workspace").is_hidden()
+            assert await page.evaluate("localStorage.getItem('paynto.studio')") is None
+            assert page_errors == [] and refused == []
+        finally:
+            await browser.close()
+

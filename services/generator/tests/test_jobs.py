@@ -26,7 +26,16 @@ from generator.routing import OFFLINE_LABEL, OFFLINE_NOTICE
 from generator.settings import GeneratorSettings
 from paynto_common import kanban
 from paynto_common.bus import Bus, ConsumerOptions, Router
-from paynto_common.db import Database, Job, JobStatus, ModelCall, Plan, Project, TicketState
+from paynto_common.db import (
+    LOCAL_USER_ID,
+    Database,
+    Job,
+    JobStatus,
+    ModelCall,
+    Plan,
+    Project,
+    TicketState,
+)
 from paynto_common.messages import (
     GENERATOR,
     JOB_KINDS,
@@ -176,7 +185,7 @@ async def model_calls(db: Database, job_id: str) -> list[tuple[str, str, int]]:
 async def test_offline_generate_streams_stores_and_asks_for_an_apply(
         offline: Generator, db: Database, read_events: ReadEvents) -> None:
     prompt = "a landing page for a coffee roastery"
-    job_id = await offline.start("generate", prompt, user_id="u1")
+    job_id = await offline.start("generate", prompt, user_id=LOCAL_USER_ID)
     apply = await offline.applied(job_id)
     events = of_kind("generate", await read_events(job_id))
     row = await db.job(job_id)
@@ -198,9 +207,20 @@ async def test_offline_generate_streams_stores_and_asks_for_an_apply(
     assert row.result is not None
     assert row.result["model_reason"] == "no model configured: the offline generator"
     assert "usage" not in row.result
-    assert (apply.job_id, apply.project_id, apply.user_id) == (job_id, offline.project_id, "u1")
+    assert (apply.job_id, apply.project_id, apply.user_id) == (
+        job_id, offline.project_id, LOCAL_USER_ID)
     assert (apply.response, apply.model, apply.fix_round, apply.autofix) == \
         (answer, OFFLINE_LABEL, 0, None)
+
+
+async def test_a_job_for_a_project_its_user_does_not_own_fails_before_anything_runs(
+        scripted: Generator, db: Database, llm: ScriptedLLM) -> None:
+    job_id = await scripted.start("generate", "a bakery site", user_id="someone-else")
+    async with asyncio.timeout(30):
+        while (row := await db.job(job_id)) is None or row.status != JobStatus.ERROR:
+            await asyncio.sleep(0.05)
+    assert "does not own project" in str(row.error)
+    assert llm.requests == [], "the model was called for a job that was not allowed"
 
 
 async def test_model_generate_records_usage_and_is_never_asked_twice(

@@ -101,10 +101,11 @@ def start_system(
     """Start infrastructure and services; returns once the processes are launched."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     infra = ensure_infra(settings.nats_url, settings.redis_url, settings.data_dir)
-    # Create the tables once here, so five processes do not race to do it. In a thread of
-    # its own, because a caller (a test, a benchmark) may already run an event loop.
+    # Migrate once here, so the services find the schema ready (each would wait its turn on
+    # the migration lock otherwise). In a thread of its own, because a caller (a test, a
+    # benchmark) may already run an event loop.
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _create_tables(settings)).result()
+        pool.submit(asyncio.run, _migrate(settings)).result()
     env = service_env(infra, settings, {"GATEWAY_PORT": str(port), **(extra_env or {})})
     logs = log_dir or settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -117,10 +118,10 @@ def start_system(
     return system
 
 
-async def _create_tables(settings: CommonSettings) -> None:
+async def _migrate(settings: CommonSettings) -> None:
     db = Database(settings.resolved_database_url())
     try:
-        await db.create_all()
+        await db.migrate()
     finally:
         await db.close()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -241,6 +242,11 @@ class Bus:
 
     # Core request/reply, outside the streams: for questions any replica can answer now.
 
+    async def cancel(self, job_id: str) -> None:
+        """Tell every worker to stop ``job_id`` if it is running it (at most once: a worker
+        that is not running it ignores this, and a later delivery finds the job ended)."""
+        await self.nc.publish(self.subjects.cancel, json.dumps({"job_id": job_id}).encode())
+
     async def request(self, subject: str, message: Message, reply: type[R], *,
                       timeout: float,
                       keep_waiting: Callable[[], Awaitable[bool]] | None = None) -> R:
@@ -365,6 +371,22 @@ class Bus:
         advisory = await self._watch_max_deliveries(service, on_failure)
         slots = asyncio.Semaphore(opts.concurrency)
         in_flight: set[asyncio.Task[None]] = set()
+        running: dict[str, asyncio.Task[None]] = {}
+        cancelled: set[str] = set()
+
+        async def on_cancel(msg: Msg) -> None:
+            job_id = _job_id(msg.data)
+            task = running.get(job_id) if job_id else None
+            if task is not None and job_id is not None:
+                log.info("job %s cancelled by request; stopping it", job_id)
+                cancelled.add(job_id)
+                task.cancel()
+
+        def _forget(job_id: str, _task: asyncio.Task[None]) -> None:
+            running.pop(job_id, None)
+            cancelled.discard(job_id)
+
+        canceller = await self.nc.subscribe(self.subjects.cancel, cb=on_cancel)
         try:
             while not stop.is_set():
                 await slots.acquire()
@@ -382,26 +404,29 @@ class Bus:
                     await asyncio.sleep(0.5)
                     continue
                 for msg in msgs:
+                    job_id = _job_id(msg.data)
                     task = asyncio.create_task(
-                        self._handle(service, msg, handler, on_failure, opts)
+                        self._handle(service, msg, handler, on_failure, opts, cancelled)
                     )
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                     task.add_done_callback(lambda _t: slots.release())
+                    if job_id is not None:
+                        running[job_id] = task
+                        task.add_done_callback(functools.partial(_forget, job_id))
         finally:
             if in_flight:
                 log.info("draining %d in-flight job(s)", len(in_flight))
                 _done, pending = await asyncio.wait(in_flight, timeout=opts.drain_timeout)
                 for task in pending:
                     task.cancel()
-            with contextlib.suppress(Exception):
-                await advisory.unsubscribe()
-            with contextlib.suppress(Exception):
-                await psub.unsubscribe()
+            for sub in (advisory, canceller, psub):
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
 
     async def _handle(
         self, service: str, msg: Msg, handler: Handler, on_failure: FailureHook,
-        opts: ConsumerOptions,
+        opts: ConsumerOptions, cancelled: set[str] | None = None,
     ) -> None:
         headers = dict(msg.headers or {})
         delivery = Delivery(
@@ -426,6 +451,12 @@ class Bus:
                 await handler(delivery)
             await msg.ack_sync(timeout=5)
         except asyncio.CancelledError:
+            if cancelled is not None and _job_id(msg.data) in cancelled:
+                # Stopped by its owner: whoever cancelled it recorded that; it is done here.
+                outcome = "cancelled"
+                with contextlib.suppress(Exception):
+                    await msg.ack_sync(timeout=5)
+                return
             # Shutting down mid-job: let another replica take it straight away.
             outcome = "interrupted"
             with contextlib.suppress(Exception):
@@ -486,6 +517,15 @@ class Bus:
 
         # A queue group: one replica of the service handles each advisory.
         return await self.nc.subscribe(subject, queue=f"{service}-dlq", cb=on_advisory)
+
+
+def _job_id(data: bytes) -> str | None:
+    """The ``job_id`` of a job message, or None when it has none."""
+    try:
+        value = json.loads(data).get("job_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 async def _keep_in_progress(msg: Msg, every: float) -> None:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,10 +32,86 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+LOCAL_USER_ID = "local"
+"""The one user of ``AUTH_MODE=local`` (and the owner of projects made before accounts)."""
+
+
+class Role:
+    USER = "user"
+    # Lists users and usage, and may stop anyone's job.
+    ADMIN = "admin"
+
+
+class User(SQLModel, table=True):
+    """A person (or a script's account). Signs in with GitHub, or uses API tokens."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(unique=True)
+    role: str = Role.USER
+    # Set once the person signed in with GitHub: their numeric GitHub id and login.
+    github_id: int | None = Field(default=None, unique=True)
+    github_login: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token. Only its SHA-256 is stored; the token itself is shown once."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(foreign_key="user.id", index=True)
+    name: str = ""
+    token_hash: str = Field(unique=True)
+    # The token's first characters, so a person can tell their tokens apart.
+    prefix: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class AuthSession(SQLModel, table=True):
+    """A browser's sign-in. The cookie holds the session's secret; the row only its SHA-256."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(foreign_key="user.id", index=True)
+    secret_hash: str = Field(unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
+class OAuthAttempt(SQLModel, table=True):
+    """A sign-in that went to the provider and has not come back: its ``state`` (hashed) and
+    PKCE verifier. Used once: the callback deletes it, so a replayed callback finds nothing."""
+
+    state_hash: str = Field(primary_key=True)
+    code_verifier: str
+    # Where to go after signing in (a path of ours).
+    next_path: str = "/"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserSecret(SQLModel, table=True):
+    """A credential of a user's (a GitHub access token, ...), encrypted with the operator's
+    key (``SECRETS_KEY``) before it is stored."""
+
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="user.id", index=True)
+    name: str
+    ciphertext: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Project(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     name: str
-    owner_id: str | None = Field(default=None, index=True)
+    # Who may see and change it; a project made outside the gateway (a worker's test, a script
+    # on the database) belongs to the local user. Stays nullable for rows of old releases.
+    owner_id: str | None = Field(default=LOCAL_USER_ID, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -63,13 +138,17 @@ class JobStatus:
     RUNNING = "running"
     COMPLETE = "complete"
     ERROR = "error"
-    TERMINAL = frozenset({COMPLETE, ERROR})
+    # Stopped by its owner (or an admin) before it ended.
+    CANCELLED = "cancelled"
+    TERMINAL = frozenset({COMPLETE, ERROR, CANCELLED})
 
 
 class Job(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     project_id: str = Field(foreign_key="project.id", index=True)
     kind: str
+    # Who started it; workers act on the project only for its owner.
+    user_id: str | None = Field(default=None, index=True)
     status: str = JobStatus.QUEUED
     prompt: str | None = Field(default=None, sa_column=Column(Text))
     model: str | None = None
@@ -88,7 +167,9 @@ class ModelCall(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     job_id: str = Field(index=True)
-    project_id: str = Field(foreign_key="project.id", index=True)
+    # No foreign key: a deleted project's spend stays on its owner's ledger.
+    project_id: str = Field(index=True)
+    user_id: str | None = Field(default=None, index=True)
     model: str
     # What the call was for: answer, continuation, fix, plan, plan-repair, fast-apply.
     purpose: str
@@ -205,18 +286,18 @@ class Database:
         async with self._sessions() as session:
             yield session
 
-    async def create_all(self) -> None:
-        """Create missing tables; tolerate another process doing the same at the same time."""
-        for attempt in range(5):
-            try:
-                async with self.engine.begin() as conn:
-                    await conn.run_sync(SQLModel.metadata.create_all)
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision (see ``paynto_common.migrations``); every
+        service does this on start. Processes starting together take turns: the first
+        migrates, the others find nothing left to do. A database made before migrations is
+        adopted with its rows."""
+        from paynto_common import migrations
+
+        async with self.engine.connect() as conn:
+            if await conn.run_sync(migrations.is_current):
                 return
-            except (IntegrityError, ProgrammingError, OperationalError) as exc:
-                if attempt == 4:
-                    raise
-                log.info("create_all raced with another process (%s); retrying", exc)
-                await asyncio.sleep(0.2 * (attempt + 1))
+        # Blocking (a lock wait, then DDL) on a connection of its own: off the event loop.
+        await asyncio.to_thread(migrations.migrate, self.url)
 
     async def ping(self) -> bool:
         try:
@@ -241,15 +322,29 @@ class Database:
             )
             return result.first()
 
-    async def claim_job(self, job_id: str, attempt: int | None = None) -> Job | None:
+    async def claim_job(self, job_id: str, attempt: int | None = None, *,
+                        user_id: str | None = None) -> Job | None:
         """Mark a job running (with its delivery's attempt), in one statement that also reads
-        what is stored on it; None when it already ended (a late redelivery: nothing to do).
-        Every worker starts every job with this."""
+        what is stored on it; None when it already ended (a late redelivery, or cancelled:
+        nothing to do). Every worker starts every job with this.
+
+        A job acts for one user (``user_id``, the message's, else the row's): a job for a
+        project its user does not own fails for good, before anything is done."""
         fields: dict[str, Any] = {} if attempt is None else {"attempts": attempt}
         job = await self.set_job_status(job_id, JobStatus.RUNNING, **fields)
         if job is None:
             raise PermanentJobError(f"unknown job {job_id}")
-        return None if job.status in JobStatus.TERMINAL else job
+        if job.status in JobStatus.TERMINAL:
+            return None
+        acting = user_id or job.user_id
+        if acting is not None:
+            async with self.session() as s:
+                project = await s.get(Project, job.project_id)
+            if project is None or project.owner_id != acting:
+                raise PermanentJobError(
+                    f"job {job_id} acts for user {acting}, who does not own project "
+                    f"{job.project_id}")
+        return job
 
     async def job(self, job_id: str) -> Job | None:
         async with self.session() as s:

@@ -319,10 +319,8 @@ async def _budget_refusal(db: Database, plan: Plan) -> str | None:
     if plan.state != PlanState.RUNNING or not plan.limits:
         return None
     limits = plan.limits
-    user = limits.get("user")
     return await ledger.over_budget(db, plan.project_id, float(limits.get("project_usd") or 0),
-                                    str(user) if user else None,
-                                    float(limits.get("user_usd") or 0))
+                                    _starter(plan), float(limits.get("user_usd") or 0))
 
 
 # A ticket's job no worker has taken after this long may never have reached the bus (its
@@ -346,15 +344,22 @@ async def _publish_again(db: Database, bus: Bus, plan: Plan, tickets: list[Ticke
             await _publish_job(bus, plan, ticket, ticket.job_id)
 
 
+def _starter(plan: Plan) -> str | None:
+    """Who started the plan's build run (its tickets' jobs act for them)."""
+    user = (plan.limits or {}).get("user")
+    return str(user) if user else None
+
+
 async def _publish_job(bus: Bus, plan: Plan, ticket: Ticket, job_id: str) -> None:
     # The job id is the message id: a second publish within the stream's window is dropped.
     await bus.publish_job(bus.subjects.generate, GenerateRequest(
-        job_id=job_id, project_id=plan.project_id, prompt=ticket.title, ticket_id=ticket.id),
-        msg_id=job_id)
+        job_id=job_id, project_id=plan.project_id, user_id=_starter(plan), prompt=ticket.title,
+        ticket_id=ticket.id), msg_id=job_id)
 
 
 async def _dispatch(db: Database, bus: Bus, plan: Plan, ticket: Ticket) -> bool:
-    job = Job(project_id=plan.project_id, kind="ticket", prompt=ticket.title)
+    job = Job(project_id=plan.project_id, kind="ticket", prompt=ticket.title,
+              user_id=_starter(plan))
     async with db.session() as s:
         claimed = (await s.exec(
             update(Ticket)

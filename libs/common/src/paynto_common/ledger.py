@@ -18,11 +18,14 @@ from paynto_common.db import Database, ModelCall, Project
 
 async def record(db: Database, job_id: str, project_id: str, model: str, purpose: str,
                  prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
-    """Write one finished model call to the ledger."""
+    """Write one finished model call to the ledger, on the project owner's account (which
+    keeps it after the project is deleted)."""
     async with db.session() as s:
-        s.add(ModelCall(job_id=job_id, project_id=project_id, model=model, purpose=purpose,
-                        prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-                        cost_usd=cost_usd))
+        project = await s.get(Project, project_id)
+        s.add(ModelCall(job_id=job_id, project_id=project_id,
+                        user_id=project.owner_id if project is not None else None,
+                        model=model, purpose=purpose, prompt_tokens=prompt_tokens,
+                        completion_tokens=completion_tokens, cost_usd=cost_usd))
         await s.commit()
 
 
@@ -34,8 +37,7 @@ async def usage(db: Database, project_id: str | None = None,
     if project_id is not None:
         query = query.where(ModelCall.project_id == project_id)
     if owner is not None:
-        query = query.join(Project, col(Project.id) == col(ModelCall.project_id)).where(
-            Project.owner_id == owner)
+        query = query.where(col(ModelCall.user_id) == owner)
     async with db.session() as s:
         calls = (await s.exec(query)).all()
     total: dict[str, Any] = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0,

@@ -111,7 +111,7 @@ class Worker:
         setup_tracing(self.service, self.settings.otel_exporter_otlp_endpoint)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.resolved_database_url())
-        await self.db.create_all()
+        await self.db.migrate()
         self.bus = await Bus.connect(
             self.settings.nats_url, Subjects(self.settings.bus_namespace), name=self.service,
             replicas=self.settings.jetstream_replicas,

@@ -40,6 +40,9 @@ class CommonSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     health_host: str = "127.0.0.1"
     health_port: int = 0
+    # Fernet key(s) that encrypt users' secrets (GitHub tokens) at rest; comma-separated to
+    # rotate: the first encrypts, all decrypt (see paynto_common.vault).
+    secrets_key: SecretStr | None = None
 
     @field_validator("bus_namespace")
     @classmethod
@@ -91,3 +94,6 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # HTTP clients log every URL they fetch at INFO, query (tokens, OAuth codes) and all.
+    for noisy in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

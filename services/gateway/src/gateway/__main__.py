@@ -17,4 +17,7 @@ uvicorn.run(
     port=settings.gateway_port,
     log_level="warning",
     timeout_graceful_shutdown=5,
+    # The client address is ours to work out (TRUSTED_PROXIES, gateway.client_address): uvicorn
+    # must not rewrite it from X-Forwarded-For on its own.
+    proxy_headers=False,
 )

@@ -8,22 +8,29 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
-from gateway.api import router
+from gateway.api import public_router, router
+from gateway.api.routes.auth import redact_query_in_trace
+from gateway.auth import PreviewSigner, signing_key
 from gateway.body_limit import BodySizeLimit
 from gateway.metrics import HttpMetrics
-from gateway.preview import PreviewProxy
+from gateway.preview import Admission, PreviewProxy
+from gateway.preview_access import PreviewAccess
 from gateway.ratelimit import RateLimiter
+from gateway.security import ConfiguredCors, SecurityHeaders
 from gateway.settings import GatewaySettings
 from paynto_common.bus import Bus
 from paynto_common.db import Database, Sandbox
 from paynto_common.messages import Subjects
+from paynto_common.vault import load_vault
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -52,6 +59,16 @@ class EndpointCache:
         return endpoint
 
 
+class StudioAssets(StaticFiles):
+    """The studio's script and styles, revalidated on each load like the page itself, so the
+    page and its script never come from two versions."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
     """Build the gateway; a test may pass its own bus."""
 
@@ -59,18 +76,21 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(settings.resolved_database_url())
-        await db.create_all()
+        await db.migrate()
         own_bus = bus is None
         app.state.bus = bus or await Bus.connect(
             settings.nats_url, Subjects(settings.bus_namespace), name="gateway",
             replicas=settings.jetstream_replicas,
         )
         app.state.db = db
+        app.state.vault = load_vault(settings.secrets_key, settings.data_dir,
+                                     required=settings.auth_mode == "required")
+        app.state.preview_signer = PreviewSigner(signing_key(settings),
+                                                 settings.preview_token_ttl_seconds)
+        app.state.preview_access = PreviewAccess(db, app.state.preview_signer)
         app.state.endpoints = EndpointCache(db)
         redis = Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
-        app.state.limiter = RateLimiter(
-            redis, settings.rate_limit_jobs_per_minute, f"paynto:{settings.bus_namespace}"
-        )
+        app.state.limiter = RateLimiter.from_settings(redis, settings)
         try:
             yield
         finally:
@@ -84,9 +104,16 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
         endpoints: EndpointCache = app.state.endpoints
         return await endpoints.resolve(sandbox_id)
 
-    proxy = PreviewProxy(resolve)
+    async def authorize(request: Request, sandbox_id: str) -> Admission:
+        if settings.auth_mode != "required":
+            return Admission(True)  # one local user: nobody else to keep out
+        access: PreviewAccess = app.state.preview_access
+        return await access(request, sandbox_id)
+
+    proxy = PreviewProxy(resolve, authorize=authorize)
     app = FastAPI(title="Paynto gateway", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.include_router(public_router)
     app.include_router(router)
     app.include_router(proxy.router)
 
@@ -105,7 +132,14 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
     async def studio() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"])
+    app.mount("/static", StudioAssets(directory=STATIC), name="static")
+
+    # Spans keep no query values: OAuth codes and states, preview tokens.
+    FastAPIInstrumentor.instrument_app(app, exclude_spans=["receive", "send"],
+                                       server_request_hook=redact_query_in_trace)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMetrics)
+    if settings.cors_origins:
+        app.add_middleware(ConfiguredCors, origins=settings.cors_origins)
+    app.add_middleware(SecurityHeaders, hsts=settings.is_https)
     return app

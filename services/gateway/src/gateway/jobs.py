@@ -21,14 +21,16 @@ from fastapi import HTTPException
 from sqlalchemy.exc import IntegrityError
 from sse_starlette import EventSourceResponse
 
+from gateway.auth import PreviewLinks
 from gateway.settings import GatewaySettings
-from paynto_common import ledger
+from paynto_common import kanban, ledger
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, JobStatus
+from paynto_common.db import Database, Job, JobStatus, Project, User
 from paynto_common.messages import (
     JOB_KINDS,
     TERMINAL_EVENTS,
     GenerateRequest,
+    JobCancelled,
     JobFailed,
     JobMessage,
     JobStarted,
@@ -54,22 +56,25 @@ async def check_model_job(db: Database, settings: GatewaySettings, project_id: s
 
 
 async def start_job(
-    bus: Bus, db: Database, *, kind: str, message: JobMessage,
+    bus: Bus, db: Database, user: User, *, kind: str, message: JobMessage,
     prompt: str | None = None, model: str | None = None,
 ) -> Job:
     """Store the job row, open its event stream with ``job``, then publish the job to the
-    subject of its ``kind``.
-
-    An unknown project answers 404 through the row's foreign key, with no lookup before it.
-    """
+    subject of its ``kind``; the job acts for ``user``, who must own its project (else 404,
+    as for a project that does not exist)."""
+    message.user_id = user.id
     job = Job(id=message.job_id, project_id=message.project_id, kind=kind, prompt=prompt,
-              model=model)
+              model=model, user_id=user.id)
+    unknown = HTTPException(404, f"unknown project {message.project_id}")
     try:
         async with db.session() as s:
+            project = await s.get(Project, message.project_id)
+            if project is None or project.owner_id != user.id:
+                raise unknown
             s.add(job)
             await s.commit()
     except IntegrityError:
-        raise HTTPException(404, f"unknown project {message.project_id}") from None
+        raise unknown from None  # deleted between the check and the insert
     await bus.publish_event(job.id, JobStarted(job_id=job.id), msg_id=f"job:{job.id}")
     try:
         await bus.publish_job(JOB_KINDS[kind].subject(bus.subjects), message, msg_id=job.id)
@@ -82,26 +87,55 @@ async def start_job(
     return job
 
 
-async def start_model_job(bus: Bus, db: Database, settings: GatewaySettings, *, kind: str,
+async def cancel_job(bus: Bus, db: Database, job_id: str, *, by: str) -> bool:
+    """Stop a job: its row ends ``cancelled`` (so no worker starts it and a late delivery does
+    nothing), its stream ends with ``cancelled``, a worker running it stops, and a ticket it
+    was building fails (so its board's run stops). False when it had ended already."""
+    before = await db.job(job_id)
+    if before is None or before.status in JobStatus.TERMINAL:
+        return False
+    job = await db.set_job_status(job_id, JobStatus.CANCELLED, error=f"cancelled by {by}")
+    if job is None or job.status != JobStatus.CANCELLED:
+        return False  # it ended while we looked
+    await bus.publish_event(job_id, JobCancelled(by=by), msg_id=f"cancelled:{job_id}")
+    await bus.cancel(job_id)
+    if job.kind == "ticket":
+        await kanban.job_failed(db, bus, job_id, f"cancelled by {by}")
+    log.info("job %s cancelled by %s", job_id, by)
+    return True
+
+
+async def start_model_job(bus: Bus, db: Database, settings: GatewaySettings, user: User,
+                          links: PreviewLinks, *, kind: str,
                           message: GenerateRequest | PlanRequest) -> EventSourceResponse:
     """Check, start and follow a job that asks a model about ``message.prompt``."""
-    await check_model_job(db, settings, message.project_id, message.prompt, message.user_id)
-    job = await start_job(bus, db, kind=kind, message=message, prompt=message.prompt,
+    await check_model_job(db, settings, message.project_id, message.prompt, user.id)
+    job = await start_job(bus, db, user, kind=kind, message=message, prompt=message.prompt,
                           model=message.model)
-    return event_stream(bus, job.id)
+    return event_stream(bus, job.id, links=(links, message.project_id))
 
 
-async def _sse(bus: Bus, job_id: str, after_seq: int) -> AsyncIterator[dict[str, Any]]:
+async def _sse(bus: Bus, job_id: str, after_seq: int, links: Signing | None
+               ) -> AsyncIterator[dict[str, Any]]:
     async for seq, event in bus.job_events(job_id, after_seq):
-        yield {"id": str(seq), "event": event.event, "data": json.dumps(event.data)}
+        data = event.data
+        if links is not None and "preview_url" in data:
+            data = links[0].sign(links[1], data)
+        yield {"id": str(seq), "event": event.event, "data": json.dumps(data)}
         if event.event in TERMINAL_EVENTS:
             return
 
 
-def event_stream(bus: Bus, job_id: str, after_seq: int = 0) -> EventSourceResponse:
-    """The job's events from after ``after_seq`` until ``complete`` or ``error``."""
+Signing = tuple[PreviewLinks, str]
+"""Who the preview links in a stream are signed for: the user's signer and the project."""
+
+
+def event_stream(bus: Bus, job_id: str, after_seq: int = 0,
+                 links: Signing | None = None) -> EventSourceResponse:
+    """The job's events from after ``after_seq`` until ``complete``, ``error`` or
+    ``cancelled``; with ``links``, the preview links in them signed for its user."""
     return EventSourceResponse(
-        _sse(bus, job_id, after_seq),
+        _sse(bus, job_id, after_seq, links),
         ping=15,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -47,6 +47,18 @@ log = logging.getLogger(__name__)
 Resolver = Callable[[str], Awaitable[str | None]]
 """``resolve(sandbox_id)`` → ``"unix:/abs/path.sock"``, ``"http(s)://host:port"`` or None."""
 
+Authorizer = Callable[[Request, str], Awaitable["Admission"]]
+"""``authorize(request, sandbox_id)``: may this request see the sandbox's preview?"""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An authorizer's answer: refused requests get the same 404 as an unknown sandbox; an
+    admitted one may carry a cookie to set on the answer."""
+
+    allowed: bool
+    set_cookie: str | None = None
+
 PREVIEW_CSP = "sandbox allow-scripts allow-forms allow-popups allow-modals"
 
 HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -117,8 +129,17 @@ def forwarded_target(scope: Scope) -> str:
     start = path.find("/preview/")
     if start > 0:
         path = path[start:]
-    query: bytes = scope.get("query_string", b"")
-    return path + ("?" + query.decode("latin-1") if query else "")
+    query = _without_link_token(scope.get("query_string", b"").decode("latin-1"))
+    return path + ("?" + query if query else "")
+
+
+def _without_link_token(query: str) -> str:
+    """The query without the gateway's own ``preview_token`` (a preview link's signature):
+    the sandbox has no business with it, and its URLs end up in logs. (Vite's own ``token``
+    on its HMR socket passes.)"""
+    if "preview_token=" not in query:
+        return query
+    return "&".join(p for p in query.split("&") if not p.startswith("preview_token="))
 
 
 def request_headers(headers: list[tuple[bytes, bytes]], upstream: Upstream
@@ -293,8 +314,10 @@ class PreviewProxy:
     """
 
     def __init__(self, resolve: Resolver, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 max_upstreams: int = 64, ws_max_message: int = WS_MAX_MESSAGE) -> None:
+                 max_upstreams: int = 64, ws_max_message: int = WS_MAX_MESSAGE,
+                 authorize: Authorizer | None = None) -> None:
         self._resolve = resolve
+        self._authorize = authorize
         self._timeout = timeout
         self._ws_max_message = ws_max_message
         self._pool = _ClientPool(timeout, max_upstreams)
@@ -335,6 +358,11 @@ class PreviewProxy:
         return RedirectResponse(location, status_code=307)
 
     async def _http(self, request: Request, sandbox_id: str, path: str) -> Response:
+        admission = Admission(True)
+        if self._authorize is not None:
+            admission = await self._authorize(request, sandbox_id)
+            if not admission.allowed:
+                return _error(404, "unknown sandbox")
         upstream = await self._upstream(sandbox_id)
         if isinstance(upstream, JSONResponse):
             return upstream
@@ -359,8 +387,10 @@ class PreviewProxy:
             # The browser dropped while uploading; the status goes nowhere.
             await self._pool.release(pooled)
             return Response(status_code=400)
-        return _UpstreamResponse(answer, response_headers(answer.headers.raw),
-                                 on_close=lambda: self._pool.release(pooled))
+        headers = response_headers(answer.headers.raw)
+        if admission.set_cookie:
+            headers.append((b"set-cookie", admission.set_cookie.encode("latin-1")))
+        return _UpstreamResponse(answer, headers, on_close=lambda: self._pool.release(pooled))
 
     @staticmethod
     def _preflight(request: Request) -> Response:

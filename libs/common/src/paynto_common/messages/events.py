@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 EventName = Literal[
     "job", "status", "stream", "file", "package", "preview", "complete", "error",
-    "preview_error", "blueprint", "ticket", "plan_complete",
+    "preview_error", "blueprint", "ticket", "plan_complete", "cancelled",
 ]
-TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error"})
+TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error", "cancelled"})
 
 
 class Event(BaseModel):
@@ -121,6 +121,13 @@ class JobFailed(Event):
     message: str
 
 
+class JobCancelled(Event):
+    """The job was stopped by its owner (or an admin) before it ended."""
+
+    event: ClassVar[EventName] = "cancelled"
+    by: str | None = None
+
+
 class TicketView(Event):
     """A ticket of a plan's board as the API and its events show it."""
 
@@ -220,7 +227,7 @@ class RunEnded(Completed):
 # The payload model of each event but ``complete``, whose model is the job kind's result.
 EVENT_MODELS: dict[str, type[Event]] = {model.event: model for model in (
     JobStarted, Status, StreamDelta, FileWritten, PackageInstalled, PreviewReady, PreviewError,
-    JobFailed, TicketView, BlueprintMade, PlanMade)}
+    JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade)}
 
 
 class JobEvent(BaseModel):

@@ -29,7 +29,7 @@ from paynto_common.messages.jobs import (
 from paynto_common.messages.results import GenerateResult, PlanResult
 from paynto_common.messages.subjects import Subjects
 
-_ENDS: frozenset[EventName] = frozenset({"job", "complete", "error"})
+_ENDS: frozenset[EventName] = frozenset({"job", "complete", "error", "cancelled"})
 _APPLY: frozenset[EventName] = _ENDS | {"status", "file", "package", "preview",
                                         "preview_error"}
 

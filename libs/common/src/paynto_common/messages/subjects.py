@@ -88,6 +88,11 @@ class Subjects:
         NATS request/reply, outside the streams: the original delivery stays the record)."""
         return f"{self._prefix}sandbox.replica.{replica_id}"
 
+    @property
+    def cancel(self) -> str:
+        """Core NATS, every worker listens: ``{"job_id"}`` of a job to stop where it runs."""
+        return f"{self._prefix}control.cancel"
+
     def service_filter(self, service: str) -> str:
         """The subject filter of a service's durable consumer (filters never overlap)."""
         family = {

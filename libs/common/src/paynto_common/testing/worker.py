@@ -36,7 +36,7 @@ async def new_job(db: Database, kind: str, prompt: str | None = None,
 
 
 async def events_until_end(bus: Bus, channel: str, timeout: float = 60.0) -> list[JobEvent]:
-    """A channel's events from its start until its ``complete`` or ``error``."""
+    """A channel's events from its start until its ``complete``, ``error`` or ``cancelled``."""
     seen: list[JobEvent] = []
     async with asyncio.timeout(timeout), contextlib.aclosing(bus.job_events(channel)) as events:
         async for _seq, event in events:

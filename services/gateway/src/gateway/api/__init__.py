@@ -1,12 +1,22 @@
-"""The HTTP API: ``router`` holds every route of CONTRACT.md (the preview proxy and the studio
-page are wired in ``gateway.app``)."""
+"""The HTTP API: every route of CONTRACT.md (the preview proxy and the studio page are wired in
+``gateway.app``).
 
-from fastapi import APIRouter
+``router`` holds the routes a user calls: each depends on :func:`gateway.auth.resolve_user`,
+declared once here so a new route cannot forget it. ``public_router`` holds the few anyone may
+call: health, metrics, and the steps of signing in.
+"""
 
-from gateway.api.routes import health, jobs, plans, projects, sandboxes, tickets, versions
+from fastapi import APIRouter, Depends
 
-router = APIRouter()
-for module in (health, projects, versions, jobs, plans, tickets, sandboxes):
+from gateway.api.routes import auth, health, jobs, plans, projects, sandboxes, tickets, versions
+from gateway.auth import resolve_user
+
+public_router = APIRouter()
+public_router.include_router(health.router)
+public_router.include_router(auth.public)
+
+router = APIRouter(dependencies=[Depends(resolve_user)])
+for module in (auth, projects, versions, jobs, plans, tickets, sandboxes):
     router.include_router(module.router)
 
-__all__ = ["router"]
+__all__ = ["public_router", "router"]

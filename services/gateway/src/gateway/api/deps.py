@@ -1,8 +1,10 @@
 """FastAPI dependency aliases, so route signatures stay short.
 
-``ProjectDep``, ``PlanDep`` and ``JobDep`` load the row a route's ``project_id`` / ``plan_id`` /
-``job_id`` parameter names (a path parameter where the path has one, else the query parameter),
-or answer 404 before the route runs. ``LastEventId`` is where a resumed event stream goes on.
+``UserDep`` is who is asking (see :mod:`gateway.auth`). ``ProjectDep``, ``PlanDep`` and
+``JobDep`` load the row a route's ``project_id`` / ``plan_id`` / ``job_id`` parameter names (a
+path parameter where the path has one, else the query parameter) if the user owns it, or
+answer 404 before the route runs: another user's id gets the same answer as an id that does
+not exist. ``LastEventId`` is where a resumed event stream goes on.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Request
+from sqlmodel import col, select
 
+from gateway.auth import PreviewLinks, resolve_user
 from gateway.ratelimit import RateLimiter
 from gateway.settings import GatewaySettings
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, Plan, Project
+from paynto_common.db import Database, Job, Plan, Project, User
 
-R = TypeVar("R", Project, Plan, Job)
+R = TypeVar("R", Plan, Job)
 
 
 def _bus(request: Request) -> Bus:
@@ -36,13 +40,6 @@ async def _rate_limited(request: Request) -> None:
     await limiter.check(request)
 
 
-def _user(request: Request) -> str | None:
-    """Who is asking, from the operator's auth proxy header (USER_HEADER); None without it."""
-    header = request.app.state.settings.user_header
-    value = request.headers.get(header, "").strip() if header else ""
-    return value[:200] or None
-
-
 def _last_event_id(last_event_id: Annotated[str | None, Header()] = None) -> int:
     if last_event_id is None or last_event_id == "":
         return 0
@@ -55,8 +52,16 @@ def _last_event_id(last_event_id: Annotated[str | None, Header()] = None) -> int
     return seq
 
 
+async def _links(request: Request) -> PreviewLinks:
+    user = await resolve_user(request)
+    required = request.app.state.settings.auth_mode == "required"
+    return PreviewLinks(request.app.state.preview_signer if required else None, user.id)
+
+
 BusDep = Annotated[Bus, Depends(_bus)]
-UserDep = Annotated[str | None, Depends(_user)]
+# Signs the preview links the route hands out, for its user.
+LinksDep = Annotated[PreviewLinks, Depends(_links)]
+UserDep = Annotated[User, Depends(resolve_user)]
 # Declared on the routes that start jobs.
 JobRateLimit = Depends(_rate_limited)
 DbDep = Annotated[Database, Depends(_db)]
@@ -66,27 +71,53 @@ SettingsDep = Annotated[GatewaySettings, Depends(_settings)]
 LastEventId = Annotated[int, Depends(_last_event_id)]
 
 
-async def _load(db: Database, row: type[R], row_id: str) -> R:
+def unknown(kind: str, row_id: str) -> HTTPException:
+    """The one answer for an id that does not exist and for another user's."""
+    return HTTPException(404, f"unknown {kind} {row_id}")
+
+
+async def owned_project(db: Database, project_id: str, user: User) -> Project:
+    """``project_id`` if ``user`` owns it, else 404."""
     async with db.session() as s:
-        found = await s.get(row, row_id)
-    if found is None:
-        raise HTTPException(404, f"unknown {row.__name__.lower()} {row_id}")
+        found = await s.get(Project, project_id)
+    if found is None or found.owner_id != user.id:
+        raise unknown("project", project_id)
     return found
 
 
-async def load_project(project_id: str, db: DbDep) -> Project:
-    """The project named by the request, or 404."""
-    return await _load(db, Project, project_id)
+async def _load_owned(db: Database, row: type[R], row_id: str, user: User) -> R:
+    async with db.session() as s:
+        found = (await s.exec(
+            select(row).join(Project, col(Project.id) == col(row.project_id))
+            .where(col(row.id) == row_id, col(Project.owner_id) == user.id)
+        )).first()
+    if found is None:
+        raise unknown(row.__name__.lower(), row_id)
+    return found
 
 
-async def load_plan(plan_id: str, db: DbDep) -> Plan:
-    """The plan named by the request, or 404."""
-    return await _load(db, Plan, plan_id)
+async def plan_row(db: Database, plan_id: str) -> Plan:
+    """A plan read again after a route loaded it (and so checked its owner)."""
+    async with db.session() as s:
+        found = await s.get(Plan, plan_id)
+    if found is None:
+        raise unknown("plan", plan_id)
+    return found
 
 
-async def load_job(job_id: str, db: DbDep) -> Job:
-    """The job named by the request, or 404."""
-    return await _load(db, Job, job_id)
+async def load_project(project_id: str, db: DbDep, user: UserDep) -> Project:
+    """The user's project named by the request, or 404."""
+    return await owned_project(db, project_id, user)
+
+
+async def load_plan(plan_id: str, db: DbDep, user: UserDep) -> Plan:
+    """The user's plan named by the request, or 404."""
+    return await _load_owned(db, Plan, plan_id, user)
+
+
+async def load_job(job_id: str, db: DbDep, user: UserDep) -> Job:
+    """The user's job named by the request, or 404."""
+    return await _load_owned(db, Job, job_id, user)
 
 
 ProjectDep = Annotated[Project, Depends(load_project)]

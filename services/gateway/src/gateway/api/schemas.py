@@ -24,6 +24,10 @@ class ProjectCreate(Body):
     name: str = Field(min_length=1, max_length=200)
 
 
+class ProjectPatch(Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
 class ForkBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     # The version to start from; the latest when left out.

@@ -64,7 +64,7 @@ class GenerateJob(JobHandler):
     """A generate job: a prompt, a ticket of a plan or a fix round."""
 
     async def handle(self, req: GenerateRequest, attempt: int) -> None:
-        job = await self.db.claim_job(req.job_id, attempt)
+        job = await self.db.claim_job(req.job_id, attempt, user_id=req.user_id)
         if job is None:
             return
         if req.ticket_id:

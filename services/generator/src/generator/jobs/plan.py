@@ -44,7 +44,7 @@ class PlanJob(JobHandler):
     """A plan job: a prompt becomes a stored plan of tickets."""
 
     async def handle(self, req: PlanRequest, attempt: int) -> None:
-        job = await self.db.claim_job(req.job_id, attempt)
+        job = await self.db.claim_job(req.job_id, attempt, user_id=req.user_id)
         if job is None:
             return
         async with self.db.session() as s:

@@ -78,7 +78,7 @@ class JobHandler(Generic[J]):
 
     async def __call__(self, req: J, attempt: int) -> None:
         # The row's attempts count the generator's deliveries of a model job: left as they are.
-        if await self.ctx.db.claim_job(req.job_id) is None:
+        if await self.ctx.db.claim_job(req.job_id, user_id=req.user_id) is None:
             await self.ended(req)
             return
         await self.run(req, self.events(req))

@@ -12,16 +12,17 @@ from gateway.api.deps import (
     DbDep,
     JobRateLimit,
     LastEventId,
+    LinksDep,
     PlanDep,
     ProjectDep,
     SettingsDep,
     UserDep,
-    load_plan,
+    plan_row,
 )
 from gateway.api.schemas import PlanBody, PlanOut
-from gateway.jobs import check_model_job, event_stream, start_model_job
+from gateway.jobs import cancel_job, check_model_job, event_stream, start_model_job
 from paynto_common import kanban
-from paynto_common.db import Database, Plan, PlanState, new_id, utcnow
+from paynto_common.db import Database, Plan, PlanState, TicketState, new_id, utcnow
 from paynto_common.messages import PlanRequest, Status, plan_channel
 
 router = APIRouter()
@@ -29,19 +30,20 @@ router = APIRouter()
 
 async def board(db: Database, plan_id: str) -> PlanOut:
     """The plan as it is stored now, with its tickets."""
-    plan = await load_plan(plan_id, db)
+    plan = await plan_row(db, plan_id)
     return PlanOut.of(plan, await kanban.tickets_of(db, plan_id))
 
 
 @router.post("/api/plan-build", dependencies=[JobRateLimit])
 async def plan_build(body: PlanBody, bus: BusDep, db: DbDep, settings: SettingsDep,
-                     user: UserDep) -> EventSourceResponse:
+                     user: UserDep, links: LinksDep) -> EventSourceResponse:
     """Plan a build: a blueprint and tickets with their dependencies, stored with the project
     (SSE: ``blueprint``, ``ticket``..., ``plan_complete``, ``complete`` with the plan's id).
     Nothing is built until ``POST /api/plans/{id}/build``."""
     message = PlanRequest(job_id=new_id(), project_id=body.project_id, prompt=body.prompt,
-                          model=body.model, user_id=user)
-    return await start_model_job(bus, db, settings, kind="plan", message=message)
+                          model=body.model)
+    return await start_model_job(bus, db, settings, user, links, kind="plan",
+                                 message=message)
 
 
 @router.get("/api/projects/{project_id}/plans", response_model=list[PlanOut])
@@ -65,7 +67,7 @@ async def build_plan(plan: PlanDep, bus: BusDep, db: DbDep, settings: SettingsDe
     """Start (or resume) building a plan's tickets, each as its own job once its dependencies
     are done, several at once; SSE of the run: ``ticket`` as each one moves, ``complete``
     when the run ends (``state`` done, stopped or paused). A running plan is joined."""
-    await check_model_job(db, settings, plan.project_id, "", user)
+    await check_model_job(db, settings, plan.project_id, "", user.id)
     run_id = new_id()
     async with db.session() as s:
         started = (await s.exec(
@@ -73,11 +75,11 @@ async def build_plan(plan: PlanDep, bus: BusDep, db: DbDep, settings: SettingsDe
             .where(col(Plan.id) == plan.id, col(Plan.state) != PlanState.RUNNING)
             .values(state=PlanState.RUNNING, run_id=run_id, updated_at=utcnow(),
                     limits={"project_usd": settings.project_budget_usd,
-                            "user_usd": settings.user_budget_usd, "user": user})
+                            "user_usd": settings.user_budget_usd, "user": user.id})
             .returning(Plan))).scalars().first()
         await s.commit()
     if started is None:
-        running = await load_plan(plan.id, db)
+        running = await plan_row(db, plan.id)
         assert running.run_id is not None
         return event_stream(bus, plan_channel(running.run_id))
     await bus.publish_event(plan_channel(run_id), Status(
@@ -116,5 +118,26 @@ async def pause_plan(plan: PlanDep, bus: BusDep, db: DbDep) -> PlanOut:
     if paused.run_id:
         await bus.publish_event(plan_channel(paused.run_id), Status(
             message="paused: running tickets finish, no new ones start", paused=True))
+    await kanban.advance(db, bus, plan.id)
+    return await board(db, plan.id)
+
+
+@router.post("/api/plans/{plan_id}/cancel", response_model=PlanOut)
+async def cancel_plan(plan: PlanDep, bus: BusDep, db: DbDep, user: UserDep) -> PlanOut:
+    """Stop a build run now: nothing new starts and the tickets being built are cancelled
+    (their jobs stop; the tickets fail, ``cancelled``, and may be retried); the run ends
+    paused, so ``resume`` goes on from there."""
+    async with db.session() as s:
+        stopping = (await s.exec(
+            update(Plan)
+            .where(col(Plan.id) == plan.id, col(Plan.state) == PlanState.RUNNING)
+            .values(state=PlanState.PAUSED, updated_at=utcnow())
+            .returning(Plan))).scalars().first()
+        await s.commit()
+    if stopping is None:
+        raise HTTPException(409, f"plan {plan.id} is not running")
+    for ticket in await kanban.tickets_of(db, plan.id):
+        if ticket.state in TicketState.IN_FLIGHT and ticket.job_id:
+            await cancel_job(bus, db, ticket.job_id, by=user.id)
     await kanban.advance(db, bus, plan.id)
     return await board(db, plan.id)

@@ -1,27 +1,42 @@
-"""Projects: create, list and read them, their latest files, their cost ledger and their live
-channel of events."""
+"""Projects: create, list, read, rename and delete them; their latest files, their cost ledger
+and their live channel of events. Each user sees only their own."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from fastapi import APIRouter
-from sqlmodel import col, select
+from fastapi import APIRouter, HTTPException, Response
+from sqlmodel import col, delete, select
 from sse_starlette import EventSourceResponse
 
-from gateway.api.deps import BusDep, DbDep, LastEventId, ProjectDep, UserDep
-from gateway.api.schemas import ProjectCreate, ProjectFiles, ProjectOut
-from gateway.jobs import event_stream
+from gateway.api.deps import BusDep, DbDep, LastEventId, ProjectDep, SettingsDep, UserDep
+from gateway.api.schemas import ProjectCreate, ProjectFiles, ProjectOut, ProjectPatch
+from gateway.jobs import cancel_job, event_stream, start_job
 from paynto_common import ledger
-from paynto_common.db import Database, Project
-from paynto_common.messages import project_channel
+from paynto_common.db import (
+    Database,
+    Job,
+    JobStatus,
+    Plan,
+    Project,
+    Sandbox,
+    Ticket,
+    Version,
+    new_id,
+    utcnow,
+)
+from paynto_common.messages import TERMINAL_EVENTS, SandboxCommandRequest, project_channel
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 
 
 @router.post("/api/projects", status_code=201, response_model=ProjectOut)
 async def create_project(body: ProjectCreate, db: DbDep, user: UserDep) -> Project:
-    project = Project(name=body.name, owner_id=user)
+    project = Project(name=body.name, owner_id=user.id)
     async with db.session() as s:
         s.add(project)
         await s.commit()
@@ -30,9 +45,10 @@ async def create_project(body: ProjectCreate, db: DbDep, user: UserDep) -> Proje
 
 
 @router.get("/api/projects", response_model=list[ProjectOut])
-async def list_projects(db: DbDep) -> list[Project]:
+async def list_projects(db: DbDep, user: UserDep) -> list[Project]:
     async with db.session() as s:
-        rows = await s.exec(select(Project).order_by(col(Project.created_at).desc()).limit(200))
+        rows = await s.exec(select(Project).where(Project.owner_id == user.id)
+                            .order_by(col(Project.created_at).desc()).limit(200))
         return list(rows)
 
 
@@ -61,11 +77,72 @@ async def project_usage(project: ProjectDep, db: DbDep) -> dict[str, Any]:
 
 
 @router.get("/api/usage")
-async def all_usage(db: DbDep, user: str | None = None) -> dict[str, Any]:
-    """The cost ledger over every project, or over one person's (``?user=``)."""
-    if user is None:
-        return await ledger.usage(db)
-    return {"user": user, **await ledger.usage(db, owner=user)}
+async def all_usage(db: DbDep, user: UserDep, of: str | None = None,
+                    everyone: bool = False) -> dict[str, Any]:
+    """The caller's cost ledger over all their projects (deleted ones included). An admin may
+    ask for another user's (``?of=<user id>``) or everyone's (``?everyone=true``)."""
+    if (of is not None and of != user.id) or everyone:
+        if not user.is_admin:
+            raise HTTPException(403, "only an admin may read other users' usage")
+        if everyone:
+            return await ledger.usage(db)
+        return {"user": of, **await ledger.usage(db, owner=of)}
+    return {"user": user.id, **await ledger.usage(db, owner=user.id)}
+
+
+@router.patch("/api/projects/{project_id}", response_model=ProjectOut)
+async def rename_project(project: ProjectDep, body: ProjectPatch, db: DbDep) -> Project:
+    async with db.session() as s:
+        row = await s.get(Project, project.id)
+        if row is None:
+            raise HTTPException(404, f"unknown project {project.id}")
+        row.name = body.name
+        row.updated_at = utcnow()
+        s.add(row)
+        await s.commit()
+        await s.refresh(row)
+        return row
+
+
+@router.delete("/api/projects/{project_id}", status_code=204)
+async def delete_project(project: ProjectDep, db: DbDep, bus: BusDep, user: UserDep,
+                         settings: SettingsDep) -> Response:
+    """Delete the project with its versions, jobs, plans and tickets, after stopping its
+    running jobs and its sandbox. What its model calls cost stays on the owner's ledger."""
+    async with db.session() as s:
+        live = (await s.exec(select(Job.id).where(
+            Job.project_id == project.id, col(Job.status).not_in(JobStatus.TERMINAL)))).all()
+        sandbox = (await s.exec(select(Sandbox.id).where(
+            Sandbox.project_id == project.id,
+            col(Sandbox.status).in_(("starting", "running"))))).first()
+    for job_id in live:
+        await cancel_job(bus, db, job_id, by=user.id)
+    if sandbox is not None:
+        await _stop_sandbox(bus, db, user, project.id, settings.sandbox_wait_seconds)
+    async with db.session() as s:
+        for table in (Ticket, Plan, Version, Sandbox, Job):
+            await s.exec(delete(table).where(col(table.project_id) == project.id))
+        await s.exec(delete(Project).where(col(Project.id) == project.id))
+        await s.commit()
+    log.info("project %s deleted by %s", project.id, user.id)
+    return Response(status_code=204)
+
+
+async def _stop_sandbox(bus: BusDep, db: Database, user: UserDep, project_id: str,
+                        wait_s: float) -> None:
+    """Ask the sandbox pool to stop the project's sandbox and wait (a while) for it: the
+    project goes either way; a pool that does not answer reaps the sandbox when its lease
+    runs out."""
+    message = SandboxCommandRequest(job_id=new_id(), project_id=project_id, command="kill")
+    job = await start_job(bus, db, user, kind="sandbox-kill", message=message)
+    try:
+        async with asyncio.timeout(min(wait_s, 30)):
+            async for _seq, event in bus.job_events(job.id):
+                if event.event in TERMINAL_EVENTS:
+                    break
+    except TimeoutError:
+        log.warning("project %s: the sandbox pool did not confirm stopping its sandbox",
+                    project_id)
 
 
 @router.get("/api/projects/{project_id}/events")

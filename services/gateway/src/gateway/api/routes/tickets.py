@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from sqlalchemy.exc import IntegrityError
 
-from gateway.api.deps import BusDep, DbDep, PlanDep, load_plan
+from gateway.api.deps import BusDep, DbDep, PlanDep, plan_row
 from gateway.api.routes.plans import board
 from gateway.api.schemas import PlanOut, TicketCreate, TicketPatch
 from paynto_common import kanban
@@ -34,7 +34,7 @@ def _refuse_problem(fields: dict[str, Any], key: str, tickets: list[Ticket]) -> 
 
 async def _after_change(bus: Bus, db: Database, plan_id: str) -> PlanOut:
     """A running build picks up what the change made ready; the board as it is now."""
-    if (await load_plan(plan_id, db)).state == PlanState.RUNNING:
+    if (await plan_row(db, plan_id)).state == PlanState.RUNNING:
         await kanban.advance(db, bus, plan_id)
     return await board(db, plan_id)
 

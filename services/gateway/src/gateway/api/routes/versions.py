@@ -11,7 +11,15 @@ from fastapi import APIRouter, HTTPException, Response
 from sqlmodel import col, select
 from sse_starlette import EventSourceResponse
 
-from gateway.api.deps import BusDep, DbDep, JobRateLimit, ProjectDep, load_project
+from gateway.api.deps import (
+    BusDep,
+    DbDep,
+    JobRateLimit,
+    LinksDep,
+    ProjectDep,
+    UserDep,
+    owned_project,
+)
 from gateway.api.schemas import ForkBody, ProjectFiles, ProjectOut, SandboxBody, VersionOut
 from gateway.jobs import event_stream, start_job
 from paynto_common.db import Database, Project, Version, new_id
@@ -50,25 +58,25 @@ async def project_version(project: ProjectDep, number: int, db: DbDep) -> Projec
 
 @router.post("/api/projects/{project_id}/versions/{number}/restore",
              dependencies=[JobRateLimit])
-async def restore_version(project: ProjectDep, number: int, bus: BusDep,
-                          db: DbDep) -> EventSourceResponse:
+async def restore_version(project: ProjectDep, number: int, bus: BusDep, db: DbDep,
+                          user: UserDep, links: LinksDep) -> EventSourceResponse:
     """Make version ``number`` the project's newest version again (its files exactly, as a new
     version: nothing is lost) and show it in a fresh sandbox; the job's events as SSE."""
     if await _version(db, project.id, number) is None:
         raise HTTPException(404, f"project {project.id} has no version {number}")
     message = ApplyRequest(job_id=new_id(), project_id=project.id, response="",
                            restore_version=number)
-    job = await start_job(bus, db, kind="restore", message=message)
-    return event_stream(bus, job.id)
+    job = await start_job(bus, db, user, kind="restore", message=message)
+    return event_stream(bus, job.id, links=(links, project.id))
 
 
 @router.post("/api/projects/{project_id}/fork", status_code=201, response_model=ProjectOut)
-async def fork_project(source: ProjectDep, body: ForkBody, db: DbDep) -> Project:
+async def fork_project(source: ProjectDep, body: ForkBody, db: DbDep, user: UserDep) -> Project:
     """A new project starting from this one's files at a version (the latest by default)."""
     version = await _version(db, source.id, body.version)
     if version is None and body.version is not None:
         raise HTTPException(404, f"project {source.id} has no version {body.version}")
-    fork = Project(name=body.name or f"{source.name} (fork)"[:200])
+    fork = Project(name=body.name or f"{source.name} (fork)"[:200], owner_id=user.id)
     async with db.session() as s:
         s.add(fork)
         await s.flush()
@@ -107,6 +115,6 @@ async def project_zip(project: ProjectDep, db: DbDep, version: int | None = None
 
 
 @router.post("/api/create-zip")
-async def create_zip(body: SandboxBody, db: DbDep) -> Response:
+async def create_zip(body: SandboxBody, db: DbDep, user: UserDep) -> Response:
     """The original deployment's name for the same download."""
-    return await _zip(db, await load_project(body.project_id, db), None)
+    return await _zip(db, await owned_project(db, body.project_id, user), None)
