@@ -89,7 +89,7 @@ def assert_stream_of(kind: str, events: list[Event]) -> None:
 
 
 def terminal(events: list[Event]) -> list[Event]:
-    return [e for e in events if e.event in ("complete", "error")]
+    return [e for e in events if e.event in ("complete", "error", "cancelled")]
 
 
 def completed(events: list[Event]) -> Event:

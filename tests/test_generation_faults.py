@@ -129,3 +129,30 @@ async def test_generator_killed_mid_job_is_redelivered_and_completes_once(
     assert len(llm.requests) == 2
     assert files["version"] == 1, "one version, not two"
 
+
+
+async def test_a_generation_cancelled_mid_stream_stops_and_stores_nothing(
+    system: System,
+) -> None:
+    slow = Reply(GOOD, chunk_size=4, chunk_delay=0.1)  # about six seconds of streaming
+    async with ScriptedLLM.running(LLM_PORT, replies=[slow], default=Reply(GOOD)) as llm:
+        async with httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:
+            project = await create_project(c)
+            events: list[Event] = []
+            job_id = ""
+            body = {"project_id": project, "prompt": "a bakery"}
+            async for ev in JobStream(c).run("POST", "/api/generate-ai-code-stream", json=body):
+                events.append(ev)
+                if ev.event == "job":
+                    job_id = ev.data["job_id"]
+                if ev.event == "stream" and len(events) == 3:
+                    assert (await c.post(f"/api/jobs/{job_id}/cancel")).status_code == 200
+            row = (await c.get(f"/api/jobs/{job_id}")).json()
+            # The generator is free again at once: the next job runs to its end.
+            after = await generate(c, await create_project(c), "a second bakery")
+            files = (await c.get(f"/api/projects/{project}/files")).json()
+    assert events[-1].event == "cancelled"
+    assert row["status"] == "cancelled"
+    assert files["version"] == 0, "a cancelled generation stored a version"
+    assert len(llm.requests) == 2, "the cancelled job was asked again, or never stopped"
+    assert [e.event for e in terminal(after)] == ["complete"]

@@ -47,7 +47,8 @@ async def test_usage_adds_up_and_a_spent_budget_refuses(tmp_path: Path, nats_url
                 completed(await generate(c, owned, "a site of ada's", headers=ada))
             ada_refused = await c.post("/api/generate-ai-code-stream", headers=ada,
                                        json={"project_id": adas[0], "prompt": "more"})
-            ada_usage = (await c.get("/api/usage", params={"user": "ada"})).json()
+            ada_usage = (await c.get("/api/usage", headers=ada)).json()
+            ada_id = (await c.get("/api/auth/me", headers=ada)).json()["id"]
             bob = {"X-Forwarded-User": "bob"}
             bobs = (await c.post("/api/projects", json={"name": "c"}, headers=bob)).json()["id"]
             completed(await generate(c, bobs, "a site of bob's", headers=bob))
@@ -63,7 +64,7 @@ async def test_usage_adds_up_and_a_spent_budget_refuses(tmp_path: Path, nats_url
     assert total["calls"] == 2 and sum(m["calls"] for m in total["by_model"].values()) == 2
     assert missing.status_code == 404
 
-    assert ada_usage["user"] == "ada" and ada_usage["calls"] == 2
+    assert ada_usage["user"] == ada_id and ada_usage["calls"] == 2
     assert ada_usage["cost_usd"] == pytest.approx(2 * first["cost_usd"])
     assert ada_refused.status_code == 402, ada_refused.text
     assert "your model budget of $0.01" in ada_refused.json()["detail"]

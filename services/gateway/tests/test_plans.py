@@ -22,6 +22,12 @@ MakePlan = Callable[..., Awaitable[Plan]]
 GRAPH = {"T1": [], "T2": ["T1"]}
 
 
+async def first_ticket_queued(db: Database, plan: Plan) -> None:
+    async with asyncio.timeout(10):
+        while (await kanban.tickets_of(db, plan.id))[0].state != TicketState.QUEUED:
+            await asyncio.sleep(0.05)
+
+
 async def follow(client: httpx.AsyncClient, method: str, url: str) -> list[Event]:
     """The events of a run's stream until it ends."""
     async with client.stream(method, url) as r:
@@ -88,9 +94,7 @@ async def test_a_build_run_is_joined_paused_and_resumed(
     plan = await make_plan(GRAPH)
     url = f"/api/plans/{plan.id}"
     first = asyncio.create_task(follow(client, "POST", f"{url}/build"))
-    async with asyncio.timeout(10):
-        while (await kanban.tickets_of(db, plan.id))[0].state != TicketState.QUEUED:
-            await asyncio.sleep(0.05)
+    await first_ticket_queued(db, plan)
     # Building a running plan joins its run (once its stream is read, so is the second's).
     joined = asyncio.create_task(follow(client, "POST", f"{url}/build"))
     async with asyncio.timeout(10):
@@ -129,9 +133,7 @@ async def test_a_build_run_is_cancelled_at_once_and_resumes_from_there(
     plan = await make_plan(GRAPH)
     url = f"/api/plans/{plan.id}"
     run = asyncio.create_task(follow(client, "POST", f"{url}/build"))
-    async with asyncio.timeout(10):
-        while (await kanban.tickets_of(db, plan.id))[0].state != TicketState.QUEUED:
-            await asyncio.sleep(0.05)
+    await first_ticket_queued(db, plan)
     building = (await kanban.tickets_of(db, plan.id))[0]
     cancelled = await client.post(f"{url}/cancel")
     assert cancelled.status_code == 200, cancelled.text

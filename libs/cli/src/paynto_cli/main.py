@@ -49,7 +49,7 @@ async def generate(prompt: str, out: Path, model: str | None, base_url: str) -> 
                     print(f"\n  wrote {ev.data['path']}", end="", flush=True)
                 elif ev.event == "package":
                     print(f"\n  installed {ev.data['name']}", end="", flush=True)
-                elif ev.event in ("complete", "error"):
+                elif ev.event in ("complete", "error", "cancelled"):
                     outcome = {"event": ev.event, **ev.data}
         except ApiError as exc:
             print(f"\nrefused: {exc.detail}", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-TERMINAL = frozenset({"complete", "error"})
+TERMINAL = frozenset({"complete", "error", "cancelled"})
 
 
 @dataclass

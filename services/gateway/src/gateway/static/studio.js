@@ -416,6 +416,10 @@ function handleEvent(ev) {
       setStatus(`${job.kind === "plan" ? "Planning" : "Generation"} failed: ` +
                 `${data.message || "unknown error"}`, "error");
       break;
+    case "cancelled":
+      job.finished = true;
+      setStatus(`${job.kind === "plan" ? "Planning" : "Generation"} was cancelled.`, "error");
+      break;
     default:
       break; // events from a newer gateway are ignored
   }

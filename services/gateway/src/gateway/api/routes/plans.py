@@ -103,9 +103,8 @@ async def resume_plan(plan: PlanDep, bus: BusDep, db: DbDep, settings: SettingsD
     return await build_plan(plan, bus, db, settings, user)
 
 
-@router.post("/api/plans/{plan_id}/pause", response_model=PlanOut)
-async def pause_plan(plan: PlanDep, bus: BusDep, db: DbDep) -> PlanOut:
-    """Start no more tickets; the ones already running finish, then the run ends paused."""
+async def _pause(db: Database, plan: Plan) -> Plan:
+    """Move a running plan to paused (nothing new starts), or 409 when it is not running."""
     async with db.session() as s:
         paused = (await s.exec(
             update(Plan)
@@ -115,6 +114,13 @@ async def pause_plan(plan: PlanDep, bus: BusDep, db: DbDep) -> PlanOut:
         await s.commit()
     if paused is None:
         raise HTTPException(409, f"plan {plan.id} is not running")
+    return paused
+
+
+@router.post("/api/plans/{plan_id}/pause", response_model=PlanOut)
+async def pause_plan(plan: PlanDep, bus: BusDep, db: DbDep) -> PlanOut:
+    """Start no more tickets; the ones already running finish, then the run ends paused."""
+    paused = await _pause(db, plan)
     if paused.run_id:
         await bus.publish_event(plan_channel(paused.run_id), Status(
             message="paused: running tickets finish, no new ones start", paused=True))
@@ -127,15 +133,7 @@ async def cancel_plan(plan: PlanDep, bus: BusDep, db: DbDep, user: UserDep) -> P
     """Stop a build run now: nothing new starts and the tickets being built are cancelled
     (their jobs stop; the tickets fail, ``cancelled``, and may be retried); the run ends
     paused, so ``resume`` goes on from there."""
-    async with db.session() as s:
-        stopping = (await s.exec(
-            update(Plan)
-            .where(col(Plan.id) == plan.id, col(Plan.state) == PlanState.RUNNING)
-            .values(state=PlanState.PAUSED, updated_at=utcnow())
-            .returning(Plan))).scalars().first()
-        await s.commit()
-    if stopping is None:
-        raise HTTPException(409, f"plan {plan.id} is not running")
+    await _pause(db, plan)
     for ticket in await kanban.tickets_of(db, plan.id):
         if ticket.state in TicketState.IN_FLIGHT and ticket.job_id:
             await cancel_job(bus, db, ticket.job_id, by=user.id)
