@@ -1,6 +1,6 @@
 """What signing in costs a request: the gateway as its own process (as `make run` starts it),
-50 concurrent clients reading a project, with no credential (``AUTH_MODE=local``: the
-baseline, measured in the same run), an API token and a session cookie (``required``).
+one client and then 50 at once reading a project, with no credential (``AUTH_MODE=local``:
+the baseline, measured in the same run), an API token and a session cookie (``required``).
 
 Both credentials are looked up in the database on every request (no cache, so a revoked
 one stops at once); the figure says what that costs.
@@ -27,6 +27,8 @@ from paynto_common.settings import async_database_url
 
 CLIENTS = 50
 REQUESTS = int(os.environ.get("BENCH_AUTH_REQUESTS", "3000"))
+# Batches each credential takes in turn.
+ROUNDS = 5
 
 
 async def _seed(data: Path) -> dict[str, tuple[dict[str, str], dict[str, str], str]]:
@@ -60,10 +62,12 @@ def _gateway(data: Path, nats_url: str, port: int, mode: str) -> subprocess.Pope
 
 
 async def _load(url: str, headers: dict[str, str], cookies: dict[str, str],
-                project: str) -> tuple[list[float], float]:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+                project: str, clients: int, requests: int) -> tuple[list[float], float]:
+    """``requests`` reads of the project by ``clients`` at once: each one's latency, and the
+    seconds the whole batch took."""
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     latencies: list[float] = []
-    remaining = REQUESTS
+    remaining = requests
     async with httpx.AsyncClient(base_url=url, headers=headers, cookies=cookies,
                                  limits=limits, timeout=30) as c:
         warm = await c.get(f"/api/projects/{project}")
@@ -79,34 +83,41 @@ async def _load(url: str, headers: dict[str, str], cookies: dict[str, str],
                 assert answer.status_code == 200, answer.text
 
         started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(CLIENTS)))
-        rate = len(latencies) / (time.perf_counter() - started)
-    return latencies, rate
+        await asyncio.gather(*(client() for _ in range(clients)))
+    return latencies, time.perf_counter() - started
 
 
 async def auth_overhead(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
+    """Both gateways (local mode, required mode) run at once and the three credentials take
+    turns in small batches, so the machine's drift spreads over all of them alike."""
     data.mkdir(parents=True, exist_ok=True)
     modes = await _seed(data)
-    results = {}
-    rates = {}
-    for label, (headers, cookies, project) in modes.items():
-        port = free_port()
-        mode = "local" if not headers and not cookies else "required"
-        process = _gateway(data, nats_url, port, mode)
-        try:
+    ports = {"local": free_port(), "required": free_port()}
+    processes = [_gateway(data, nats_url, port, mode) for mode, port in ports.items()]
+    latencies: dict[tuple[int, str], list[float]] = {}
+    busy: dict[tuple[int, str], float] = {}
+    try:
+        for process, port in zip(processes, ports.values(), strict=True):
             wait_for_port("127.0.0.1", port, 60, process)
-            latencies, rates[label] = await _load(f"http://127.0.0.1:{port}", headers,
-                                                  cookies, project)
-            results[label] = summary(latencies)
-        finally:
+        for _round in range(ROUNDS):
+            for clients, requests in ((1, REQUESTS // (6 * ROUNDS)), (CLIENTS, REQUESTS // ROUNDS)):
+                for label, (headers, cookies, project) in modes.items():
+                    mode = "local" if not headers and not cookies else "required"
+                    batch, seconds = await _load(f"http://127.0.0.1:{ports[mode]}", headers,
+                                                 cookies, project, clients, requests)
+                    latencies.setdefault((clients, label), []).extend(batch)
+                    busy[clients, label] = busy.get((clients, label), 0.0) + seconds
+    finally:
+        for process in processes:
             process.terminate()
             process.wait(10)
-    base = results["none (local mode)"]
     rows = []
-    for label, got in results.items():
-        ratio = "" if got is base else (f", {got['p50'] / base['p50']:.2f}x the p50 without, "
-                                        f"+{ms(got['mean'] - base['mean'])} mean per request")
-        rows.append((f"GET a project, {CLIENTS} clients, credential: {label}",
+    for (clients, label), values in latencies.items():
+        got, base = summary(values), summary(latencies[clients, "none (local mode)"])
+        ratio = "" if label.startswith("none") else (
+            f", {got['p50'] / base['p50']:.2f}x the p50 without, "
+            f"{ms(got['mean'] - base['mean'])} more a request on average")
+        rows.append((f"GET a project, {clients} client(s), credential: {label}",
                      f"p50 {ms(got['p50'])}, p99 {ms(got['p99'])}",
-                     f"{got['n']} requests, {rates[label]:.0f}/s{ratio}"))
-    return rows
+                     f"{got['n']} requests, {len(values) / busy[clients, label]:.0f}/s{ratio}"))
+    return sorted(rows, key=lambda row: int(row[0].split(", ")[1].split()[0]))
