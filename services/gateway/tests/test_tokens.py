@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from gateway.app import create_app
+from gateway.client_address import parse_networks
 from gateway.settings import GatewaySettings
 from paynto_common import accounts, ledger
 from paynto_common.bus import Bus
@@ -176,3 +177,20 @@ async def test_me_in_local_mode_is_the_local_user(settings: GatewaySettings, bus
         # A credential that is present but wrong is refused even here.
         r = await http.get("/api/auth/me", headers=bearer(made["token"]))
         assert r.status_code == 401
+
+
+async def test_behind_trusted_proxies_only_they_may_name_the_user(
+        settings: GatewaySettings, bus: Bus) -> None:
+    behind = settings.model_copy(update={"user_header": "X-Forwarded-User",
+                                         "trusted_proxies": parse_networks(["10.0.0.0/8"])})
+    app = create_app(behind, bus=bus)
+    async with app.router.lifespan_context(app):
+        async def me(peer: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=app, client=(peer, 4321))
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                return await c.get("/api/auth/me", headers={"X-Forwarded-User": "ada"})
+
+        via_proxy = await me("10.1.2.3")
+        assert via_proxy.status_code == 200 and via_proxy.json()["name"] == "ada"
+        # The same header straight from a client past the proxies names no one.
+        assert (await me("203.0.113.9")).status_code == 401

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,7 +49,7 @@ class User(SQLModel, table=True):
     name: str = Field(unique=True)
     role: str = Role.USER
     # Set once the person signed in with GitHub: their numeric GitHub id and login.
-    github_id: int | None = Field(default=None, unique=True)
+    github_id: int | None = Field(default=None, unique=True, sa_type=BigInteger)
     github_login: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
+from gateway.client_address import from_trusted_proxy
 from gateway.settings import GatewaySettings
 from paynto_common import accounts
 from paynto_common.db import Database, User
@@ -85,7 +86,10 @@ async def _resolve(request: Request) -> User:
             raise unauthorized("the session has ended; sign in again")
     if settings.user_header:
         name = request.headers.get(settings.user_header, "").strip()
-        if name:
+        # Behind TRUSTED_PROXIES, only they may name the user (a client sending the header
+        # itself past them is ignored); without any, the operator vouches for the network.
+        if name and (not settings.trusted_proxies
+                     or from_trusted_proxy(request, settings.trusted_proxies)):
             try:
                 return await accounts.user_from_header(db, name[:100])
             except accounts.AccountError as exc:

@@ -65,6 +65,12 @@ def _trusted(address: IPAddress | None, proxies: Sequence[IPNetwork]) -> bool:
     return address is not None and any(address in network for network in proxies)
 
 
+def from_trusted_proxy(connection: HTTPConnection, proxies: Sequence[IPNetwork]) -> bool:
+    """Whether the TCP peer is one of the trusted proxies."""
+    peer = connection.client.host if connection.client else None
+    return _trusted(_address(peer) if peer else None, proxies)
+
+
 def resolve_client(peer: str | None, forwarded_for: Iterable[str],
                    proxies: Sequence[IPNetwork]) -> str:
     """The client's address, given the TCP ``peer``, the ``X-Forwarded-For`` header values in

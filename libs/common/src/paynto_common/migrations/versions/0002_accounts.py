@@ -54,7 +54,7 @@ def _create_account_tables() -> None:
         sa.Column("id", sa.String(), nullable=False),
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("role", sa.String(), nullable=False),
-        sa.Column("github_id", sa.Integer(), nullable=True),
+        sa.Column("github_id", sa.BigInteger(), nullable=True),
         sa.Column("github_login", sa.String(), nullable=True),
         sa.Column("created_at", _timestamp(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
