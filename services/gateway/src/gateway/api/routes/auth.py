@@ -37,7 +37,7 @@ from gateway.auth import session_cookie_name
 from gateway.settings import GatewaySettings
 from paynto_common import accounts, ledger
 from paynto_common.db import ApiToken, Database, OAuthAttempt, Project, User, utcnow
-from paynto_common.vault import Vault, load_vault, put_secret
+from paynto_common.vault import Vault, put_secret
 
 CALLBACK_PATH = "/api/auth/github/callback"
 # How long a sign-in may stay at GitHub before its callback is refused.
@@ -61,13 +61,8 @@ router = APIRouter()
 
 
 def _vault(request: Request) -> Vault:
-    """The app's vault; made on first use when the app did not make it at start."""
-    vault: Vault | None = getattr(request.app.state, "vault", None)
-    if vault is None:
-        settings: GatewaySettings = request.app.state.settings
-        vault = load_vault(settings.secrets_key, settings.data_dir,
-                           required=settings.auth_mode == "required")
-        request.app.state.vault = vault
+    """The app's vault (made at start: ``gateway.app``)."""
+    vault: Vault = request.app.state.vault
     return vault
 
 
