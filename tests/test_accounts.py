@@ -35,7 +35,9 @@ async def paynto_admin(data_dir: Path, *args: str) -> str:
 
 
 async def test_accounts_keep_people_apart_and_no_secret_reaches_a_log(
-        tmp_path: Path, nats_url: str) -> None:
+        tmp_path_factory: pytest.TempPathFactory, nats_url: str) -> None:
+    # A short folder: the sandboxes' Unix sockets live under it (at most 107 bytes a path).
+    data = tmp_path_factory.mktemp("acct")
     port = free_port()
     gateway = f"http://127.0.0.1:{port}"
     secrets_key = Fernet.generate_key().decode()
@@ -47,7 +49,6 @@ async def test_accounts_keep_people_apart_and_no_secret_reaches_a_log(
                "GITHUB_CLIENT_ID": github.client_id,
                "GITHUB_CLIENT_SECRET": github.client_secret,
                "GITHUB_URL": str(github.url), "GITHUB_API_URL": str(github.url)}
-        data = tmp_path / "data"
         with running_system(data, nats_url, extra_env=env, port=port) as system:
             token = await paynto_admin(data, "create-user", "alice")
             alice = {"Authorization": f"Bearer {token}"}
