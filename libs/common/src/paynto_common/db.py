@@ -7,7 +7,6 @@ so a sandbox is only a cache and can always be rebuilt from the latest version.
 from __future__ import annotations
 
 import asyncio
-import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,8 +19,6 @@ from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from paynto_common.errors import PermanentJobError
-
-log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
