@@ -154,6 +154,13 @@ async def carol_builds_in_a_browser(gateway: str, github: GitHubDouble) -> None:
             await preview.evaluate("location.href = location.pathname")
             await frame.locator("h1", has_text="Roasted again, hot").wait_for(timeout=30_000)
             assert await preview.evaluate("location.search") == ""
+            # Another turn hands out a newly signed link to the same preview: the page stays.
+            await page.fill("#prompt", "a landing page for a tea house")
+            await page.click("#generate")
+            await page.wait_for_selector('#status[data-kind="busy"]', timeout=30_000)
+            await page.wait_for_selector('#status[data-kind="ok"]', timeout=90_000)
+            assert await page.get_attribute("#preview", "src") == src
+            assert "preview_token" not in await page.inner_text("#preview-url")
             assert refused == [] and errors == []
         finally:
             await browser.close()

@@ -111,9 +111,16 @@ function showPreview(url) {
   try { resolved = new URL(url, location.href); } catch { return; }
   // Only http(s): a javascript: or data: URL from a confused server must not run here.
   if (resolved.protocol !== "http:" && resolved.protocol !== "https:") return;
-  if (ui.iframe.src !== resolved.href) ui.iframe.src = resolved.href;
+  // The same preview under a freshly signed link (AUTH_MODE=required signs each one anew)
+  // keeps its page: HMR updates it, and the cookie its first link left lets reloads in.
+  const shown = ui.iframe.getAttribute("src");
+  const current = shown ? new URL(shown, location.href) : null;
+  if (!current || current.origin + current.pathname !== resolved.origin + resolved.pathname) {
+    ui.iframe.src = resolved.href;
+  }
   ui.empty.hidden = true;
-  ui.previewUrl.textContent = resolved.pathname + resolved.search;
+  // The path only: a link's signature is not for showing.
+  ui.previewUrl.textContent = resolved.pathname;
   ui.open.href = resolved.href;
   ui.open.hidden = false;
   saveStore({ previewUrl: resolved.href });
