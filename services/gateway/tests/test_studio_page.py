@@ -588,8 +588,8 @@ def stub_gateway(stub: Stub) -> FastAPI:
 
     @app.get("/api/jobs/{job_id}", response_model=JobOut)
     async def job(job_id: str) -> JobOut:
-        # Each ticket's preview URL differs so the test sees which one the page loaded.
-        result = GenerateResult(preview_url=f"/preview/demo/?ticket={job_id}")
+        # Each ticket's preview differs so the test sees which one the page loaded.
+        result = GenerateResult(preview_url=f"/preview/{job_id}/")
         return JobOut(id=job_id, project_id="p1", kind="ticket", status="complete",
                       model="offline", attempts=1, error=None, result=stored(result))
 
@@ -696,6 +696,14 @@ def stub_gateway(stub: Stub) -> FastAPI:
 serve = serve_app
 
 
+async def until(page: Any, predicate: str, timeout: float = 10) -> None:
+    """Poll a JavaScript expression until it is true. (Playwright's ``wait_for_function``
+    polls a string with ``eval``, which the studio's CSP refuses.)"""
+    async with asyncio.timeout(timeout):
+        while not await page.evaluate(predicate):
+            await asyncio.sleep(0.05)
+
+
 async def _eventually(check: Callable[[], bool], timeout: float = 10) -> None:
     """Waits until ``check()`` holds: for what the stub gateway records of the page's requests."""
     async with asyncio.timeout(timeout):
@@ -765,9 +773,8 @@ async def test_studio_in_a_browser() -> None:
             assert await page.inner_text("#project-name") == "a landing page for a coffee"
             # The list survives; the channel goes on from event 1: a compile error with its
             # place, then the runtime error again, which moves up rather than repeating.
-            await page.wait_for_function(
-                "[...document.querySelectorAll('#problem-list li')].map((li) => li.dataset.kind)"
-                ".join() === 'runtime,compile'", timeout=10_000)
+            await until(page, "[...document.querySelectorAll('#problem-list li')]"
+                              ".map((li) => li.dataset.kind).join() === 'runtime,compile'")
             assert stub.channel_headers == [None, "1"]
             assert await problems.locator(".where").all_inner_texts() == ["src/Menu.jsx:3:9"]
             assert await problems.nth(1).locator(".first").inner_text() == COMPILE_HEADLINE
@@ -940,8 +947,7 @@ async def test_studio_in_a_browser() -> None:
             assert await page.locator("#col-done li button").count() == 0
             assert await failed.get_by_role("button").all_inner_texts() == [
                 "Retry", "Edit", "Remove"]
-            await page.wait_for_function(
-                "document.getElementById('preview').src.endsWith('?ticket=j-t1')")
+            await until(page, "document.getElementById('preview').src.endsWith('/preview/j-t1/')")
             assert await page.locator("#resume-plan").is_visible()
             assert await page.locator("#build-plan").is_hidden()
 
@@ -965,8 +971,8 @@ async def test_studio_in_a_browser() -> None:
             await page.wait_for_selector('#status >> text=Build paused', timeout=10_000)
             assert await status.inner_text() == "Build paused: 2 done."
             assert await page.locator("#col-done li .key").all_inner_texts() == ["T1", "T2"]
-            await page.wait_for_function(
-                "document.getElementById('preview').src.endsWith('?ticket=j-t2b')")
+            await until(page,
+                        "document.getElementById('preview').src.endsWith('/preview/j-t2b/')")
             assert await page.locator("#resume-plan").is_visible()
 
             assert page_errors == []
