@@ -8,7 +8,11 @@ import re
 import pytest
 
 from generator.offline import OfflineGenerator, plan_site
+from generator.offline.icons import ICONS, icon_module
+from generator.offline.sections import GENERIC_GALLERY, GENERIC_PRODUCTS
+from generator.offline.topics import GENERIC, TOPICS
 from paynto_common.answer import ParsedAnswer, StreamFileTracker, parse_answer
+from paynto_common.packages import TEMPLATE_DIR
 
 COFFEE = "a landing page for a coffee roastery"
 
@@ -287,7 +291,9 @@ def test_standard_tailwind_classes_only(prompt: str) -> None:
         if not path.endswith(".jsx"):
             continue
         assert "style=" not in src, f"{path} uses an inline style"
-        assert "<svg" not in src and "<img" not in src
+        # Icons are inline SVG, drawn in one place; no images.
+        assert ("<svg" in src) == (path == "src/components/Icon.jsx"), path
+        assert "<img" not in src
         for classes in _class_strings(src):
             for token in classes.split():
                 # No arbitrary values ("w-[37px]") and nothing built at runtime.
@@ -519,3 +525,168 @@ async def test_stream_reports_every_file_live() -> None:
     async for chunk in OfflineGenerator().stream(COFFEE, chunk_size=13):
         closed += tracker.feed(chunk)
     assert closed == [f.path for f in _parse(COFFEE).files]
+
+
+# --- icons ---------------------------------------------------------------------------------------
+# Emoji render as empty boxes where the viewer has no emoji font, so sites draw SVG icons instead.
+
+# Pictographs, dingbats and symbols that fonts draw as emoji, and the emoji-style selector.
+_PICTOGRAPH = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+# The icons the components name themselves, not through their data.
+_UI_ICONS = {"menu", "x", "mail", "check", "star"}
+_ICON_PROMPTS = [
+    *PROMPTS,
+    "a shop selling gift cards and starter kits",
+    "a bakery with a photo gallery and a product catalogue",
+    "a pottery studio with a gallery, products, pricing and reviews",
+    "a travel agency with a shop and pricing",
+    "a band page with merch and a photo gallery",
+    "a charity with a gallery of our work",
+]
+
+
+def test_pictograph_pattern_tells_emoji_from_punctuation() -> None:
+    for emoji in ["☕", "⚡", "✨", "⭐", "★", "✓", "✉️", "🧑‍🏫", "🍽️", "↩️"]:
+        assert _PICTOGRAPH.search(emoji), emoji
+    assert not _PICTOGRAPH.search("Mon–Fri 7:00 — Sat · “quotes” © 4.9/5 24×24 café →")
+
+
+@pytest.mark.parametrize("prompt", _ICON_PROMPTS)
+def test_no_emoji_in_any_file(prompt: str) -> None:
+    r = _parse(prompt)
+    assert r.explanation is not None and not _PICTOGRAPH.search(r.explanation)
+    for f in r.files:
+        found = _PICTOGRAPH.search(f.content)
+        assert found is None, f"{f.path} has {found.group()!r}"
+
+
+def _data_icons() -> set[str]:
+    """Every icon name the topics and the generic sections use."""
+    names = set()
+    for topic in (*TOPICS, GENERIC):
+        names.add(topic.icon)
+        names.update(icon for icon, _, _ in topic.features)
+        names.update(icon for icon, _, _ in topic.products)
+        names.update(icon for icon, _ in topic.gallery)
+        names.update(icon for icon, _, _ in topic.details)
+    names.update(icon for icon, _, _ in GENERIC_PRODUCTS)
+    names.update(icon for icon, _ in GENERIC_GALLERY)
+    return names
+
+
+def test_every_icon_used_is_drawn_and_every_drawn_icon_is_used() -> None:
+    used = _data_icons() | _UI_ICONS
+    assert used - set(ICONS) == set(), "named but not drawn"
+    assert set(ICONS) - used == set(), "drawn but never used"
+
+
+def test_topics_have_distinct_icons() -> None:
+    icons = [topic.icon for topic in (*TOPICS, GENERIC)]
+    assert len(set(icons)) == len(icons)
+
+
+def _icon_module_names(src: str) -> list[str]:
+    block = src.split("const PATHS = {\n", 1)[1].split("\n};\n", 1)[0]
+    return [k.strip('"') for k in re.findall(r'^  ("[\w-]+"|\w+): \[', block, re.M)]
+
+
+def _icons_drawn_by_components(files: dict[str, str]) -> set[str]:
+    used: set[str] = set()
+    for path, src in files.items():
+        if path == "src/components/Icon.jsx":
+            continue
+        # Literal names, names chosen by a condition, and names kept in the data constants.
+        for literal, expr in re.findall(r'<Icon\s+name=(?:"([^"]*)"|\{([^}]*)\})', src):
+            used.update([literal] if literal else re.findall(r'"([^"]*)"', expr))
+        used.update(re.findall(r'\bicon: "([^"]*)"', src))
+    return used
+
+
+@pytest.mark.parametrize("prompt", _ICON_PROMPTS)
+def test_icon_module_holds_exactly_the_icons_the_site_draws(prompt: str) -> None:
+    files = _files(prompt)
+    icon_jsx = files["src/components/Icon.jsx"]
+    names = _icon_module_names(icon_jsx)
+    assert names == sorted(names)
+    assert set(names) == _icons_drawn_by_components(files)
+    assert icon_jsx == icon_module(names)
+    for path, src in files.items():
+        if "<Icon" in src and path != "src/components/Icon.jsx":
+            assert 'import Icon from "./Icon.jsx";' in src, path
+
+
+def test_icon_module_is_deterministic_and_rejects_unknown_names() -> None:
+    assert icon_module(["star", "check", "star"]) == icon_module(("check", "star"))
+    assert _icon_module_names(icon_module({"map-pin", "x", "coffee"})) == [
+        "coffee", "map-pin", "x",
+    ]
+    with pytest.raises(KeyError):
+        icon_module(["no-such-icon"])
+
+
+def test_ratings_are_written_out() -> None:
+    hero = _files(COFFEE)["src/components/Hero.jsx"]
+    assert '"4.9/5"' in hero
+    testimonials = _files("a yoga studio with customer reviews")["src/components/Testimonials.jsx"]
+    assert testimonials.count('<Icon name="star" className="h-5 w-5" filled />') == 5
+
+
+# A path's "d": commands and the number of arguments each takes (arcs: rx ry angle flag flag x y).
+_PATH_ARITY = {"m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 7, "z": 0}
+_PATH_TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtAaZz]|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def check_path(d: str) -> None:
+    """Fail unless ``d`` is SVG path data: commands with whole sets of numeric arguments."""
+    rest = _PATH_TOKEN.sub(" ", d).replace(",", " ")
+    assert not rest.strip(), f"unexpected characters {rest.strip()!r} in {d!r}"
+    tokens = _PATH_TOKEN.findall(d)
+    assert tokens and tokens[0] in "Mm", f"{d!r} must start with a move"
+    i = 0
+    while i < len(tokens):
+        command = tokens[i]
+        assert command.isalpha(), f"number without a command in {d!r}"
+        i += 1
+        args: list[str] = []
+        while i < len(tokens) and not tokens[i].isalpha():
+            args.append(tokens[i])
+            i += 1
+        arity = _PATH_ARITY[command.lower()]
+        if arity == 0:
+            assert not args, f"{command} takes no arguments in {d!r}"
+            continue
+        assert args and len(args) % arity == 0, f"{command} {args} in {d!r}"
+        if command in "Aa":
+            for k in range(0, len(args), 7):
+                flags = (args[k + 3], args[k + 4])
+                assert set(flags) <= {"0", "1"}, f"arc flags {flags} in {d!r}"
+
+
+def test_check_path_catches_mistakes() -> None:
+    check_path("M12 3l2.4 6.3 6.6.3-5.2 4.1z")
+    check_path("M3 12a9 9 0 1 0 18 0a9 9 0 1 0-18 0")
+    check_path("M2 7c2-1.5 4-1.5 6 0s4 1.5 6 0 4-1.5 6 0")
+    for broken in ["L1 2", "M1 2 3", "M1 2L3", "M1 2Z3", "M1 2x3 4", "M1 2a1 1 0 2 0 3 3",
+                   "M1 2c1 2 3 4 5", "", "M1 2h"]:
+        with pytest.raises(AssertionError):
+            check_path(broken)
+
+
+@pytest.mark.parametrize("name", sorted(ICONS))
+def test_icon_paths_parse(name: str) -> None:
+    assert re.fullmatch(r"[a-z]+(?:-[a-z]+)*", name)
+    assert 1 <= len(ICONS[name]) <= 4
+    for d in ICONS[name]:
+        check_path(d)
+        # Drawn on the 24×24 grid: no coordinate far outside it.
+        assert all(-24 <= float(n) <= 24 for n in re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)", d)), d
+
+
+def test_site_template_has_no_emoji() -> None:
+    checked = 0
+    for path in sorted(TEMPLATE_DIR.rglob("*")):
+        if path.is_file() and "node_modules" not in path.parts:
+            found = _PICTOGRAPH.search(path.read_text(encoding="utf-8"))
+            assert found is None, f"{path.name} has {found.group()!r}"
+            checked += 1
+    assert checked >= 4  # index.html, package.json, vite.config.js, src/*

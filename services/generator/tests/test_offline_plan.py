@@ -38,7 +38,7 @@ def test_offline_plan_covers_exactly_the_offline_files(prompt: str) -> None:
     first, *rest = plan.tickets
     assert (first.key, first.title, first.type) == ("T1", "Page shell and theme", "setup")
     assert first.files == [
-        "src/index.css", "src/App.jsx", "src/components/Header.jsx",
+        "src/index.css", "src/App.jsx", "src/components/Icon.jsx", "src/components/Header.jsx",
         "src/components/Footer.jsx",
     ]
     assert first.depends_on == []

@@ -8,9 +8,9 @@ model uses, so the rest of the pipeline cannot tell the difference except by the
 
 Everything is deterministic: the same prompt gives byte-identical output. Where there is a
 choice between variants, a hash of the prompt decides, never a clock or a random generator.
-Only ``react`` is used, so nothing needs installing; icons are Unicode glyphs.
+Only ``react`` is used, so nothing needs installing; icons are inline SVG drawn for Paynto.
 
-- ``topics``, ``sections``: what it knows (data only);
+- ``topics``, ``sections``, ``icons``: what it knows (data only);
 - ``prompt``: reading a prompt into a :class:`SitePlan`;
 - ``palette``, ``jsx``, ``writer``: writing the plan's files;
 - ``answer``: the whole answer, as a model would send it;

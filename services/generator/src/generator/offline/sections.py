@@ -23,18 +23,18 @@ GENERIC_MENU: tuple[Dish, ...] = (
     ("Something sweet", "To finish on a high note", "$7"),
 )
 GENERIC_PRODUCTS: tuple[Product, ...] = (
-    ("🎁", "Gift card", "$25"),
-    ("⭐", "Signature set", "$60"),
-    ("📦", "Starter kit", "$35"),
-    ("🧾", "Annual plan", "$120"),
+    ("gift", "Gift card", "$25"),
+    ("star", "Signature set", "$60"),
+    ("package", "Starter kit", "$35"),
+    ("receipt", "Annual plan", "$120"),
 )
 GENERIC_GALLERY: tuple[Shot, ...] = (
-    ("✨", "A recent highlight"),
-    ("🤝", "Working with our customers"),
-    ("🏆", "A project we’re proud of"),
-    ("🌟", "Behind the scenes"),
-    ("📸", "The team at work"),
-    ("🎉", "Celebrating a milestone"),
+    ("sparkles", "A recent highlight"),
+    ("handshake", "Working with our customers"),
+    ("trophy", "A project we’re proud of"),
+    ("star", "Behind the scenes"),
+    ("camera", "The team at work"),
+    ("party", "Celebrating a milestone"),
 )
 GENERIC_SCHEDULE: tuple[Session, ...] = (
     ("Mon", "10:00", "Open day", "Meet the team · 60 min"),

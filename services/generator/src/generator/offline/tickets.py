@@ -12,7 +12,8 @@ from generator.offline.writer import Writer
 from generator.planning import DATA_MODE, PlanSpec, TicketSpec
 
 _SHELL_FILES = (
-    "src/index.css", "src/App.jsx", "src/components/Header.jsx", "src/components/Footer.jsx",
+    "src/index.css", "src/App.jsx", "src/components/Icon.jsx", "src/components/Header.jsx",
+    "src/components/Footer.jsx",
 )
 _KIND_OF = {name: kind for kind, name in COMPONENT.items()}
 # Sections with more moving parts than a heading and a grid of cards.
@@ -22,7 +23,7 @@ _LARGER = frozenset({"hero", "contact", "products", "schedule", "pricing"})
 def offline_plan(prompt: str) -> PlanSpec:
     """The offline generator's site for ``prompt`` cut into tickets; deterministic, no model.
 
-    T1 sets up the shell (styles, App, header, footer); every other component the offline
+    T1 sets up the shell (styles, App, icons, header, footer); every other component the offline
     generator writes gets a ticket of its own that depends on T1 only. Together the tickets
     name exactly the files the offline generator writes.
     """
@@ -54,10 +55,13 @@ def offline_plan(prompt: str) -> PlanSpec:
                 f"src/index.css imports Tailwind; App.jsx renders the header, every section "
                 f"and the footer in order on a {palette.primary}/{palette.neutral} "
                 f"{'dark' if palette.dark else 'light'} page; the header links to the sections "
-                "and collapses into a menu on small screens."
+                "and collapses into a menu on small screens; Icon.jsx draws the site's icons as "
+                "inline SVG."
             ),
             files=list(_SHELL_FILES),
-            description=f"Global styles, the App layout, header and footer for {plan.title}.",
+            description=(
+                f"Global styles, the App layout, icons, header and footer for {plan.title}."
+            ),
         )
     ]
     for path, _ in writer.files():

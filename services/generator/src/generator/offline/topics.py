@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 
 from generator.offline.palette import Palette
 
-Feature = tuple[str, str, str]  # glyph, title, text
+Feature = tuple[str, str, str]  # icon, title, text
 Dish = tuple[str, str, str]  # name, description, price
-Product = tuple[str, str, str]  # glyph, name, price
-Shot = tuple[str, str]  # glyph, caption
+Product = tuple[str, str, str]  # icon, name, price
+Shot = tuple[str, str]  # icon, caption
 Session = tuple[str, str, str, str]  # when, time, name, detail
 Step = tuple[str, str]  # title, text
 Person = tuple[str, str, str]  # name, role, bio
 Quote = tuple[str, str, str]  # quote, name, role
 Question = tuple[str, str]  # question, answer
-Detail = tuple[str, str, str]  # glyph, label, value
+Detail = tuple[str, str, str]  # icon, label, value
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Topic:
     label: str
     keywords: tuple[str, ...]
     palette: Palette
-    glyph: str
+    icon: str
     subject: str
     names: tuple[str, ...]
     eyebrow: str
@@ -89,7 +89,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("tea", "brew"),
         palette=Palette("amber", "stone"),
-        glyph="☕",
+        icon="coffee",
         subject="coffee roastery",
         names=("Ember & Bean", "Copper Kettle Roasters", "Morning Ritual Coffee"),
         eyebrow="Small-batch coffee, roasted weekly",
@@ -106,7 +106,7 @@ TOPICS: tuple[Topic, ...] = (
         cta="Visit us",
         secondary="See the menu",
         secondary_target="menu",
-        stats=(("12", "single origins"), ("48 h", "from roast to shelf"), ("4.9★", "rating")),
+        stats=(("12", "single origins"), ("48 h", "from roast to shelf"), ("4.9/5", "rating")),
         nav={"features": "Our craft", "gallery": "Roastery"},
         features_title="From green bean to your cup",
         features_intro=(
@@ -114,14 +114,14 @@ TOPICS: tuple[Topic, ...] = (
             "the way it should."
         ),
         features=(
-            ("🌱", "Direct trade", "We buy green coffee straight from growers and pay well "
+            ("sprout", "Direct trade", "We buy green coffee straight from growers and pay well "
              "above fair-trade prices."),
-            ("🔥", "Roasted in small batches", "Our 15 kg drum roaster lets us tune every "
+            ("flame", "Roasted in small batches", "Our 15 kg drum roaster lets us tune every "
              "profile to the bean, never the other way round."),
-            ("☕", "Brewed to order", "Espresso, pour-over or cold brew: every coffee is made "
+            ("coffee", "Brewed to order", "Espresso, pour-over or cold brew: every coffee is made "
              "fresh by baristas who care."),
-            ("📦", "Beans to go", "Take home whole beans or a fresh grind, sealed the day they "
-             "leave the roaster."),
+            ("package", "Beans to go", "Take home whole beans or a fresh grind, sealed the day "
+             "they leave the roaster."),
         ),
         sections=("features", "menu", "gallery", "testimonials"),
         heads={
@@ -139,12 +139,12 @@ TOPICS: tuple[Topic, ...] = (
         ),
         menu_note="Oat, soy and almond milk at no extra cost. Ask about this week’s roast.",
         gallery=(
-            ("☕", "Morning espresso at the bar"),
-            ("🔥", "The roaster at work"),
-            ("🫘", "Fresh beans cooling after the roast"),
-            ("🥐", "Pastries from the bakery next door"),
-            ("🌿", "The green-coffee room"),
-            ("🧊", "Cold brew on tap"),
+            ("coffee", "Morning espresso at the bar"),
+            ("flame", "The roaster at work"),
+            ("coffee", "Fresh beans cooling after the roast"),
+            ("croissant", "Pastries from the bakery next door"),
+            ("leaf", "The green-coffee room"),
+            ("snowflake", "Cold brew on tap"),
         ),
         quotes=(
             ("The best flat white in town, and the beans I take home were always roasted that "
@@ -160,8 +160,8 @@ TOPICS: tuple[Topic, ...] = (
             "visit the roastery."
         ),
         details=(
-            ("📍", "Address", "12 Roaster Lane, Portland"),
-            ("🕒", "Opening hours", "Mon–Fri 7:00–17:00 · Sat–Sun 8:00–16:00"),
+            ("map-pin", "Address", "12 Roaster Lane, Portland"),
+            ("clock", "Opening hours", "Mon–Fri 7:00–17:00 · Sat–Sun 8:00–16:00"),
         ),
         footer="Small-batch coffee, roasted weekly and brewed with care.",
     ),
@@ -175,7 +175,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("dessert", "sweets"),
         palette=Palette("pink", "stone"),
-        glyph="🥐",
+        icon="croissant",
         subject="neighbourhood bakery",
         names=("Golden Crust Bakery", "Rise & Shine Bakehouse", "Flour & Fern"),
         eyebrow="Baked fresh every morning",
@@ -197,13 +197,13 @@ TOPICS: tuple[Topic, ...] = (
         features_intro="No shortcuts and no additives: flour, water, salt, time and a lot of "
         "butter.",
         features=(
-            ("🌾", "Stone-milled flour", "We bake with organic flour from a mill two hours "
+            ("wheat", "Stone-milled flour", "We bake with organic flour from a mill two hours "
              "away."),
-            ("⏳", "Long fermentation", "Our sourdough rises for 36 hours for flavour, crust and "
-             "easy digestion."),
-            ("🎂", "Cakes to order", "Birthdays, weddings or just because: tell us the date and "
+            ("hourglass", "Long fermentation", "Our sourdough rises for 36 hours for flavour, "
+             "crust and easy digestion."),
+            ("cake", "Cakes to order", "Birthdays, weddings or just because: tell us the date and "
              "we’ll bake it."),
-            ("♻️", "Nothing wasted", "Day-old loaves go to local food banks every evening."),
+            ("refresh", "Nothing wasted", "Day-old loaves go to local food banks every evening."),
         ),
         sections=("features", "menu", "testimonials"),
         heads={"menu": ("Today’s bakes", "What’s on the shelves this morning. Come early for "
@@ -229,8 +229,8 @@ TOPICS: tuple[Topic, ...] = (
             "Custom cakes need 48 hours’ notice. Everything else is first come, first served."
         ),
         details=(
-            ("📍", "Address", "8 Mill Street, Bristol"),
-            ("🕒", "Opening hours", "Tue–Sun 7:00–15:00"),
+            ("map-pin", "Address", "8 Mill Street, Bristol"),
+            ("clock", "Opening hours", "Tue–Sun 7:00–15:00"),
         ),
         footer="Bread, pastries and cakes, baked by hand every morning.",
     ),
@@ -245,7 +245,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("food", "bar", "kitchen", "dinner", "lunch", "brunch"),
         palette=Palette("red", "neutral"),
-        glyph="🍽️",
+        icon="utensils",
         subject="restaurant",
         names=("Olive & Ember", "The Long Table", "Saffron Kitchen"),
         eyebrow="Seasonal kitchen · open for dinner",
@@ -266,12 +266,12 @@ TOPICS: tuple[Topic, ...] = (
         features_title="Why guests come back",
         features_intro="A small restaurant with a big respect for ingredients.",
         features=(
-            ("🔥", "Wood-fired cooking", "Most of our menu passes over the oak-fired grill."),
-            ("🥕", "Local produce", "Vegetables, meat and cheese from farms a short drive "
+            ("flame", "Wood-fired cooking", "Most of our menu passes over the oak-fired grill."),
+            ("sprout", "Local produce", "Vegetables, meat and cheese from farms a short drive "
              "away."),
-            ("🍷", "Natural wines", "A short, changing list of low-intervention wines by the "
+            ("wine", "Natural wines", "A short, changing list of low-intervention wines by the "
              "glass."),
-            ("🎉", "Private dining", "Book the back room for birthdays, team dinners and "
+            ("party", "Private dining", "Book the back room for birthdays, team dinners and "
              "celebrations."),
         ),
         sections=("features", "menu", "testimonials"),
@@ -301,8 +301,8 @@ TOPICS: tuple[Topic, ...] = (
             "plan the evening with you."
         ),
         details=(
-            ("📍", "Address", "27 Harbour Road, Lisbon"),
-            ("🕒", "Opening hours", "Tue–Sun 17:30–23:00"),
+            ("map-pin", "Address", "27 Harbour Road, Lisbon"),
+            ("clock", "Opening hours", "Tue–Sun 17:30–23:00"),
         ),
         footer="Seasonal food and natural wine, made for sharing.",
     ),
@@ -316,7 +316,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("app", "tool", "product", "tech", "cloud", "data"),
         palette=Palette("indigo", "slate"),
-        glyph="⚡",
+        icon="zap",
         subject="software platform",
         names=("Flowbase", "Launchpad", "Signalstack"),
         eyebrow="New: automations that run themselves",
@@ -336,15 +336,15 @@ TOPICS: tuple[Topic, ...] = (
         features_title="Built for teams that move fast",
         features_intro="Powerful where it counts, simple everywhere else.",
         features=(
-            ("⚡", "Lightning fast", "Every page loads in under 100 ms, even with millions of "
+            ("zap", "Lightning fast", "Every page loads in under 100 ms, even with millions of "
              "records."),
-            ("🔄", "Automations", "Trigger workflows from any event and stop copying data by "
+            ("refresh", "Automations", "Trigger workflows from any event and stop copying data by "
              "hand."),
-            ("📊", "Live dashboards", "Share real-time metrics with your team and your "
+            ("chart-bar", "Live dashboards", "Share real-time metrics with your team and your "
              "customers."),
-            ("🔒", "Secure by default", "SSO, audit logs and encryption at rest on every plan."),
-            ("🔌", "Integrations", "Connect the tools you already use in one click."),
-            ("🤝", "Human support", "Real people answer in minutes, not days."),
+            ("lock", "Secure by default", "SSO, audit logs and encryption at rest on every plan."),
+            ("plug", "Integrations", "Connect the tools you already use in one click."),
+            ("handshake", "Human support", "Real people answer in minutes, not days."),
         ),
         sections=("features", "process", "pricing", "testimonials", "faq"),
         steps=(
@@ -388,8 +388,8 @@ TOPICS: tuple[Topic, ...] = (
             "personal demo."
         ),
         details=(
-            ("💬", "Live chat", "Weekdays 8:00–20:00 CET"),
-            ("📍", "Office", "Remote-first, headquartered in Amsterdam"),
+            ("message", "Live chat", "Weekdays 8:00–20:00 CET"),
+            ("map-pin", "Office", "Remote-first, headquartered in Amsterdam"),
         ),
         footer="The simplest way to run your team’s work.",
     ),
@@ -403,7 +403,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("artist", "creative", "personal", "engineer"),
         palette=Palette("violet", "zinc"),
-        glyph="✦",
+        icon="sparkle",
         subject="design portfolio",
         names=("Alex Rivera", "Jordan Lee", "Sam Okafor"),
         eyebrow="Available for new projects",
@@ -424,23 +424,23 @@ TOPICS: tuple[Topic, ...] = (
         features_title="What I do",
         features_intro="End-to-end design for products that need to be useful and lovely.",
         features=(
-            ("✏️", "Product design", "Research, flows and polished interfaces for web and "
+            ("pencil", "Product design", "Research, flows and polished interfaces for web and "
              "mobile."),
-            ("🎨", "Brand identity", "Logos, colour and type systems that feel unmistakably "
+            ("palette", "Brand identity", "Logos, colour and type systems that feel unmistakably "
              "yours."),
-            ("💻", "Front-end development", "Responsive, accessible React sites built to "
+            ("laptop", "Front-end development", "Responsive, accessible React sites built to "
              "last."),
-            ("🧪", "Prototyping", "Clickable prototypes to test ideas before you build them."),
+            ("flask", "Prototyping", "Clickable prototypes to test ideas before you build them."),
         ),
         sections=("gallery", "features", "testimonials"),
         heads={"gallery": ("Selected work", "Recent projects across product, brand and web.")},
         gallery=(
-            ("📱", "Banking app redesign"),
-            ("🛍️", "E-commerce brand refresh"),
-            ("📊", "Analytics dashboard"),
-            ("🎨", "Illustration series"),
-            ("🌐", "Marketing website"),
-            ("🧩", "Design system"),
+            ("smartphone", "Banking app redesign"),
+            ("shopping-bag", "E-commerce brand refresh"),
+            ("chart-bar", "Analytics dashboard"),
+            ("palette", "Illustration series"),
+            ("globe", "Marketing website"),
+            ("puzzle", "Design system"),
         ),
         quotes=(
             ("A rare designer who also ships the code. Our sign-ups went up 30%.",
@@ -456,8 +456,8 @@ TOPICS: tuple[Topic, ...] = (
             "working days."
         ),
         details=(
-            ("📍", "Based in", "Berlin, working worldwide"),
-            ("🗓️", "Availability", "Booking projects from next month"),
+            ("map-pin", "Based in", "Berlin, working worldwide"),
+            ("calendar", "Availability", "Booking projects from next month"),
         ),
         footer="Design and development for thoughtful digital products.",
     ),
@@ -470,7 +470,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("photos?", "wedding", "camera", "film"),
         palette=Palette("yellow", "neutral", dark=True),
-        glyph="📷",
+        icon="camera",
         subject="photography studio",
         names=("Silver Hour Studio", "Northlight Photography", "Frame & Field"),
         eyebrow="Weddings · Portraits · Brands",
@@ -492,11 +492,11 @@ TOPICS: tuple[Topic, ...] = (
         features_title="How I work",
         features_intro="Relaxed sessions, honest images and a gallery you will actually use.",
         features=(
-            ("🌅", "Natural light", "Soft, flattering light and real moments, never stiff "
+            ("sun", "Natural light", "Soft, flattering light and real moments, never stiff "
              "poses."),
-            ("🗺️", "On location", "At home, in the mountains or at your venue; I travel "
+            ("map", "On location", "At home, in the mountains or at your venue; I travel "
              "worldwide."),
-            ("🖼️", "Heirloom prints", "Archival prints and albums made to last for "
+            ("image", "Heirloom prints", "Archival prints and albums made to last for "
              "generations."),
         ),
         sections=("gallery", "pricing", "testimonials"),
@@ -507,12 +507,12 @@ TOPICS: tuple[Topic, ...] = (
                         "online gallery."),
         },
         gallery=(
-            ("💍", "Lakeside wedding in June"),
-            ("🌅", "Golden-hour portraits"),
-            ("🏡", "Family session at home"),
-            ("🏔️", "Mountain elopement"),
-            ("🏢", "Brand shoot for a design studio"),
-            ("🌿", "Garden engagement session"),
+            ("gem", "Lakeside wedding in June"),
+            ("sun", "Golden-hour portraits"),
+            ("home", "Family session at home"),
+            ("mountain", "Mountain elopement"),
+            ("building", "Brand shoot for a design studio"),
+            ("leaf", "Garden engagement session"),
         ),
         tiers=(
             Tier("Portrait", "$350", "per session", "An hour on location, perfect for "
@@ -538,8 +538,8 @@ TOPICS: tuple[Topic, ...] = (
             "availability within a day."
         ),
         details=(
-            ("📍", "Based in", "Edinburgh, travelling worldwide"),
-            ("⏱️", "Response time", "Within 24 hours"),
+            ("map-pin", "Based in", "Edinburgh, travelling worldwide"),
+            ("clock", "Response time", "Within 24 hours"),
         ),
         footer="Natural photography for weddings, families and brands.",
     ),
@@ -553,7 +553,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("training", "sports?", "trainer", "coach"),
         palette=Palette("lime", "zinc", dark=True),
-        glyph="💪",
+        icon="dumbbell",
         subject="fitness gym",
         names=("Iron Forge Fitness", "Pulse Athletics", "Peak Form Gym"),
         eyebrow="Your first class is free",
@@ -574,13 +574,13 @@ TOPICS: tuple[Topic, ...] = (
         features_title="Everything you need to get fit",
         features_intro="A gym built around coaching, not just equipment.",
         features=(
-            ("🏋️", "Strength training", "Barbell and kettlebell sessions that build real, "
+            ("dumbbell", "Strength training", "Barbell and kettlebell sessions that build real, "
              "lasting strength."),
-            ("🔥", "HIIT classes", "Fast, high-intensity sessions that fit into a lunch "
+            ("flame", "HIIT classes", "Fast, high-intensity sessions that fit into a lunch "
              "break."),
-            ("🎯", "Personal coaching", "One-to-one programmes with regular check-ins and "
+            ("target", "Personal coaching", "One-to-one programmes with regular check-ins and "
              "progress tracking."),
-            ("🥗", "Nutrition support", "Simple, sustainable eating plans to back up your "
+            ("salad", "Nutrition support", "Simple, sustainable eating plans to back up your "
              "training."),
         ),
         sections=("features", "schedule", "pricing", "testimonials"),
@@ -622,8 +622,8 @@ TOPICS: tuple[Topic, ...] = (
             "right session."
         ),
         details=(
-            ("📍", "Address", "Unit 4, Foundry Yard, Manchester"),
-            ("🕒", "Opening hours", "Mon–Fri 5:00–22:00 · Sat–Sun 8:00–18:00"),
+            ("map-pin", "Address", "Unit 4, Foundry Yard, Manchester"),
+            ("clock", "Opening hours", "Mon–Fri 5:00–22:00 · Sat–Sun 8:00–18:00"),
         ),
         footer="Coached fitness for every level, seven days a week.",
     ),
@@ -636,7 +636,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("calm", "relax", "wellbeing"),
         palette=Palette("teal", "stone"),
-        glyph="🧘",
+        icon="lotus",
         subject="yoga studio",
         names=("Still Water Yoga", "Lotus & Light", "The Breathing Room"),
         eyebrow="New students: first week free",
@@ -658,11 +658,12 @@ TOPICS: tuple[Topic, ...] = (
         features_intro="From gentle mornings to strong evening flows, there’s a class for how "
         "you feel today.",
         features=(
-            ("🌿", "Gentle & restorative", "Slow, supported classes to release tension and "
+            ("leaf", "Gentle & restorative", "Slow, supported classes to release tension and "
              "rest deeply."),
-            ("🌊", "Vinyasa flow", "Breath-led movement that builds strength and focus."),
-            ("🕯️", "Meditation", "Guided sits to quiet the mind; no experience needed."),
-            ("🤲", "Private sessions", "One-to-one classes tailored to your body and goals."),
+            ("waves", "Vinyasa flow", "Breath-led movement that builds strength and focus."),
+            ("flame", "Meditation", "Guided sits to quiet the mind; no experience needed."),
+            ("handshake", "Private sessions", "One-to-one classes tailored to your body and "
+             "goals."),
         ),
         sections=("features", "schedule", "pricing", "testimonials"),
         heads={
@@ -700,8 +701,8 @@ TOPICS: tuple[Topic, ...] = (
         contact_intro="Not sure which class is right for you? Ask us anything; we’re happy to "
         "help.",
         details=(
-            ("📍", "Address", "3 Garden Walk, Brighton"),
-            ("🕒", "Studio hours", "Mon–Fri 6:30–21:00 · Sat–Sun 8:00–18:00"),
+            ("map-pin", "Address", "3 Garden Walk, Brighton"),
+            ("clock", "Studio hours", "Mon–Fri 6:30–21:00 · Sat–Sun 8:00–18:00"),
         ),
         footer="Yoga, meditation and rest in a calm, light-filled studio.",
     ),
@@ -714,7 +715,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("studio", "design", "campaigns?"),
         palette=Palette("fuchsia", "neutral"),
-        glyph="🚀",
+        icon="rocket",
         subject="creative agency",
         names=("Brightside Studio", "Northstar Creative", "Loop & Line"),
         eyebrow="Brand · Web · Growth",
@@ -736,23 +737,23 @@ TOPICS: tuple[Topic, ...] = (
         features_intro="Strategy, design and technology under one roof, so nothing gets lost "
         "in translation.",
         features=(
-            ("🎯", "Brand strategy", "Positioning, messaging and naming grounded in real "
+            ("target", "Brand strategy", "Positioning, messaging and naming grounded in real "
              "research."),
-            ("🎨", "Visual identity", "Logos, type, colour and guidelines that scale."),
-            ("💻", "Websites", "Fast, accessible sites built on modern tools."),
-            ("📈", "Growth marketing", "SEO, paid social and content that compound over "
+            ("palette", "Visual identity", "Logos, type, colour and guidelines that scale."),
+            ("laptop", "Websites", "Fast, accessible sites built on modern tools."),
+            ("trending-up", "Growth marketing", "SEO, paid social and content that compound over "
              "time."),
         ),
         sections=("features", "gallery", "process", "testimonials"),
         heads={"gallery": ("Selected work", "Recent projects for start-ups, scale-ups and "
                                             "household names.")},
         gallery=(
-            ("🛰️", "Orbit: brand and website"),
-            ("🍃", "Verde: packaging system"),
-            ("🏦", "Ledger: product launch"),
-            ("🎧", "Wave: launch campaign"),
-            ("🏨", "Harbour Hotels: booking site"),
-            ("🚲", "Spoke: app design"),
+            ("globe", "Orbit: brand and website"),
+            ("leaf", "Verde: packaging system"),
+            ("landmark", "Ledger: product launch"),
+            ("headphones", "Wave: launch campaign"),
+            ("building", "Harbour Hotels: booking site"),
+            ("bike", "Spoke: app design"),
         ),
         steps=(
             ("Discover", "Workshops and research to understand your customers and market."),
@@ -774,8 +775,8 @@ TOPICS: tuple[Topic, ...] = (
             "one working day."
         ),
         details=(
-            ("📍", "Studio", "41 Canal Street, Amsterdam"),
-            ("🗓️", "Availability", "Taking on new projects this quarter"),
+            ("map-pin", "Studio", "41 Canal Street, Amsterdam"),
+            ("calendar", "Availability", "Taking on new projects this quarter"),
         ),
         footer="Brand, web and growth for ambitious companies.",
     ),
@@ -790,7 +791,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("firm", "advice", "business"),
         palette=Palette("blue", "slate"),
-        glyph="🏛️",
+        icon="landmark",
         subject="advisory firm",
         names=("Harper & Cole", "Sterling Advisory", "Whitfield Partners"),
         eyebrow="Trusted advice since 1998",
@@ -811,11 +812,11 @@ TOPICS: tuple[Topic, ...] = (
         features_title="How we can help",
         features_intro="Focused practice areas, each led by a senior partner.",
         features=(
-            ("🏢", "Business advice", "Company formation, contracts and growth planning."),
-            ("📑", "Compliance", "Stay ahead of regulation with clear, practical guidance."),
-            ("🏠", "Property & estates", "Purchases, leases, wills and estate planning."),
-            ("🤝", "Disputes & mediation", "Resolve conflicts quickly and fairly, out of court "
-             "where possible."),
+            ("building", "Business advice", "Company formation, contracts and growth planning."),
+            ("file-text", "Compliance", "Stay ahead of regulation with clear, practical guidance."),
+            ("home", "Property & estates", "Purchases, leases, wills and estate planning."),
+            ("handshake", "Disputes & mediation", "Resolve conflicts quickly and fairly, out of "
+             "court where possible."),
         ),
         sections=("features", "process", "team", "faq"),
         steps=(
@@ -842,8 +843,8 @@ TOPICS: tuple[Topic, ...] = (
             "confidence."
         ),
         details=(
-            ("📍", "Office", "100 King Street, London"),
-            ("🕒", "Office hours", "Mon–Fri 9:00–17:30"),
+            ("map-pin", "Office", "100 King Street, London"),
+            ("clock", "Office hours", "Mon–Fri 9:00–17:30"),
         ),
         footer="Clear, practical advice for people and businesses.",
     ),
@@ -857,7 +858,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("products", "gifts?", "sell", "selling"),
         palette=Palette("rose", "neutral"),
-        glyph="🛍️",
+        icon="shopping-bag",
         subject="online boutique",
         names=("Maison Rue", "Field & Thread", "Little Lantern"),
         eyebrow="Free shipping on orders over $50",
@@ -873,28 +874,28 @@ TOPICS: tuple[Topic, ...] = (
         cta="Shop the collection",
         cta_target="products",
         secondary="Why shop with us",
-        stats=(("4.8★", "2,000 reviews"), ("30 days", "free returns"), ("100%", "plastic-free")),
+        stats=(("4.8/5", "2,000 reviews"), ("30 days", "free returns"), ("100%", "plastic-free")),
         nav={"features": "Why us"},
         features_title="Why shop with us",
         features_intro="Small shop, big care: from the materials we choose to the box it "
         "arrives in.",
         features=(
-            ("🚚", "Fast, free delivery", "Free shipping on orders over $50, delivered in 2–4 "
+            ("truck", "Fast, free delivery", "Free shipping on orders over $50, delivered in 2–4 "
              "days."),
-            ("↩️", "Easy returns", "Changed your mind? Send it back within 30 days."),
-            ("🌱", "Made responsibly", "Natural materials and fair wages, always."),
-            ("🎁", "Gift wrapping", "Add a handwritten note and we’ll wrap it for free."),
+            ("arrow-return", "Easy returns", "Changed your mind? Send it back within 30 days."),
+            ("sprout", "Made responsibly", "Natural materials and fair wages, always."),
+            ("gift", "Gift wrapping", "Add a handwritten note and we’ll wrap it for free."),
         ),
         sections=("products", "features", "testimonials"),
         heads={"products": ("New arrivals", "Fresh pieces from this month’s collection, while "
                                             "they last.")},
         products=(
-            ("🧥", "Wool overshirt", "$120"),
-            ("👜", "Leather tote", "$145"),
-            ("🕯️", "Cedar candle", "$32"),
-            ("🧣", "Merino scarf", "$58"),
-            ("👟", "Canvas sneakers", "$89"),
-            ("💍", "Gold-plated ring", "$45"),
+            ("shirt", "Wool overshirt", "$120"),
+            ("shopping-bag", "Leather tote", "$145"),
+            ("flame", "Cedar candle", "$32"),
+            ("shirt", "Merino scarf", "$58"),
+            ("shoe", "Canvas sneakers", "$89"),
+            ("gem", "Gold-plated ring", "$45"),
         ),
         quotes=(
             ("Beautiful quality and it arrived in two days, wrapped like a present.",
@@ -908,8 +909,8 @@ TOPICS: tuple[Topic, ...] = (
         contact_intro="Our small team answers every message personally, usually within a few "
         "hours.",
         details=(
-            ("🚚", "Shipping", "Free over $50 · 2–4 working days"),
-            ("↩️", "Returns", "Free within 30 days"),
+            ("truck", "Shipping", "Free over $50 · 2–4 working days"),
+            ("arrow-return", "Returns", "Free within 30 days"),
         ),
         footer="Thoughtfully made goods, designed in-house and made in small batches.",
     ),
@@ -923,7 +924,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("adventure", "booking", "stay", "inn"),
         palette=Palette("sky", "slate"),
-        glyph="✈️",
+        icon="plane",
         subject="travel company",
         names=("Wanderlight Travel", "Blue Horizon Tours", "Compass & Co."),
         eyebrow="Small-group trips · carbon-balanced",
@@ -939,18 +940,18 @@ TOPICS: tuple[Topic, ...] = (
         cta="Plan my trip",
         secondary="Explore destinations",
         secondary_target="gallery",
-        stats=(("45", "destinations"), ("12", "travellers per group"), ("4.9★", "rating")),
+        stats=(("45", "destinations"), ("12", "travellers per group"), ("4.9/5", "rating")),
         nav={"gallery": "Destinations", "features": "Why travel with us", "pricing": "Trips"},
         features_title="Travel, done thoughtfully",
         features_intro="Everything we plan is built around people and places, not checklists.",
         features=(
-            ("🧭", "Local guides", "Experts who live where you’re travelling and know its "
+            ("compass", "Local guides", "Experts who live where you’re travelling and know its "
              "secrets."),
-            ("👥", "Small groups", "Never more than twelve travellers, for a more personal "
+            ("users", "Small groups", "Never more than twelve travellers, for a more personal "
              "trip."),
-            ("🏡", "Stays with character", "Boutique hotels and family-run guesthouses, not "
+            ("home", "Stays with character", "Boutique hotels and family-run guesthouses, not "
              "chains."),
-            ("🌍", "Responsible travel", "We balance the carbon of every trip and support local "
+            ("globe", "Responsible travel", "We balance the carbon of every trip and support local "
              "projects."),
         ),
         sections=("gallery", "features", "pricing", "testimonials"),
@@ -961,12 +962,12 @@ TOPICS: tuple[Topic, ...] = (
                         "meals."),
         },
         gallery=(
-            ("🏔️", "Swiss Alps · 8 days"),
-            ("🏝️", "Greek islands · 10 days"),
-            ("🌋", "Iceland ring road · 9 days"),
-            ("🏯", "Kyoto and Nara · 12 days"),
-            ("🐘", "Kenya safari · 7 days"),
-            ("🌮", "Mexico City and Oaxaca · 10 days"),
+            ("mountain", "Swiss Alps · 8 days"),
+            ("palm-tree", "Greek islands · 10 days"),
+            ("mountain", "Iceland ring road · 9 days"),
+            ("landmark", "Kyoto and Nara · 12 days"),
+            ("sun", "Kenya safari · 7 days"),
+            ("utensils", "Mexico City and Oaxaca · 10 days"),
         ),
         tiers=(
             Tier("Weekend escape", "$690", "per person", "Three nights, a handpicked stay and "
@@ -991,8 +992,8 @@ TOPICS: tuple[Topic, ...] = (
             "within two days."
         ),
         details=(
-            ("📞", "Travel specialists", "Mon–Sat 9:00–19:00"),
-            ("📍", "Office", "5 Harbour Square, Copenhagen"),
+            ("phone", "Travel specialists", "Mon–Sat 9:00–19:00"),
+            ("map-pin", "Office", "5 Harbour Square, Copenhagen"),
         ),
         footer="Small-group journeys with local guides and stays full of character.",
     ),
@@ -1006,7 +1007,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("learning", "learn", "teacher", "workshops?", "classes", "students?"),
         palette=Palette("emerald", "slate"),
-        glyph="🎓",
+        icon="graduation-cap",
         subject="learning academy",
         names=("Brightpath Academy", "Open Book School", "Northfield Learning"),
         eyebrow="Enrolment open for the autumn term",
@@ -1027,11 +1028,11 @@ TOPICS: tuple[Topic, ...] = (
         features_title="A better way to learn",
         features_intro="Small classes, practical projects and teachers who know their field.",
         features=(
-            ("🧑‍🏫", "Expert teachers", "Learn from practitioners with years of real-world "
+            ("users", "Expert teachers", "Learn from practitioners with years of real-world "
              "experience."),
-            ("👥", "Small groups", "Classes of twelve or fewer, so everyone gets attention."),
-            ("🧪", "Hands-on projects", "Build a portfolio of real work while you learn."),
-            ("📜", "Certificates", "Earn a certificate that employers recognise."),
+            ("users", "Small groups", "Classes of twelve or fewer, so everyone gets attention."),
+            ("flask", "Hands-on projects", "Build a portfolio of real work while you learn."),
+            ("award", "Certificates", "Earn a certificate that employers recognise."),
         ),
         sections=("features", "schedule", "pricing", "faq"),
         heads={
@@ -1070,8 +1071,8 @@ TOPICS: tuple[Topic, ...] = (
         contact_intro="Our admissions team will help you choose the right course and start "
         "date.",
         details=(
-            ("📍", "Campus", "22 College Road, Dublin"),
-            ("🕒", "Admissions", "Mon–Fri 9:00–18:00"),
+            ("map-pin", "Campus", "22 College Road, Dublin"),
+            ("clock", "Admissions", "Mon–Fri 9:00–18:00"),
         ),
         footer="Practical courses, taught by people who care.",
     ),
@@ -1085,7 +1086,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("songs?", "live", "artist", "producer"),
         palette=Palette("purple", "zinc", dark=True),
-        glyph="🎸",
+        icon="guitar",
         subject="band",
         names=("The Midnight Echoes", "Velvet Static", "Paper Lanterns"),
         eyebrow="New album out now",
@@ -1107,10 +1108,10 @@ TOPICS: tuple[Topic, ...] = (
         features_title="What to expect",
         features_intro="Big choruses, quiet moments and a room full of people singing along.",
         features=(
-            ("🎤", "Live shows", "Every night a different setlist, every song played live."),
-            ("💿", "On vinyl", "All records pressed on heavyweight vinyl, signed at the merch "
+            ("mic", "Live shows", "Every night a different setlist, every song played live."),
+            ("disc", "On vinyl", "All records pressed on heavyweight vinyl, signed at the merch "
              "table."),
-            ("📻", "Sessions", "Acoustic sessions and radio specials between albums."),
+            ("radio", "Sessions", "Acoustic sessions and radio specials between albums."),
         ),
         sections=("schedule", "gallery", "testimonials"),
         heads={
@@ -1129,10 +1130,10 @@ TOPICS: tuple[Topic, ...] = (
         ),
         schedule_action="Tickets",
         gallery=(
-            ("💿", "Night Drive · LP, 2025"),
-            ("📀", "Static Bloom · EP, 2023"),
-            ("🎶", "Paper Town · LP, 2021"),
-            ("🎤", "Live at the Lantern · 2024"),
+            ("disc", "Night Drive · LP, 2025"),
+            ("disc", "Static Bloom · EP, 2023"),
+            ("music", "Paper Town · LP, 2021"),
+            ("mic", "Live at the Lantern · 2024"),
         ),
         quotes=(
             ("A band that makes stadium-sized choruses feel intimate.", "Northern Sound",
@@ -1146,8 +1147,8 @@ TOPICS: tuple[Topic, ...] = (
             "For shows, festivals and interviews, get in touch with our management team."
         ),
         details=(
-            ("🎟️", "Booking", "Worldwide, via our agent"),
-            ("📰", "Press kit", "Available on request"),
+            ("ticket", "Booking", "Worldwide, via our agent"),
+            ("file-text", "Press kit", "Available on request"),
         ),
         footer="New music and live shows, coming to a city near you.",
     ),
@@ -1162,7 +1163,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("health", "care", "patients?"),
         palette=Palette("cyan", "slate"),
-        glyph="🩺",
+        icon="stethoscope",
         subject="health clinic",
         names=("Clearwater Clinic", "Bright Smile Dental", "Riverside Health"),
         eyebrow="Now accepting new patients",
@@ -1177,17 +1178,18 @@ TOPICS: tuple[Topic, ...] = (
         ),
         cta="Book an appointment",
         secondary="Our services",
-        stats=(("20+", "years of care"), ("4.9★", "patient rating"), ("Same day", "visits")),
+        stats=(("20+", "years of care"), ("4.9/5", "patient rating"), ("Same day", "visits")),
         nav={"features": "Services"},
         features_title="Our services",
         features_intro="Everything you need under one roof, from check-ups to specialist "
         "treatment.",
         features=(
-            ("🩺", "Check-ups", "Thorough, unhurried appointments with time for your "
+            ("stethoscope", "Check-ups", "Thorough, unhurried appointments with time for your "
              "questions."),
-            ("🔬", "Specialist care", "Treatment plans from experienced specialists."),
-            ("💬", "Online consultations", "Talk to a clinician by video from home."),
-            ("♿", "Accessible practice", "Step-free access, quiet rooms and flexible hours."),
+            ("flask", "Specialist care", "Treatment plans from experienced specialists."),
+            ("message", "Online consultations", "Talk to a clinician by video from home."),
+            ("accessibility", "Accessible practice", "Step-free access, quiet rooms and flexible "
+             "hours."),
         ),
         sections=("features", "team", "testimonials", "faq"),
         team=(
@@ -1209,8 +1211,8 @@ TOPICS: tuple[Topic, ...] = (
             "call your local emergency number."
         ),
         details=(
-            ("📍", "Address", "14 Riverside Avenue, Leeds"),
-            ("🕒", "Opening hours", "Mon–Fri 8:00–19:00 · Sat 9:00–13:00"),
+            ("map-pin", "Address", "14 Riverside Avenue, Leeds"),
+            ("clock", "Opening hours", "Mon–Fri 8:00–19:00 · Sat 9:00–13:00"),
         ),
         footer="Modern, friendly care for the whole family.",
     ),
@@ -1225,7 +1227,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("homes?", "house", "houses", "repairs?"),
         palette=Palette("green", "stone"),
-        glyph="🏡",
+        icon="home",
         subject="home services company",
         names=("Oak & Stone", "Greenleaf Homes", "Cornerstone Builders"),
         eyebrow="Licensed & insured · free quotes",
@@ -1246,22 +1248,22 @@ TOPICS: tuple[Topic, ...] = (
         features_title="What we do",
         features_intro="One team for the whole job, so you only ever need one phone number.",
         features=(
-            ("📐", "Design & planning", "Plans, permits and budgets sorted before work "
+            ("ruler", "Design & planning", "Plans, permits and budgets sorted before work "
              "begins."),
-            ("🔨", "Renovations", "Kitchens, bathrooms, lofts and extensions."),
-            ("🌿", "Sustainable homes", "Insulation, heat pumps and solar that cut your "
+            ("hammer", "Renovations", "Kitchens, bathrooms, lofts and extensions."),
+            ("leaf", "Sustainable homes", "Insulation, heat pumps and solar that cut your "
              "bills."),
-            ("🧹", "Spotless handover", "We leave every site cleaner than we found it."),
+            ("brush", "Spotless handover", "We leave every site cleaner than we found it."),
         ),
         sections=("features", "gallery", "process", "testimonials"),
         heads={"gallery": ("Recent projects", "A few homes we’ve been proud to work on.")},
         gallery=(
-            ("🏡", "Victorian terrace renovation"),
-            ("🍳", "Open-plan kitchen"),
-            ("🛁", "Spa-style bathroom"),
-            ("🌞", "Garden room with a solar roof"),
-            ("🏗️", "Two-storey extension"),
-            ("🪴", "Courtyard landscaping"),
+            ("home", "Victorian terrace renovation"),
+            ("utensils", "Open-plan kitchen"),
+            ("bath", "Spa-style bathroom"),
+            ("sun", "Garden room with a solar roof"),
+            ("building", "Two-storey extension"),
+            ("tree", "Courtyard landscaping"),
         ),
         steps=(
             ("Free visit & quote", "We come round, listen and send a clear, fixed quote."),
@@ -1280,8 +1282,8 @@ TOPICS: tuple[Topic, ...] = (
         contact_title="Get your free quote",
         contact_intro="Tell us about your project and we’ll arrange a visit within a week.",
         details=(
-            ("📍", "Yard", "Unit 9, Station Road, Oxford"),
-            ("🕒", "Office hours", "Mon–Fri 8:00–18:00 · Sat 9:00–12:00"),
+            ("map-pin", "Yard", "Unit 9, Station Road, Oxford"),
+            ("clock", "Office hours", "Mon–Fri 8:00–18:00 · Sat 9:00–12:00"),
         ),
         footer="Renovations and new builds, finished with care.",
     ),
@@ -1295,7 +1297,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         weak_keywords=("community", "cause", "donate", "help"),
         palette=Palette("orange", "stone"),
-        glyph="🤝",
+        icon="handshake",
         subject="community charity",
         names=("Common Ground Foundation", "Open Hands", "Bright Futures Trust"),
         eyebrow="Together we’ve raised $2.4M",
@@ -1315,10 +1317,11 @@ TOPICS: tuple[Topic, ...] = (
         features_title="What we do",
         features_intro="Practical help, close to home, run by the community for the community.",
         features=(
-            ("🍲", "Food support", "Weekly food parcels and a community kitchen open to all."),
-            ("📚", "Education", "Homework clubs and mentoring for local young people."),
-            ("🏠", "Housing help", "Advice and emergency support for families at risk."),
-            ("🌳", "Green spaces", "Volunteers caring for parks and community gardens."),
+            ("utensils", "Food support", "Weekly food parcels and a community kitchen open to "
+             "all."),
+            ("book", "Education", "Homework clubs and mentoring for local young people."),
+            ("home", "Housing help", "Advice and emergency support for families at risk."),
+            ("tree", "Green spaces", "Volunteers caring for parks and community gardens."),
         ),
         sections=("features", "process", "team", "testimonials"),
         heads={"process": ("Get involved", "There are many ways to help. Every one of them "
@@ -1348,8 +1351,8 @@ TOPICS: tuple[Topic, ...] = (
             "from you."
         ),
         details=(
-            ("📍", "Community centre", "60 Market Street, Glasgow"),
-            ("🕒", "Open", "Mon–Sat 9:00–17:00"),
+            ("map-pin", "Community centre", "60 Market Street, Glasgow"),
+            ("clock", "Open", "Mon–Sat 9:00–17:00"),
         ),
         footer="Neighbours helping neighbours since 2012.",
     ),
@@ -1360,7 +1363,7 @@ GENERIC = Topic(
     label="business",
     keywords=(),
     palette=Palette("blue", "gray"),
-    glyph="✨",
+    icon="sparkles",
     subject="business",
     names=("Northwind", "Brightside", "Evergreen & Co."),
     eyebrow="Welcome",
@@ -1380,10 +1383,11 @@ GENERIC = Topic(
     features_title="What we offer",
     features_intro="Everything our {subject} does is built around what you need.",
     features=(
-        ("⭐", "Quality first", "We take the time to do things properly, every time."),
-        ("🤝", "Personal service", "You’ll always talk to a real person who knows your name."),
-        ("⚡", "Fast & reliable", "Clear timelines, quick replies and no surprises."),
-        ("💬", "Honest advice", "We’ll tell you what you need, and what you don’t."),
+        ("star", "Quality first", "We take the time to do things properly, every time."),
+        ("handshake", "Personal service", "You’ll always talk to a real person who knows your "
+         "name."),
+        ("zap", "Fast & reliable", "Clear timelines, quick replies and no surprises."),
+        ("message", "Honest advice", "We’ll tell you what you need, and what you don’t."),
     ),
     sections=("features", "process", "testimonials", "faq"),
     contact_title="Get in touch",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 
+from generator.offline.icons import icon_module
 from generator.offline.jsx import js, js_const, jsx_text, render
 from generator.offline.palette import Theme
 from generator.offline.prompt import SitePlan
@@ -22,6 +23,8 @@ from generator.offline.sections import (
     HEADS,
     NAV_LABEL,
 )
+
+_ICON_IMPORT = 'import Icon from "./Icon.jsx";'
 
 
 def _fill(text: str, plan: SitePlan, *, keep_title: bool = False) -> str:
@@ -119,6 +122,7 @@ class Writer:
 
     def files(self) -> list[tuple[str, str]]:
         out = [("src/index.css", self.index_css()), ("src/App.jsx", self.app())]
+        out.append(("src/components/Icon.jsx", icon_module(self.icon_names())))
         out.append(("src/components/Header.jsx", self.header()))
         out.append(("src/components/Hero.jsx", self.hero()))
         for i, kind in enumerate(self.plan.sections):
@@ -126,6 +130,23 @@ class Writer:
         out.append(("src/components/Contact.jsx", self.contact(len(self.plan.sections))))
         out.append(("src/components/Footer.jsx", self.footer()))
         return out
+
+    def icon_names(self) -> set[str]:
+        """The icons the site's components draw: exactly what ``Icon.jsx`` has to hold."""
+        topic, sections = self.topic, self.plan.sections
+        # The topic's own icon marks the header, hero, contact form and footer.
+        names = {topic.icon, "menu", "x", "mail", *(icon for icon, _, _ in topic.details)}
+        if "features" in sections:
+            names.update(icon for icon, _, _ in topic.features)
+        if "products" in sections:
+            names.update(icon for icon, _, _ in topic.products or GENERIC_PRODUCTS)
+        if "gallery" in sections:
+            names.update(icon for icon, _ in topic.gallery or GENERIC_GALLERY)
+        if "pricing" in sections:
+            names.add("check")
+        if "testimonials" in sections:
+            names.add("star")
+        return names
 
     def index_css(self) -> str:
         return textwrap.dedent(
@@ -202,8 +223,8 @@ class Writer:
             <header className="sticky top-0 z-40 border-b backdrop-blur $header">
               <nav aria-label="Main" className="mx-auto flex max-w-6xl items-center justify-between gap-6 px-4 py-3 sm:px-6 lg:px-8">
                 <a href="#top" className="flex items-center gap-3 text-lg font-bold tracking-tight">
-                  <span aria-hidden="true" className="grid h-9 w-9 place-items-center rounded-xl text-lg $logo">
-                    $glyph
+                  <span aria-hidden="true" className="grid h-9 w-9 place-items-center rounded-xl $logo">
+                    <Icon name="$icon" className="h-5 w-5" />
                   </span>
                   {title}
                 </a>
@@ -230,9 +251,7 @@ class Writer:
                   onClick={() => setOpen((value) => !value)}
                 >
                   <span className="sr-only">{open ? "Close menu" : "Open menu"}</span>
-                  <span aria-hidden="true" className="text-2xl leading-none">
-                    {open ? "✕" : "☰"}
-                  </span>
+                  <Icon name={open ? "x" : "menu"} className="h-6 w-6" />
                 </button>
               </nav>
               {open && (
@@ -265,7 +284,7 @@ class Writer:
             """,  # noqa: E501
             header=t.header,
             logo=t.logo,
-            glyph=self.topic.glyph,
+            icon=self.topic.icon,
             nav_link=t.nav_link,
             primary=t.primary_btn,
             cta=jsx_text(self.topic.cta),
@@ -278,7 +297,7 @@ class Writer:
             js_const("LINKS", self.links()),
             jsx,
             props="{ title }",
-            imports='import { useState } from "react";',
+            imports=f'import {{ useState }} from "react";\n{_ICON_IMPORT}',
             before_return="const [open, setOpen] = useState(false);",
         )
 
@@ -305,7 +324,7 @@ class Writer:
               <div className="mx-auto grid max-w-6xl items-center gap-16 px-4 pt-16 pb-24 sm:px-6 md:grid-cols-2 md:pt-24 lg:px-8">
                 <div>
                   <p className="inline-flex items-center gap-2 rounded-full px-4 py-1.5 text-sm font-medium $badge">
-                    <span aria-hidden="true">$glyph</span>
+                    <Icon name="$icon" className="h-4 w-4" />
                     $eyebrow
                   </p>
                   <h1 className="mt-6 text-4xl font-extrabold tracking-tight text-balance sm:text-5xl lg:text-6xl">
@@ -339,7 +358,7 @@ class Writer:
                 </div>
                 <div aria-hidden="true" className="relative mx-auto w-full max-w-md">
                   <div className="flex aspect-square flex-col items-center justify-center gap-6 rounded-3xl bg-linear-to-br p-8 text-center shadow-2xl $art">
-                    <span className="text-8xl sm:text-9xl">$glyph</span>
+                    <Icon name="$icon" className="h-24 w-24 sm:h-32 sm:w-32" />
                     <span className="text-2xl font-bold tracking-tight text-balance">{title}</span>
                   </div>
                   <div className="absolute -bottom-6 left-4 rounded-2xl px-5 py-4 shadow-xl sm:-left-8 $card">
@@ -352,7 +371,7 @@ class Writer:
             """,  # noqa: E501
             hero=t.hero,
             badge=t.badge,
-            glyph=topic.glyph,
+            icon=topic.icon,
             eyebrow=self.text(topic.eyebrow, title_prop=True),
             headline=self.text(self.plan.headline, title_prop=True),
             muted=t.muted,
@@ -369,7 +388,9 @@ class Writer:
             badge_label=jsx_text(badge_label),
         )
         stats_rows = [{"value": v, "label": label} for v, label in stats]
-        return self.component("Hero", js_const("STATS", stats_rows), jsx, props="{ title }")
+        return self.component(
+            "Hero", js_const("STATS", stats_rows), jsx, props="{ title }", imports=_ICON_IMPORT
+        )
 
     def features(self, index: int) -> str:
         feats = self.topic.features
@@ -382,8 +403,8 @@ class Writer:
                   key={feature.title}
                   className="rounded-2xl p-6 transition duration-200 hover:-translate-y-1 hover:shadow-lg $card"
                 >
-                  <span aria-hidden="true" className="grid h-12 w-12 place-items-center rounded-xl text-2xl $icon_box">
-                    {feature.icon}
+                  <span aria-hidden="true" className="grid h-12 w-12 place-items-center rounded-xl $icon_box">
+                    <Icon name={feature.icon} className="h-6 w-6" />
                   </span>
                   <h3 className="mt-5 text-lg font-semibold">{feature.title}</h3>
                   <p className="mt-2 leading-7 $muted">{feature.text}</p>
@@ -398,7 +419,10 @@ class Writer:
         )
         rows = [{"icon": g, "title": self.value(h), "text": self.value(x)} for g, h, x in feats]
         return self.component(
-            "Features", js_const("FEATURES", rows), self.section("features", index, body)
+            "Features",
+            js_const("FEATURES", rows),
+            self.section("features", index, body),
+            imports=_ICON_IMPORT,
         )
 
     def menu(self, index: int) -> str:
@@ -446,9 +470,10 @@ class Writer:
                     aria-label={product.name}
                     className={"grid aspect-video place-items-center bg-linear-to-br sm:aspect-square " + product.tone}
                   >
-                    <span aria-hidden="true" className="text-7xl transition duration-300 group-hover:scale-110">
-                      {product.icon}
-                    </span>
+                    <Icon
+                      name={product.icon}
+                      className="h-20 w-20 transition duration-300 group-hover:scale-110"
+                    />
                   </div>
                   <div className="flex items-center justify-between gap-4 p-5">
                     <div>
@@ -480,7 +505,7 @@ class Writer:
             "Products",
             js_const("PRODUCTS", rows),
             self.section("products", index, body),
-            imports='import { useState } from "react";',
+            imports=f'import {{ useState }} from "react";\n{_ICON_IMPORT}',
             before_return=(
                 "// The bag lives in this component until the shop has a real checkout.\n"
                 "const [bag, setBag] = useState([]);\n\n"
@@ -503,9 +528,10 @@ class Writer:
                       aria-label={shot.caption}
                       className={"grid aspect-video place-items-center bg-linear-to-br " + shot.tone}
                     >
-                      <span aria-hidden="true" className="text-6xl transition duration-300 group-hover:scale-110">
-                        {shot.icon}
-                      </span>
+                      <Icon
+                        name={shot.icon}
+                        className="h-16 w-16 transition duration-300 group-hover:scale-110"
+                      />
                     </div>
                     <figcaption className="px-5 py-4 text-sm font-medium">{shot.caption}</figcaption>
                   </figure>
@@ -521,7 +547,10 @@ class Writer:
             for i, (g, c) in enumerate(shots)
         ]
         return self.component(
-            "Gallery", js_const("SHOTS", rows), self.section("gallery", index, body)
+            "Gallery",
+            js_const("SHOTS", rows),
+            self.section("gallery", index, body),
+            imports=_ICON_IMPORT,
         )
 
     def schedule(self, index: int) -> str:
@@ -620,9 +649,7 @@ class Writer:
                   <ul className="mt-8 flex-1 space-y-3 text-sm">
                     {tier.features.map((feature) => (
                       <li key={feature} className="flex gap-3">
-                        <span aria-hidden="true" className="font-bold $accent">
-                          ✓
-                        </span>
+                        <Icon name="check" className="mt-0.5 h-4 w-4 shrink-0 $accent" />
                         {feature}
                       </li>
                     ))}
@@ -658,7 +685,10 @@ class Writer:
             for tier in tiers
         ]
         return self.component(
-            "Pricing", js_const("TIERS", rows), self.section("pricing", index, body)
+            "Pricing",
+            js_const("TIERS", rows),
+            self.section("pricing", index, body),
+            imports=_ICON_IMPORT,
         )
 
     def team(self, index: int) -> str:
@@ -701,8 +731,12 @@ class Writer:
             <div className="mt-14 grid gap-6 md:grid-cols-3">
               {QUOTES.map((item) => (
                 <figure key={item.name} className="flex flex-col rounded-2xl p-8 $card">
-                  <p className="$accent">
-                    <span aria-hidden="true">★★★★★</span>
+                  <p className="flex gap-1 $accent">
+                    <Icon name="star" className="h-5 w-5" filled />
+                    <Icon name="star" className="h-5 w-5" filled />
+                    <Icon name="star" className="h-5 w-5" filled />
+                    <Icon name="star" className="h-5 w-5" filled />
+                    <Icon name="star" className="h-5 w-5" filled />
                     <span className="sr-only">Rated 5 out of 5</span>
                   </p>
                   <blockquote className="mt-4 flex-1 leading-7">
@@ -734,7 +768,10 @@ class Writer:
             for q, n, r in quotes
         ]
         return self.component(
-            "Testimonials", js_const("QUOTES", rows), self.section("testimonials", index, body)
+            "Testimonials",
+            js_const("QUOTES", rows),
+            self.section("testimonials", index, body),
+            imports=_ICON_IMPORT,
         )
 
     def faq(self, index: int) -> str:
@@ -768,7 +805,7 @@ class Writer:
         t, topic = self.t, self.topic
         slug = re.sub(r"[^a-z0-9]+", "", self.plan.title.lower()) or "hello"
         details = [
-            {"icon": "✉️", "label": "Email", "value": f"hello@{slug[:40]}.example"},
+            {"icon": "mail", "label": "Email", "value": f"hello@{slug[:40]}.example"},
             *({"icon": g, "label": label, "value": self.value(v)} for g, label, v in
               topic.details),
         ]
@@ -784,8 +821,8 @@ class Writer:
                 <dl className="mt-10 space-y-6">
                   {DETAILS.map((detail) => (
                     <div key={detail.label} className="flex gap-4">
-                      <dt className="grid h-12 w-12 shrink-0 place-items-center rounded-xl text-xl $icon_box">
-                        <span aria-hidden="true">{detail.icon}</span>
+                      <dt className="grid h-12 w-12 shrink-0 place-items-center rounded-xl $icon_box">
+                        <Icon name={detail.icon} className="h-6 w-6" />
                         <span className="sr-only">{detail.label}</span>
                       </dt>
                       <dd className="self-center">
@@ -799,9 +836,7 @@ class Writer:
               <div className="rounded-3xl p-6 shadow-xl sm:p-10 $card">
                 {sent ? (
                   <div role="status" className="py-16 text-center">
-                    <p aria-hidden="true" className="text-5xl">
-                      $glyph
-                    </p>
+                    <Icon name="$icon" className="mx-auto h-12 w-12" />
                     <h3 className="mt-6 text-2xl font-semibold">Thank you!</h3>
                     <p className="mt-2 $muted">
                       The {title} team will get back to you soon.
@@ -864,7 +899,7 @@ class Writer:
             intro=self.text(topic.contact_intro, title_prop=True),
             icon_box=t.icon_box,
             card=t.card,
-            glyph=topic.glyph,
+            icon=topic.icon,
             input=t.input,
             primary=t.primary_btn,
             submit="Send message",
@@ -874,7 +909,7 @@ class Writer:
             js_const("DETAILS", details),
             self.section("contact", index, body, head=False),
             props="{ title }",
-            imports='import { useState } from "react";',
+            imports=f'import {{ useState }} from "react";\n{_ICON_IMPORT}',
             before_return=(
                 "const [sent, setSent] = useState(false);\n\n"
                 "function handleSubmit(event) {\n"
@@ -895,7 +930,7 @@ class Writer:
                 <div className="flex flex-col gap-10 md:flex-row md:items-start md:justify-between">
                   <div className="max-w-sm">
                     <a href="#top" className="flex items-center gap-2 text-lg font-bold $title_class">
-                      <span aria-hidden="true">$glyph</span>
+                      <Icon name="$icon" className="h-6 w-6" />
                       {title}
                     </a>
                     <p className="mt-3 text-sm leading-6">$blurb</p>
@@ -920,7 +955,7 @@ class Writer:
             """,  # noqa: E501
             footer=t.footer,
             title_class=t.footer_title,
-            glyph=self.topic.glyph,
+            icon=self.topic.icon,
             blurb=self.text(self.topic.footer, title_prop=True),
             link=t.footer_link,
             border=t.footer_border,
@@ -930,5 +965,6 @@ class Writer:
             js_const("LINKS", links),
             jsx,
             props="{ title }",
+            imports=_ICON_IMPORT,
             before_return="const year = new Date().getFullYear();",
         )
