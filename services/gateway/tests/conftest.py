@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
@@ -29,12 +30,18 @@ def settings(tmp_path: Path, redis_url: str, namespace: str, sqlite_url: str) ->
 
 
 @pytest_asyncio.fixture
-async def client(settings: GatewaySettings, bus: Bus) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, bus=bus)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            yield c
+async def app(settings: GatewaySettings, bus: Bus) -> AsyncIterator[FastAPI]:
+    """The gateway built from ``settings``, started (its lifespan entered)."""
+    gateway = create_app(settings, bus=bus)
+    async with gateway.router.lifespan_context(gateway):
+        yield gateway
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
 
 
 @pytest.fixture

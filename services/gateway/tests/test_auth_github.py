@@ -68,13 +68,6 @@ def settings(settings: GatewaySettings, github: GitHubDouble, public_url: str,
     })
 
 
-@pytest_asyncio.fixture
-async def app(settings: GatewaySettings, bus: Bus) -> AsyncIterator[FastAPI]:
-    gateway = create_app(settings, bus=bus)
-    async with gateway.router.lifespan_context(gateway):
-        yield gateway
-
-
 def new_browser(app: FastAPI, public_url: str,
                 cookies: dict[str, str] | None = None) -> httpx.AsyncClient:
     """A browser: the gateway in-process at ``public_url``, everything else (the GitHub

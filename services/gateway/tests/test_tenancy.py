@@ -6,26 +6,24 @@ proxy are in the table too (the preview by hand: it is not in the OpenAPI schema
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from sqlmodel import select
 from starlette.routing import BaseRoute
 
-from gateway.app import create_app
 from gateway.auth import PreviewSigner
 from gateway.settings import GatewaySettings
 from paynto_common import accounts
-from paynto_common.bus import Bus
 from paynto_common.db import (
     Database,
     Job,
@@ -81,20 +79,6 @@ def settings(tmp_path: Path, redis_url: str, namespace: str, sqlite_url: str) ->
                            bus_namespace=namespace, rate_limit_jobs_per_minute=0,
                            auth_mode="required", session_secret="s" * 32,
                            secrets_key=Fernet.generate_key().decode(), sandbox_wait_seconds=1)
-
-
-@pytest_asyncio.fixture
-async def app(settings: GatewaySettings, bus: Bus) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, bus=bus)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest_asyncio.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-        yield c
 
 
 async def make_owner(db: Database, name: str) -> Owner:
@@ -176,17 +160,10 @@ async def snapshot(db: Database, owner: Owner) -> dict[str, Any]:
         project = await s.get(Project, owner.project)
         job = await s.get(Job, owner.job)
         plan = await s.get(Plan, owner.plan)
-        ticket = (await s.get(Ticket, (await _ticket_id(db, owner.plan))))
+        ticket = (await s.exec(select(Ticket).where(Ticket.plan_id == owner.plan))).one()
     return {"project": project and project.model_dump(), "job": job and job.model_dump(),
-            "plan": plan and plan.model_dump(), "ticket": ticket and ticket.model_dump(),
+            "plan": plan and plan.model_dump(), "ticket": ticket.model_dump(),
             "tokens": [t.revoked_at for t in await accounts.tokens_of(db, owner.user.id)]}
-
-
-async def _ticket_id(db: Database, plan_id: str) -> str:
-    from sqlmodel import select
-    async with db.session() as s:
-        ticket = (await s.exec(select(Ticket).where(Ticket.plan_id == plan_id))).one()
-    return ticket.id
 
 
 async def test_every_route_answers_404_for_another_users_ids(

@@ -29,13 +29,6 @@ def settings(settings: GatewaySettings) -> GatewaySettings:
 
 
 @pytest_asyncio.fixture
-async def app(settings: GatewaySettings, bus: Bus) -> AsyncIterator[FastAPI]:
-    gateway = create_app(settings, bus=bus)
-    async with gateway.router.lifespan_context(gateway):
-        yield gateway
-
-
-@pytest_asyncio.fixture
 async def http(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://test") as client:

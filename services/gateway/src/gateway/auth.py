@@ -158,9 +158,9 @@ class PreviewLinks:
 
     def sign(self, project_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` with its ``preview_url`` (if it has one, of ours) carrying a token."""
-        url = data.get("preview_url")
         if self.signer is None:
             return data
+        url = data.get("preview_url")
         match = PREVIEW_PATH_RE.match(url) if isinstance(url, str) else None
         if match is None:
             return data

@@ -115,6 +115,10 @@ async def start_model_job(bus: Bus, db: Database, settings: GatewaySettings, use
     return event_stream(bus, job.id, links=(links, message.project_id))
 
 
+Signing = tuple[PreviewLinks, str]
+"""Who the preview links in a stream are signed for: the user's signer and the project."""
+
+
 async def _sse(bus: Bus, job_id: str, after_seq: int, links: Signing | None
                ) -> AsyncIterator[dict[str, Any]]:
     async for seq, event in bus.job_events(job_id, after_seq):
@@ -124,10 +128,6 @@ async def _sse(bus: Bus, job_id: str, after_seq: int, links: Signing | None
         yield {"id": str(seq), "event": event.event, "data": json.dumps(data)}
         if event.event in TERMINAL_EVENTS:
             return
-
-
-Signing = tuple[PreviewLinks, str]
-"""Who the preview links in a stream are signed for: the user's signer and the project."""
 
 
 def event_stream(bus: Bus, job_id: str, after_seq: int = 0,

@@ -15,6 +15,7 @@ from gateway.api.deps import BusDep, DbDep, LastEventId, ProjectDep, SettingsDep
 from gateway.api.schemas import ProjectCreate, ProjectFiles, ProjectOut, ProjectPatch
 from gateway.jobs import cancel_job, event_stream, start_job
 from paynto_common import ledger
+from paynto_common.bus import Bus
 from paynto_common.db import (
     Database,
     Job,
@@ -23,6 +24,7 @@ from paynto_common.db import (
     Project,
     Sandbox,
     Ticket,
+    User,
     Version,
     new_id,
     utcnow,
@@ -128,7 +130,7 @@ async def delete_project(project: ProjectDep, db: DbDep, bus: BusDep, user: User
     return Response(status_code=204)
 
 
-async def _stop_sandbox(bus: BusDep, db: Database, user: UserDep, project_id: str,
+async def _stop_sandbox(bus: Bus, db: Database, user: User, project_id: str,
                         wait_s: float) -> None:
     """Ask the sandbox pool to stop the project's sandbox and wait (a while) for it: the
     project goes either way; a pool that does not answer reaps the sandbox when its lease
