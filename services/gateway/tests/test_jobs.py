@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 from sqlmodel import select
 
+from gateway.app import create_app
+from gateway.auth import PreviewSigner
 from gateway.settings import GatewaySettings
 from paynto_cli.sse import parse_sse
+from paynto_common import accounts
+from paynto_common.answer import summarize_answer
 from paynto_common.bus import Bus
 from paynto_common.db import Database, Job, JobStatus
 from paynto_common.messages import (
@@ -155,3 +162,138 @@ async def test_an_admin_may_cancel_anyones_job_and_no_one_else_may(
     by_admin = await client.post(f"/api/jobs/{job.id}/cancel")
     assert by_admin.status_code == 200 and by_admin.json()["status"] == "cancelled"
     assert (await client.post("/api/jobs/nope/cancel")).status_code == 404
+
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+ANSWER = ("<explanation>A warm bakery page.</explanation>\n"
+          '<file path="src/App.jsx">\nexport default () => null\n</file>\n')
+UNEXPLAINED = 'Here it is.\n<file path="src/App.jsx">\nexport default () => null\n</file>\n'
+
+
+async def history(db: Database, project: str) -> None:
+    """Five turns of ``project``, a second apart: t1 (oldest) … t5 (newest), t3 and t4 at the
+    same instant (their ids break the tie)."""
+    async with db.session() as s:
+        s.add_all([
+            Job(id="t1", project_id=project, kind="plan", status=JobStatus.COMPLETE,
+                prompt="plan a bakery", created_at=T0, result={"plan_id": "pl"}),
+            Job(id="t2", project_id=project, kind="generate", status=JobStatus.COMPLETE,
+                prompt="a bakery", model="openai/m", response=ANSWER,
+                created_at=T0 + timedelta(seconds=1),
+                result={"version": 1, "files": ["src/App.jsx"], "preview_url": "/preview/s/"}),
+            Job(id="t3", project_id=project, kind="restore", status=JobStatus.ERROR,
+                error="the sandbox pool stopped", created_at=T0 + timedelta(seconds=2)),
+            Job(id="t4", project_id=project, kind="generate", status=JobStatus.RUNNING,
+                prompt="make it blue", created_at=T0 + timedelta(seconds=2)),
+            Job(id="t5", project_id=project, kind="apply", status=JobStatus.QUEUED,
+                response=UNEXPLAINED, created_at=T0 + timedelta(seconds=3)),
+        ])
+        await s.commit()
+
+
+async def test_a_projects_turns_newest_first_with_what_each_did(
+    client: httpx.AsyncClient, db: Database,
+) -> None:
+    project = (await client.post("/api/projects", json={"name": "p"})).json()["id"]
+    await history(db, project)
+    url = f"/api/projects/{project}/jobs"
+
+    turns = (await client.get(url)).json()
+
+    assert [t["id"] for t in turns] == ["t5", "t4", "t3", "t2", "t1"]
+    by_id = {t["id"]: t for t in turns}
+    generated = by_id["t2"]
+    assert {k: generated[k] for k in ("kind", "status", "prompt", "model", "error")} == {
+        "kind": "generate", "status": "complete", "prompt": "a bakery", "model": "openai/m",
+        "error": None}
+    # The model's own <explanation>; an answer without one is summed up (t5 below).
+    assert generated["explanation"] == "A warm bakery page."
+    assert by_id["t5"]["explanation"] == summarize_answer(UNEXPLAINED) == \
+        "Here it is. (wrote src/App.jsx)"
+    assert generated["result"] == {"version": 1, "files": ["src/App.jsx"],
+                                   "preview_url": "/preview/s/"}
+    assert by_id["t3"]["error"] == "the sandbox pool stopped"
+    assert all(by_id[t]["explanation"] is None for t in ("t1", "t3", "t4"))
+    assert by_id["t5"]["result"] is None and by_id["t1"]["result"] == {"plan_id": "pl"}
+    assert set(generated) == {"id", "kind", "status", "prompt", "model", "created_at",
+                              "updated_at", "error", "explanation", "result"}
+
+
+async def test_turns_page_back_filter_by_kind_and_find_the_active_ones(
+    settings: GatewaySettings, bus: Bus, database: Database,
+) -> None:
+    # On SQLite and on Postgres: paging compares stored times.
+    gateway = create_app(settings.model_copy(update={"database_url": database.url}), bus=bus)
+    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway), base_url="http://test") as client:
+        project = (await client.post("/api/projects", json={"name": "p"})).json()["id"]
+        await history(database, project)
+        url = f"/api/projects/{project}/jobs"
+
+        async def ids(**params: Any) -> list[str]:
+            answer = await client.get(url, params=params)
+            assert answer.status_code == 200, answer.text
+            return [t["id"] for t in answer.json()]
+
+        # Pages of two, each before the last one seen: every turn once, t4 and t3 (same
+        # instant) included.
+        assert await ids(limit=2) == ["t5", "t4"]
+        assert await ids(limit=2, before="t4") == ["t3", "t2"]
+        assert await ids(limit=2, before="t2") == ["t1"]
+        assert await ids(before="t1") == []
+        assert await ids(active="true") == ["t5", "t4"]
+        assert await ids(active="true", before="t5") == ["t4"]
+        assert await ids(kinds="generate,restore") == ["t4", "t3", "t2"]
+        assert await ids(kinds="generate", active="true") == ["t4"]
+
+
+async def test_turns_refuse_what_they_cannot_answer(
+    client: httpx.AsyncClient, db: Database,
+) -> None:
+    ada, bob = {"X-Forwarded-User": "ada"}, {"X-Forwarded-User": "bob"}
+    project = (await client.post("/api/projects", json={"name": "p"}, headers=ada)).json()["id"]
+    other = (await client.post("/api/projects", json={"name": "q"}, headers=ada)).json()["id"]
+    await history(db, project)
+    url = f"/api/projects/{project}/jobs"
+
+    assert (await client.get(url, headers=ada)).status_code == 200
+    theirs = await client.get(url, headers=bob)
+    assert theirs.status_code == 404 and theirs.json()["detail"] == f"unknown project {project}"
+    for limit in (0, 101):
+        assert (await client.get(url, params={"limit": limit}, headers=ada)).status_code == 422
+    assert len((await client.get(url, params={"limit": 100}, headers=ada)).json()) == 5
+    strange = await client.get(url, params={"kinds": "generate,bake"}, headers=ada)
+    assert strange.status_code == 422
+    assert "bake" in strange.json()["detail"] and "generate" in strange.json()["detail"]
+    assert (await client.get(url, params={"kinds": ","}, headers=ada)).status_code == 422
+    # A page before a job that is not this project's: the same answer as a job that is not.
+    for before in ("nope", "t2"):
+        stray = await client.get(f"/api/projects/{other}/jobs", params={"before": before},
+                                 headers=ada)
+        assert stray.status_code == 404 and stray.json()["detail"] == f"unknown job {before}"
+
+
+async def test_turn_results_carry_preview_links_signed_for_the_caller(
+    settings: GatewaySettings, bus: Bus,
+) -> None:
+    required = settings.model_copy(update={
+        "auth_mode": "required", "session_secret": SecretStr("s" * 32),
+        "secrets_key": SecretStr(Fernet.generate_key().decode())})
+    gateway = create_app(required, bus=bus)
+    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway), base_url="http://test") as client:
+        db: Database = gateway.state.db
+        ada = await accounts.create_user(db, "ada")
+        token = (await accounts.issue_token(db, ada.id)).token
+        headers = {"Authorization": f"Bearer {token}"}
+        project = (await client.post("/api/projects", json={"name": "p"},
+                                     headers=headers)).json()["id"]
+        await history(db, project)
+
+        turns = (await client.get(f"/api/projects/{project}/jobs", params={"kinds": "generate"},
+                                  headers=headers)).json()
+
+        link = turns[-1]["result"]["preview_url"]
+        assert link.startswith("/preview/s/?preview_token=")
+        signer: PreviewSigner = gateway.state.preview_signer
+        assert signer.verify(link.split("preview_token=", 1)[1], "s") == (ada.id, project)

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import select
 
+from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from paynto_common import ledger
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, JobStatus, Plan, Sandbox, Ticket, Version
+from paynto_common.db import (
+    Database,
+    Job,
+    JobStatus,
+    Plan,
+    Project,
+    Sandbox,
+    Ticket,
+    Version,
+)
 from paynto_common.messages import SandboxCommandRequest, SandboxKilled
 from paynto_common.testing.worker import events_until_end
 
@@ -103,3 +114,65 @@ async def test_a_project_is_renamed_and_deleted_with_everything_it_holds(
             assert left == [], table.__name__
     # Its running job was cancelled first: its stream ended for whoever followed it.
     assert [e.event for e in await events_until_end(bus, running.id, 10)] == ["cancelled"]
+
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def at(seconds: int) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def instant(text: str) -> datetime:
+    """A time from an answer; SQLite gives it back without its zone, which is UTC."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def test_the_list_shows_each_projects_version_change_and_active_job(
+        settings: GatewaySettings, bus: Bus, database: Database) -> None:
+    # On SQLite and on Postgres: the summary is one query of grouped subqueries.
+    gateway = create_app(settings.model_copy(update={"database_url": database.url}), bus=bus)
+    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway), base_url="http://test") as client:
+        ids = [(await client.post("/api/projects", json={"name": n})).json()["id"]
+               for n in ("older", "newer", "quiet")]
+        older, newer, quiet = ids
+        async with database.session() as s:
+            for n, project_id in enumerate(ids):
+                project = await s.get(Project, project_id)
+                assert project is not None
+                project.created_at = project.updated_at = at(n)
+                s.add(project)
+            s.add(Version(project_id=older, number=1, files={}, created_at=at(5)))
+            s.add(Version(project_id=newer, number=1, files={}, created_at=at(3)))
+            s.add(Version(project_id=newer, number=2, files={}, created_at=at(4)))
+            s.add_all([
+                Job(id="running", project_id=newer, kind="generate",
+                    status=JobStatus.RUNNING, created_at=at(6)),
+                Job(id="queued", project_id=newer, kind="restore", status=JobStatus.QUEUED,
+                    created_at=at(7)),
+                Job(id="done", project_id=newer, kind="generate", status=JobStatus.COMPLETE,
+                    created_at=at(8)),
+                Job(id="failed", project_id=quiet, kind="generate", status=JobStatus.ERROR,
+                    created_at=at(9)),
+            ])
+            await s.commit()
+
+        listed = (await client.get("/api/projects")).json()
+        # Older's version 1 (at 5) is its latest change: it comes first.
+        assert [(p["id"], p["latest_version"], instant(p["changed_at"]), p["active_job"])
+                for p in listed] == [(older, 1, at(5), None), (newer, 2, at(4), "queued"),
+                                     (quiet, 0, at(2), None)]
+        assert all(p["thumbnail_url"] is None and p["name"] for p in listed)
+
+        # A new version moves a project to the top; so does a rename (now, after T0).
+        async with database.session() as s:
+            s.add(Version(project_id=quiet, number=1, files={}, created_at=at(10)))
+            await s.commit()
+        listed = (await client.get("/api/projects")).json()
+        assert [(p["id"], p["latest_version"]) for p in listed] == [
+            (quiet, 1), (older, 1), (newer, 2)]
+        await client.patch(f"/api/projects/{newer}", json={"name": "renamed"})
+        assert [p["id"] for p in (await client.get("/api/projects")).json()] == [
+            newer, quiet, older]

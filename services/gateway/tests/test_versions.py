@@ -108,3 +108,55 @@ async def test_restore_asks_the_sandbox_pool_for_the_version_again(
     assert (job.project_id, job.restore_version, job.response) == (project, 1, "")
     assert [(e.event, e.data) for e in events[1:]] == [("complete", done.wire())]
     assert (await client.get(f"/api/jobs/{job.job_id}")).json()["kind"] == "restore"
+
+
+async def test_a_versions_diff_against_the_one_before_or_any_other(
+    client: httpx.AsyncClient, db: Database,
+) -> None:
+    project = (await client.post("/api/projects", json={"name": "p"})).json()["id"]
+    app_v1 = "".join(f"line {n}\n" for n in range(1, 9))
+    async with db.session() as s:
+        s.add(Version(project_id=project, number=1,
+                      files={"src/App.jsx": app_v1, "src/old.css": "a {}\n"}))
+        s.add(Version(project_id=project, number=2,
+                      files={"src/App.jsx": app_v1.replace("line 4\n", "line four\n"),
+                             "src/new.css": "b {}\n"}))
+        await s.commit()
+    url = f"/api/projects/{project}/versions"
+
+    diff = (await client.get(f"{url}/2/diff")).json()
+
+    assert (diff["number"], diff["against"]) == (2, 1)
+    assert [(f["path"], f["status"], f["additions"], f["deletions"], f["too_large"])
+            for f in diff["files"]] == [("src/App.jsx", "changed", 1, 1, False),
+                                        ("src/new.css", "added", 1, 0, False),
+                                        ("src/old.css", "removed", 0, 1, False)]
+    assert diff["files"][0]["hunks"] == [{
+        "old_start": 1, "old_lines": 7, "new_start": 1, "new_lines": 7,
+        "lines": [" line 1", " line 2", " line 3", "-line 4", "+line four", " line 5",
+                  " line 6", " line 7"]}]
+    # Version 1 against nothing (0, the one before it): every file added.
+    first = (await client.get(f"{url}/1/diff")).json()
+    assert first["against"] == 0
+    assert [(f["path"], f["status"]) for f in first["files"]] == [
+        ("src/App.jsx", "added"), ("src/old.css", "added")]
+    # Backwards, and a version against itself.
+    back = (await client.get(f"{url}/1/diff", params={"against": 2})).json()
+    assert [(f["path"], f["status"]) for f in back["files"]] == [
+        ("src/App.jsx", "changed"), ("src/new.css", "removed"), ("src/old.css", "added")]
+    assert (await client.get(f"{url}/2/diff", params={"against": 2})).json()["files"] == []
+    emptied = (await client.get(f"{url}/2/diff", params={"against": 0})).json()
+    assert {f["status"] for f in emptied["files"]} == {"added"}
+
+
+async def test_a_diff_of_what_is_not_there(client: httpx.AsyncClient, db: Database) -> None:
+    project = await two_versions(client, db)
+    url = f"/api/projects/{project}/versions"
+
+    for missing, params in (("3", {}), ("0", {}), ("2", {"against": 5})):
+        answer = await client.get(f"{url}/{missing}/diff", params=params)
+        assert answer.status_code == 404, (missing, params)
+        assert "has no version" in answer.json()["detail"]
+    assert (await client.get(f"{url}/2/diff", params={"against": -1})).status_code == 422
+    # Another user's project answers as one that does not exist (test_tenancy.py walks it).
+    assert (await client.get("/api/projects/nope/versions/1/diff")).status_code == 404

@@ -3,9 +3,10 @@ errors of a fix round as the model reads them."""
 
 from __future__ import annotations
 
-from generator.answers import stored_answer, summarize_answer, unfinished
+from generator.answers import stored_answer, unfinished
 from generator.llm import Usage
 from generator.prompts import fix_prompt
+from paynto_common.answer import summarize_answer
 from paynto_common.db import Job
 from paynto_common.messages import PreviewError
 

@@ -21,6 +21,7 @@ __all__ = [
     "StreamFileTracker",
     "normalize_path",
     "parse_answer",
+    "summarize_answer",
 ]
 
 
@@ -368,6 +369,30 @@ def parse_answer(text: str) -> ParsedAnswer:
     explanations = [e for m in _EXPLANATION_RE.finditer(outside) if (e := m.group(1).strip())]
     result.explanation = "\n\n".join(explanations) if explanations else None
     return result
+
+
+# --- a short account ----------------------------------------------------------------------------
+
+_TAGGED_RE = re.compile(r"<(file|edit)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL)
+
+
+def summarize_answer(response: str, limit: int = 600) -> str:
+    """An earlier answer, short: its words outside the file and edit tags, and the files it
+    wrote or edited (their contents now are in the project's files). The generator gives it
+    to the model as a turn of the conversation; the gateway shows it in a project's history."""
+    # Imported here: paynto_common.edits imports normalize_path from this module.
+    from paynto_common.edits import EditError, parse_edits, without_edits
+
+    note = " ".join(_TAGGED_RE.sub(" ", response).split())[:limit]
+    wrote = [f.path for f in parse_answer(without_edits(response)).files]
+    try:
+        edited = [e.path for e in parse_edits(response)]
+    except EditError:
+        edited = []
+    done = "; ".join(part for part in (
+        f"wrote {', '.join(wrote)}" if wrote else "",
+        f"edited {', '.join(edited)}" if edited else "") if part)
+    return " ".join(part for part in (note, f"({done})" if done else "") if part) or "(done)"
 
 
 # --- streaming ---------------------------------------------------------------------------------

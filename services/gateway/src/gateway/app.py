@@ -1,16 +1,17 @@
 """Wiring of the gateway: settings → database, bus, the API's routes (``gateway.api``), preview
-proxy, studio page."""
+proxy, studio pages (``/`` and a project's ``/p/<id>``)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 
 from gateway.api import public_router, router
 from gateway.api.routes.auth import redact_query_in_trace
+from gateway.api.schemas import ID_PATTERN
 from gateway.auth import PreviewSigner, signing_key
 from gateway.body_limit import BodySizeLimit
 from gateway.metrics import HttpMetrics
@@ -130,6 +132,15 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def studio() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/p/{project_id}", include_in_schema=False)
+    async def studio_project(project_id: str) -> FileResponse:
+        """A project's page: the same studio shell for every id (so public, like ``/``: it
+        shows nothing of the project; the page asks the API, which checks who asks)."""
+        if not re.fullmatch(ID_PATTERN, project_id):
+            # Not FastAPI's 422: the address names no page.
+            raise HTTPException(404, "no such page")
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StudioAssets(directory=STATIC), name="static")

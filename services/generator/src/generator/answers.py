@@ -1,35 +1,18 @@
-"""Reading a model's answers: whether one is finished, a short account of an earlier one,
-what the calls used, and the answer a job already stored."""
+"""Reading a model's answers: whether one is finished, what the calls used, and the answer a
+job already stored. A short account of an earlier answer is ``paynto_common.answer``'s
+``summarize_answer`` (the gateway shows it too)."""
 
 from __future__ import annotations
-
-import re
 
 from generator.llm import Usage
 from generator.routing import OFFLINE_LABEL
 from paynto_common.answer import parse_answer
 from paynto_common.db import Job
-from paynto_common.edits import EditError, parse_edits, without_edits
+from paynto_common.edits import without_edits
 from paynto_common.messages import GenerateResult, ModelUsage, read_result
 
 # How many times an unfinished answer is sent back to be finished.
 MAX_CONTINUATIONS = 2
-_TAGGED_RE = re.compile(r"<(file|edit)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL)
-
-
-def summarize_answer(response: str, limit: int = 600) -> str:
-    """An earlier answer, short: its words outside the file and edit tags, and the files it
-    wrote or edited (their contents now are in the project's files)."""
-    note = " ".join(_TAGGED_RE.sub(" ", response).split())[:limit]
-    wrote = [f.path for f in parse_answer(without_edits(response)).files]
-    try:
-        edited = [e.path for e in parse_edits(response)]
-    except EditError:
-        edited = []
-    done = "; ".join(part for part in (
-        f"wrote {', '.join(wrote)}" if wrote else "",
-        f"edited {', '.join(edited)}" if edited else "") if part)
-    return " ".join(part for part in (note, f"({done})" if done else "") if part) or "(done)"
 
 
 def unfinished(response: str, usage: Usage | None) -> tuple[str, str] | None:

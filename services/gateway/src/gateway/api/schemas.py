@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -41,6 +41,19 @@ class ProjectOut(BaseModel):
     updated_at: datetime
 
 
+class ProjectSummary(ProjectOut):
+    """A project as the projects home lists it: how far it got, when it last changed, and
+    whether a job is building it now."""
+
+    latest_version: int
+    # The later of a rename and the newest version.
+    changed_at: datetime
+    # The newest queued or running job, for a "building…" badge.
+    active_job: str | None
+    # No source of thumbnails yet; kept so adding one changes no client.
+    thumbnail_url: str | None = None
+
+
 class ProjectFiles(BaseModel):
     files: dict[str, str]
     version: int
@@ -56,6 +69,35 @@ class VersionOut(BaseModel):
     files: list[str]
 
 
+class HunkOut(BaseModel):
+    """A run of changed lines with its context (``paynto_common.diffs.Hunk``)."""
+
+    old_start: int
+    old_lines: int
+    new_start: int
+    new_lines: int
+    lines: list[str]
+
+
+class FileDiffOut(BaseModel):
+    """How one file differs between two versions (``paynto_common.diffs.FileDiff``)."""
+
+    path: str
+    status: Literal["added", "removed", "changed"]
+    additions: int
+    deletions: int
+    too_large: bool
+    hunks: list[HunkOut]
+
+
+class VersionDiff(BaseModel):
+    """What changed from version ``against`` (0: no files) to version ``number``."""
+
+    number: int
+    against: int
+    files: list[FileDiffOut]
+
+
 class JobOut(BaseModel):
     """A job's row: what it is, how far it got, and its result once it has one."""
 
@@ -66,6 +108,22 @@ class JobOut(BaseModel):
     model: str | None
     attempts: int
     error: str | None
+    result: dict[str, Any] | None
+
+
+class TurnOut(BaseModel):
+    """One job of a project's history: what was asked, how it ended, a short account of the
+    model's answer, and its result (preview link signed for the caller)."""
+
+    id: str
+    kind: str
+    status: str
+    prompt: str | None
+    model: str | None
+    created_at: datetime
+    updated_at: datetime
+    error: str | None
+    explanation: str | None
     result: dict[str, Any] | None
 
 

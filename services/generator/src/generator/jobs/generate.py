@@ -20,7 +20,6 @@ from generator.answers import (
     add_usage,
     model_usage,
     stored_answer,
-    summarize_answer,
     unfinished,
 )
 from generator.calls import refused
@@ -41,6 +40,7 @@ from generator.routing import (
 )
 from generator.stream import StreamPublisher
 from paynto_common import kanban, ledger
+from paynto_common.answer import summarize_answer
 from paynto_common.db import Job, JobStatus, Plan, Ticket, TicketState
 from paynto_common.errors import PermanentJobError
 from paynto_common.messages import (

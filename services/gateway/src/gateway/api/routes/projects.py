@@ -8,11 +8,18 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
+from sqlalchemy import and_, case, func
 from sqlmodel import col, delete, select
 from sse_starlette import EventSourceResponse
 
 from gateway.api.deps import BusDep, DbDep, LastEventId, ProjectDep, SettingsDep, UserDep
-from gateway.api.schemas import ProjectCreate, ProjectFiles, ProjectOut, ProjectPatch
+from gateway.api.schemas import (
+    ProjectCreate,
+    ProjectFiles,
+    ProjectOut,
+    ProjectPatch,
+    ProjectSummary,
+)
 from gateway.jobs import cancel_job, event_stream, start_job
 from paynto_common import ledger
 from paynto_common.bus import Bus
@@ -46,12 +53,40 @@ async def create_project(body: ProjectCreate, db: DbDep, user: UserDep) -> Proje
     return project
 
 
-@router.get("/api/projects", response_model=list[ProjectOut])
-async def list_projects(db: DbDep, user: UserDep) -> list[Project]:
+@router.get("/api/projects", response_model=list[ProjectSummary])
+async def list_projects(db: DbDep, user: UserDep) -> list[ProjectSummary]:
+    """The user's projects, the most recently changed first (at most 200)."""
+    return await project_summaries(db, user.id)
+
+
+async def project_summaries(db: Database, owner_id: str, limit: int = 200
+                            ) -> list[ProjectSummary]:
+    """Each project of ``owner_id`` with its latest version, when it last changed and its
+    active job, in one query: grouped subqueries joined to the projects, not a query each."""
+    latest = (select(col(Version.project_id).label("project_id"),
+                     func.max(Version.number).label("number"),
+                     func.max(Version.created_at).label("at"))
+              .group_by(col(Version.project_id)).subquery())
+    # Each project's queued and running jobs, newest first; rank 1 is the one to show.
+    ranked = (select(col(Job.project_id).label("project_id"), col(Job.id).label("job_id"),
+                     func.row_number().over(
+                         partition_by=col(Job.project_id),
+                         order_by=(col(Job.created_at).desc(), col(Job.id).desc()),
+                     ).label("rank"))
+              .where(col(Job.status).in_((JobStatus.QUEUED, JobStatus.RUNNING))).subquery())
+    # NULL (no version) compares as not later: the rename time stands.
+    changed_at = case((latest.c.at > col(Project.updated_at), latest.c.at),
+                      else_=col(Project.updated_at)).label("changed_at")
+    query = (select(Project, func.coalesce(latest.c.number, 0), changed_at, ranked.c.job_id)
+             .outerjoin(latest, latest.c.project_id == col(Project.id))
+             .outerjoin(ranked, and_(ranked.c.project_id == col(Project.id), ranked.c.rank == 1))
+             .where(col(Project.owner_id) == owner_id)
+             .order_by(changed_at.desc(), col(Project.created_at).desc(), col(Project.id))
+             .limit(limit))
     async with db.session() as s:
-        rows = await s.exec(select(Project).where(Project.owner_id == user.id)
-                            .order_by(col(Project.created_at).desc()).limit(200))
-        return list(rows)
+        rows = (await s.exec(query)).all()
+    return [ProjectSummary(**project.model_dump(), latest_version=number, changed_at=at,
+                           active_job=job_id) for project, number, at, job_id in rows]
 
 
 @router.get("/api/projects/{project_id}", response_model=ProjectOut)

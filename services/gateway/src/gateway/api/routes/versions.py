@@ -1,13 +1,16 @@
-"""A project's versions (one per applied turn): list and read them, restore one, fork the
-project from one, and download one as a runnable Vite app."""
+"""A project's versions (one per applied turn): list and read them, what changed between two,
+restore one, fork the project from one, and download one as a runnable Vite app."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import zipfile
+from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from sqlmodel import col, select
 from sse_starlette import EventSourceResponse
 
@@ -20,9 +23,18 @@ from gateway.api.deps import (
     UserDep,
     owned_project,
 )
-from gateway.api.schemas import ForkBody, ProjectFiles, ProjectOut, SandboxBody, VersionOut
+from gateway.api.schemas import (
+    FileDiffOut,
+    ForkBody,
+    ProjectFiles,
+    ProjectOut,
+    SandboxBody,
+    VersionDiff,
+    VersionOut,
+)
 from gateway.jobs import event_stream, start_job
 from paynto_common.db import Database, Project, Version, new_id
+from paynto_common.diffs import diff_files
 from paynto_common.messages import ApplyRequest
 from paynto_common.packages import runnable_project
 
@@ -54,6 +66,27 @@ async def project_version(project: ProjectDep, number: int, db: DbDep) -> Projec
     if row is None:
         raise HTTPException(404, f"project {project.id} has no version {number}")
     return ProjectFiles(files=row.files, version=row.number)
+
+
+@router.get("/api/projects/{project_id}/versions/{number}/diff", response_model=VersionDiff)
+async def version_diff(project: ProjectDep, number: int, db: DbDep,
+                       against: Annotated[int | None, Query(ge=0)] = None) -> VersionDiff:
+    """What changed from version ``against`` (the one before by default; 0 is no files at
+    all, so version 1 shows every file added) to version ``number``, as hunks by file."""
+    row = await _version(db, project.id, number)
+    if row is None:
+        raise HTTPException(404, f"project {project.id} has no version {number}")
+    base = number - 1 if against is None else against
+    old: dict[str, str] = {}
+    if base:
+        other = await _version(db, project.id, base)
+        if other is None:
+            raise HTTPException(404, f"project {project.id} has no version {base}")
+        old = other.files
+    # Off the event loop: a big project's diff takes a while.
+    files = await asyncio.to_thread(diff_files, old, row.files)
+    return VersionDiff(number=number, against=base,
+                       files=[FileDiffOut.model_validate(asdict(f)) for f in files])
 
 
 @router.post("/api/projects/{project_id}/versions/{number}/restore",
