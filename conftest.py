@@ -3,13 +3,14 @@
 Each uses the server at its URL (NATS_URL, REDIS_URL, DATABASE_URL, else the usual local
 defaults) and starts an embedded one where none answers, so the suite also passes on a fresh
 machine. Every test gets its own bus namespace and database, so tests never see each other.
+Browser tests also get ``screens``, which saves screenshots under ``test-output/``.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +22,7 @@ from paynto_common.db import Database
 from paynto_common.messages import Subjects
 from paynto_common.runtime import free_port, port_answers, start_nats, url_host_port
 from paynto_common.settings import async_database_url
+from paynto_common.testing.screens import REPORTS, Screens
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -138,3 +140,22 @@ def postgres_url(postgres_base_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the item, so a fixture's teardown can tell that the test
+    failed (``Screens.on_failure`` takes a picture then)."""
+    report = yield
+    item.stash.setdefault(REPORTS, {})[report.when] = report
+    return report
+
+
+@pytest.fixture
+def screens(request: pytest.FixtureRequest) -> Screens:
+    """Screenshots for this test: ``await screens.shot(page, "home")`` saves
+    ``$PAYNTO_TEST_OUTPUT/screenshots/<test module>/home.png`` (``<repo>/test-output`` when the
+    variable is unset) and returns its path."""
+    return Screens(request.config.rootpath, request.node)
