@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -132,17 +133,17 @@ async def carol_builds_in_a_browser(gateway: str, github: GitHubDouble) -> None:
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             await page.goto(gateway + "/")
             await page.click("#sign-in-link")
-            await page.wait_for_selector("#prompt", state="visible", timeout=30_000)
-            await page.fill("#prompt", "a landing page for a coffee roastery")
-            await page.click("#generate")
+            await page.wait_for_selector("#new-prompt", state="visible", timeout=30_000)
+            await page.fill("#new-prompt", "a landing page for a coffee roastery")
+            await page.click("#create")
+            await page.wait_for_url(re.compile(r"/p/[A-Za-z0-9_-]+$"))
             frame = page.frame_locator("#preview")
             await frame.locator("text=Coffee Roastery").first.wait_for(timeout=90_000)
             src = str(await page.get_attribute("#preview", "src"))
             assert "?preview_token=" in src
             preview = next(f for f in page.frames if f.url.endswith(src))
             await preview.evaluate("window.payntoNotReloaded = true")
-            project = await page.evaluate(
-                "JSON.parse(localStorage.getItem('paynto.studio')).project.id")
+            project = page.url.rsplit("/p/", 1)[1]
             code = "export default function App() {\n  return <h1>Roasted again, hot</h1>\n}\n"
             applied = await page.request.post(gateway + "/api/apply-ai-code-stream", data={
                 "project_id": project,

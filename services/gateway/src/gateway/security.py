@@ -5,7 +5,7 @@ Both are plain ASGI middleware, not ``BaseHTTPMiddleware``: they only add header
 preview's HMR socket) are not touched at all.
 
 The studio and the API get a strict policy. The studio runs only its own files
-(``/static/studio.js``, ``/static/studio.css``): no inline script or style, nothing from another
+(``/static/js/*.js``, ``/static/css/*.css``): no inline script or style, nothing from another
 origin, and it may frame only the gateway's own pages (the preview). Nobody may frame the
 studio (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for browsers that predate
 CSP), so another site cannot overlay it to steal clicks.
