@@ -50,6 +50,9 @@ function reply(turn) {
   box.append(head);
   if (str(turn.explanation)) box.append(make("p", "explanation", turn.explanation));
   if (status === "error" && str(turn.error)) box.append(make("p", "error", turn.error));
+  if (status === "cancelled" && !str(turn.explanation)) {
+    box.append(make("p", "note", "Stopped before anything was applied."));
+  }
   const note = make("p", "note");
   note.hidden = true;
   box.append(note);
