@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -104,6 +105,8 @@ class Studio:
     asked: list[tuple[str, str, Any]] = field(default_factory=list)
     resumes: list[tuple[str, str | None]] = field(default_factory=list)
     next_job: int = 0
+    # Answers the next generations get instead of a job: (status, detail, headers).
+    refusals: list[tuple[int, Any, dict[str, str]]] = field(default_factory=list)
 
     def add_project(self, pid: str, name: str, versions: list[dict[str, str]],
                     active_job: str | None = None, age: int = 0) -> None:
@@ -263,8 +266,11 @@ def studio_gateway(studio: Studio) -> FastAPI:
         return job
 
     @app.post("/api/generate-ai-code-stream")
-    async def generate(body: GenerateBody, request: Request) -> StreamingResponse:
+    async def generate(body: GenerateBody, request: Request) -> Response:
         studio.asked.append(("POST", "/api/generate-ai-code-stream", await request.json()))
+        if studio.refusals:
+            code, detail, headers = studio.refusals.pop(0)
+            return JSONResponse({"detail": detail}, status_code=code, headers=headers)
         job = new_job()
         studio.turn(body.project_id, job.id, body.prompt, "running", None)
         return sse(job)
@@ -534,6 +540,74 @@ async def test_projects_turns_code_versions_in_a_browser(screens: Any) -> None:
             await page.click("#theme")
             assert await page.evaluate("document.documentElement.dataset.theme") == "light"
             await assert_accessible(page)
+            assert errors == []
+        finally:
+            await browser.close()
+
+
+async def test_errors_in_plain_words_with_a_next_step(screens: Any) -> None:
+    """What the gateway refuses reaches the person as words and a way on, never a status
+    code alone: a 429 counts down its Retry-After, a spent budget points at the costs, a lost
+    session offers to sign in and comes back to the same project."""
+    chromium = require_chromium()
+    playwright_api = pytest.importorskip("playwright.async_api")
+    studio = Studio()
+    studio.add_project("roast", "Coffee roastery", [V1])
+    studio.refusals = [
+        (429, "too many jobs started in a minute", {"Retry-After": "30"}),
+        (402, "the project's model budget is spent", {}),
+        (401, "sign in", {}),
+        (503, "no generator answered; is one running?", {}),
+    ]
+    async with serve_app(studio_gateway(studio)) as url, \
+            playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await page.goto(url + "/p/roast")
+            await page.locator("#project-name", has_text="Coffee roastery").wait_for()
+            status = page.locator("#status")
+
+            async def send(prompt: str) -> None:
+                await page.fill("#prompt", prompt)
+                await page.press("#prompt", "Enter")
+
+            await send("first")
+            await page.locator('#status[data-kind="error"]').wait_for()
+            assert re.fullmatch(r"Too many requests: try again in (30|29|28) s\.",
+                                await status.inner_text())
+            assert await page.locator("#notice").is_hidden()  # trying again is the way on
+            # The prompt is kept to try again; the turn says it failed.
+            assert await page.input_value("#prompt") == "first"
+            assert await page.locator("#turns li.live .outcome").inner_text() == "Failed"
+
+            await send("second")
+            await page.locator("#notice").wait_for()
+            assert await page.inner_text("#notice-text") == \
+                "The model budget is spent. See the costs, or try again when it is raised."
+            assert await page.inner_text("#notice-action") == "See costs"
+            await assert_accessible(page)
+            await screens.shot(page, "error-budget")
+            await page.click("#notice-close")
+            await page.locator("#notice").wait_for(state="hidden")
+
+            await send("third")
+            await page.locator("#notice").wait_for()
+            assert await page.inner_text("#notice-text") == "You are signed out. Sign in to go on."
+            assert await page.inner_text("#notice-action") == "Sign in"
+            await screens.shot(page, "error-signed-out")
+
+            await send("fourth")
+            await page.locator("#status", has_text="No generator is running").wait_for()
+            assert await page.inner_text("#status") == \
+                "No generator is running; is `make run` still up?"
+
+            # Signing in goes to GitHub and comes back to this project.
+            async with page.expect_request("**/api/auth/github/login**") as asked:
+                await page.click("#notice-action")
+            assert (await asked.value).url.endswith("/api/auth/github/login?next=%2Fp%2Froast")
             assert errors == []
         finally:
             await browser.close()

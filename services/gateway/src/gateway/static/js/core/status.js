@@ -50,7 +50,8 @@ export function setStatus(what, kind = "") {
       status.textContent = text.replace(/\d+ s\b/, `${left} s`);
     }, 1000);
   }
-  if (action && action.kind !== "retry") notify(what);
+  // Signed out, out of budget, or gone: the page's notice offers the way on.
+  if (action && ["sign-in", "costs", "home"].includes(action.kind)) notify(what);
 }
 
 const ACTIONS = {

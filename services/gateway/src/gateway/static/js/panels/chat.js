@@ -83,8 +83,10 @@ export async function loadTurns() {
   }
   if (mine !== asked || projectId !== state.projectId || !Array.isArray(turns)) return;
   for (const turn of turns) prompts.set(turn.id, str(turn.prompt));
-  // A job being followed keeps its live turn: the history shows it once it ended.
-  const live = state.job.busy ? $("turns").querySelector("li.live") : null;
+  // A job being followed keeps its live turn: the history shows it once it ended. A request
+  // refused before it became a job is in no history: its turn stays until the next one.
+  const current = $("turns").querySelector("li.live");
+  const live = current && (state.job.busy || !current.dataset.id) ? current : null;
   const shown = turns.filter((t) => !(live && t.id === live.dataset.id)).reverse();
   $("turns").replaceChildren(...shown.map(turnItem), ...(live ? [live] : []));
   $("turns-empty").hidden = $("turns").childElementCount > 0;
