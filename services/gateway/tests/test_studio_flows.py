@@ -429,6 +429,10 @@ async def test_projects_turns_code_versions_in_a_browser(screens: Any) -> None:
                 "project_id": "roast", "prompt": "add opening hours\non weekdays",
                 "model": "openai/slow"})
             await page.locator("#stop").wait_for()
+            # Accepted: the prompt is in the turn now, the composer is empty for the next.
+            await until(page, "document.getElementById('prompt').value === ''")
+            assert await page.locator("#turns li.live .you p").inner_text() == \
+                "add opening hours\non weekdays"
             # The file being written shows in the code view as it streams.
             job.push(Status(message="Writing the site", model="openai/slow", ai=True))
             job.push(StreamDelta(text='Adding hours.\n<file path="src/Hours.jsx">export '))

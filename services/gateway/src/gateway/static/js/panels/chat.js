@@ -136,6 +136,7 @@ let draftTimer = null;
 
 export function clearDraft() {
   clearTimeout(draftTimer);
+  $("prompt").value = "";
   if (state.projectId) store.put("drafts", state.projectId, undefined);
 }
 

@@ -182,8 +182,10 @@ function end(job) {
 }
 
 // Starts a job and follows it. `kind`: "generate" | "plan" | "restore"; `prompt` (none for a
-// restore) is shown as the turn; the model picked goes with a generation or a plan.
-export async function startJob(kind, { prompt = "", version = null } = {}) {
+// restore) is shown as the turn; the model picked goes with a generation or a plan. A prompt
+// `typed` in the composer leaves it once the job is accepted (it is in the turn now); one
+// refused stays there to try again.
+export async function startJob(kind, { prompt = "", version = null, typed = false } = {}) {
   if (state.job.busy || !state.projectId) return;
   const projectId = state.projectId;
   begin(kind);
@@ -203,7 +205,7 @@ export async function startJob(kind, { prompt = "", version = null } = {}) {
                             { accept: "text/event-stream", signal: job.controller.signal });
     }
     if (!response.ok) throw await errorFrom(response);
-    if (kind !== "restore") chat.clearDraft();
+    if (typed) chat.clearDraft();
     await followJob(response);
   } catch (err) {
     if (err.name !== "AbortError") {

@@ -30,7 +30,7 @@ function send(kind) {
     $("prompt").focus();
     return;
   }
-  startJob(kind, { prompt });
+  startJob(kind, { prompt, typed: true });
 }
 
 // What a finished job changed: history, files, versions, costs.
