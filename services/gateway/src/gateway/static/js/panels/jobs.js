@@ -173,8 +173,9 @@ function begin(kind, id = null) {
 
 function end(job) {
   job.busy = false;
-  if (job !== state.job) return;
-  if (!job.finished && !job.controller.signal.aborted) remember(false);
+  // Let go because the page left the project: what it shows is another project's now.
+  if (job !== state.job || job.controller.signal.aborted) return;
+  if (!job.finished) remember(false);
   progress(null);
   updateControls();
   refreshUsage();
