@@ -4,7 +4,8 @@
 - ``jobs``: one ``<Verb>Request`` per job subject, and the core request/reply messages;
 - ``events``: one model per event payload of a job's stream;
 - ``results``: what a job's row keeps, per kind of job;
-- ``kinds``: which kinds of job there are, and which events each may emit.
+- ``kinds``: which kinds of job there are, and which events each may emit;
+- ``scrape``: a scraped page (content and brand), bounded, whichever provider scraped it.
 """
 
 from paynto_common.messages.events import (
@@ -64,6 +65,17 @@ from paynto_common.messages.results import (
     read_result,
     stored,
 )
+from paynto_common.messages.scrape import (
+    Brand,
+    BrandColor,
+    Form,
+    FormField,
+    Heading,
+    Image,
+    Link,
+    ScrapedPage,
+    Section,
+)
 from paynto_common.messages.subjects import (
     GENERATOR,
     GIT_SYNC,
@@ -77,15 +89,15 @@ from paynto_common.messages.subjects import (
 
 __all__ = [
     "EVENT_MODELS", "GENERATOR", "GIT_SYNC", "JOB_KINDS", "SANDBOX_POOL", "SCRAPER",
-    "TERMINAL_EVENTS",
-    "Applied", "ApplyRequest", "AutoFix", "AutoFixReport", "BlueprintMade", "Completed",
-    "CreateSandboxRequest", "Event", "EventName", "FileWritten", "FixAnswer", "ForwardedJob",
-    "ForwardedOutcome", "GenerateRequest", "GenerateResult", "InstallPackagesRequest",
-    "JobCancelled", "JobEvent", "JobFailed", "JobKind", "JobMessage", "JobStarted", "Message",
-    "ModelInfo",
-    "ModelUsage", "ModelWork", "ModelsReply", "ModelsRequest", "PackageInstalled",
-    "PlanMade", "PlanRequest", "PlanResult", "Planned", "PreviewError", "PreviewReady",
-    "RunEnded", "SandboxCommandRequest", "SandboxKilled", "SandboxLogs", "SandboxRestarted",
-    "Status", "StreamDelta", "Subjects", "TicketView", "plan_channel", "preview_path",
-    "project_channel", "read_result", "stored", "stream_problem",
+    "TERMINAL_EVENTS", "Applied", "ApplyRequest", "AutoFix", "AutoFixReport", "BlueprintMade",
+    "Brand", "BrandColor", "Completed", "CreateSandboxRequest", "Event", "EventName",
+    "FileWritten", "FixAnswer", "Form", "FormField", "ForwardedJob", "ForwardedOutcome",
+    "GenerateRequest", "GenerateResult", "Heading", "Image", "InstallPackagesRequest",
+    "JobCancelled", "JobEvent", "JobFailed", "JobKind", "JobMessage", "JobStarted", "Link",
+    "Message", "ModelInfo", "ModelUsage", "ModelWork", "ModelsReply", "ModelsRequest",
+    "PackageInstalled", "PlanMade", "PlanRequest", "PlanResult", "Planned", "PreviewError",
+    "PreviewReady", "RunEnded", "SandboxCommandRequest", "SandboxKilled", "SandboxLogs",
+    "SandboxRestarted", "ScrapedPage", "Section", "Status", "StreamDelta", "Subjects",
+    "TicketView", "plan_channel", "preview_path", "project_channel", "read_result", "stored",
+    "stream_problem",
 ]
