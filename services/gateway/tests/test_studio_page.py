@@ -1085,9 +1085,12 @@ async def test_studio_in_a_browser() -> None:
             assert await page.locator("#problems").is_hidden()
             await page.locator("#pause-plan").wait_for(timeout=10_000)
             await page.locator("#col-progress li .key").filter(has_text="T2").wait_for()
+            # The run is followed: Stop is offered for it, as for a job.
+            await page.locator("#stop").wait_for()
             await page.click("#pause-plan")
             await page.wait_for_selector('#status >> text=Build paused', timeout=10_000)
             assert await status.inner_text() == "Build paused: 2 done."
+            await page.locator("#stop").wait_for(state="hidden")
             assert await page.locator("#col-done li .key").all_inner_texts() == ["T1", "T2"]
             await until(page,
                         "document.getElementById('preview').src.endsWith('/preview/j-t2b/')")
