@@ -17,7 +17,7 @@ import re
 import zipfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,7 +26,7 @@ import pytest_asyncio
 
 from paynto_cli.launcher import System
 from paynto_common.testing.axe import assert_accessible
-from paynto_common.testing.browser import BROWSER_ARGS, require_chromium
+from paynto_common.testing.browser import BROWSER_ARGS, require_chromium, until
 from paynto_common.testing.screens import REPORTS, Screens
 from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
 from tests.system import running_system, scripted_model_env
@@ -179,12 +179,8 @@ async def step(request: pytest.FixtureRequest, studio: Studio,
     assert studio.errors == [], studio.errors
 
 
-async def until(page: Page | Frame, predicate: str, arg: Any = None, timeout: float = 30) -> None:
-    """Poll a JavaScript expression (or a function of ``arg``) until it is true:
-    ``wait_for_function`` polls with ``eval``, which the studio's CSP refuses."""
-    async with asyncio.timeout(timeout):
-        while not await page.evaluate(predicate, arg):
-            await asyncio.sleep(0.1)
+# The held slow answer has begun to stream into the output.
+CALMER_STREAMING = "document.getElementById('output').textContent.startsWith('A calmer')"
 
 
 async def status_says(page: Page, kind: str, text: str, timeout: float = 120) -> str:
@@ -218,7 +214,7 @@ async def preview_frame(page: Page) -> Frame:
 async def last_outcome_is(page: Page, outcome: str) -> None:
     """The newest turn reads ``outcome`` (it does once the history has the ended job)."""
     await until(page, "(o) => [...document.querySelectorAll('#turns li .outcome')].at(-1)"
-                      "?.textContent === o", outcome)
+                      "?.textContent === o", outcome, timeout=30)
 
 
 async def versions(studio: Studio) -> list[int]:
@@ -258,7 +254,7 @@ async def test_a_prompt_streams_its_files_and_renders_the_site(studio: Studio,
     await page.locator("#project-name", has_text="Untitled site").wait_for()
 
     # The picker lists the configured model as the default and the offline generator as not AI.
-    await until(page, "document.querySelectorAll('#model option').length > 1")
+    await until(page, "document.querySelectorAll('#model option').length > 1", timeout=30)
     assert await page.locator("#model option").all_inner_texts() == [
         "Default", "openai/slow (default)", "offline — offline, not AI"]
     await page.select_option("#model", "offline")
@@ -296,7 +292,7 @@ async def test_an_edit_reaches_the_open_preview_by_hot_reload(studio: Studio,
     frame = page.frame_locator("#preview")
     # Each file is hot-updated as it is written, App.jsx (which names the site) among them.
     await frame.locator("header", has_text="Sunny Side").wait_for(timeout=30_000)
-    await until(preview, "!document.body.innerText.includes('Coffee Roastery')")
+    await until(preview, "!document.body.innerText.includes('Coffee Roastery')", timeout=30)
     # The same document, updated in place (a reload would have dropped the flag) ...
     assert await preview.evaluate("window.payntoNotReloaded") is True
     # ... in the same frame at the same address.
@@ -306,7 +302,7 @@ async def test_an_edit_reaches_the_open_preview_by_hot_reload(studio: Studio,
     await page.click("#tab-code")
     await page.locator("#file-tree button[data-path='src/App.jsx']").click()
     await until(page, "document.getElementById('code-view').textContent"
-                      ".includes('\"Sunny Side\"')")
+                      ".includes('\"Sunny Side\"')", timeout=30)
     assert await page.inner_text("#code-path") == "src/App.jsx"
     await screens.shot(page, "project-code")
     await page.click("#tab-preview")
@@ -322,7 +318,7 @@ async def test_stop_ends_a_model_answer_and_applies_nothing(studio: Studio,
     await send(page, "add our opening hours")
     await asyncio.wait_for(studio.llm.waiting.wait(), 60)
     await page.locator("#stop").wait_for()
-    await until(page, "document.getElementById('output').textContent.startsWith('A calmer')")
+    await until(page, CALMER_STREAMING, timeout=30)
     await screens.shot(page, "project-streaming")
 
     await page.click("#stop")
@@ -342,12 +338,12 @@ async def test_a_reload_mid_answer_picks_the_job_up(studio: Studio) -> None:
     studio.llm.hold()
     await send(page, "make the page calmer")
     await asyncio.wait_for(studio.llm.waiting.wait(), 60)
-    await until(page, "document.getElementById('output').textContent.startsWith('A calmer')")
+    await until(page, CALMER_STREAMING, timeout=30)
 
     await page.reload()
     # The job this browser followed is picked up, replayed from its first event.
     await page.locator("#stop").wait_for()
-    await until(page, "document.getElementById('output').textContent.startsWith('A calmer')")
+    await until(page, CALMER_STREAMING, timeout=30)
     assert await page.input_value("#model") == "openai/slow"
     studio.llm.release()
     await status_says(page, "ok", "version 3")

@@ -50,7 +50,13 @@ from paynto_common.messages import (
     StreamDelta,
 )
 from paynto_common.testing.axe import assert_accessible
-from paynto_common.testing.browser import BROWSER_ARGS, require_chromium
+from paynto_common.testing.browser import (
+    BROWSER_ARGS,
+    eventually,
+    require_chromium,
+    until,
+    watch_page,
+)
 from paynto_common.testing.serve import serve_app
 
 pytestmark = pytest.mark.slow
@@ -312,20 +318,6 @@ def studio_gateway(studio: Studio) -> FastAPI:
     return app
 
 
-async def until(page: Any, predicate: str, timeout: float = 10) -> None:
-    """Poll a JavaScript expression until it is true (``wait_for_function`` polls with
-    ``eval``, which the studio's CSP refuses)."""
-    async with asyncio.timeout(timeout):
-        while not await page.evaluate(predicate):
-            await asyncio.sleep(0.05)
-
-
-async def eventually(check: Any, timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.02)
-
-
 async def no_sideways_scroll(page: Any) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= await page.evaluate("window.innerWidth"), "the page scrolls sideways"
@@ -351,10 +343,7 @@ async def test_projects_turns_code_versions_in_a_browser(screens: Any) -> None:
             context = await browser.new_context(viewport={"width": 1280, "height": 900},
                                                 accept_downloads=True)
             page = await context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("console", lambda m: errors.append(m.text)
-                    if "Content Security Policy" in m.text else None)
+            errors = watch_page(page)
 
             # --- Home: the projects, newest change first, with their facts.
             await page.goto(url + "/")
@@ -568,8 +557,7 @@ async def test_errors_in_plain_words_with_a_next_step(screens: Any) -> None:
         browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            errors = watch_page(page)
             await page.goto(url + "/p/roast")
             await page.locator("#project-name", has_text="Coffee roastery").wait_for()
             status = page.locator("#status")

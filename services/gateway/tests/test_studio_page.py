@@ -17,7 +17,7 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -63,7 +63,13 @@ from paynto_common.messages import (
     TicketView,
     stored,
 )
-from paynto_common.testing.browser import BROWSER_ARGS, require_chromium
+from paynto_common.testing.browser import (
+    BROWSER_ARGS,
+    eventually,
+    require_chromium,
+    until,
+    watch_page,
+)
 from paynto_common.testing.serve import serve_app
 
 STATIC = Path(__file__).parents[1] / "src" / "gateway" / "static"
@@ -806,21 +812,6 @@ def stub_gateway(stub: Stub) -> FastAPI:
 serve = serve_app
 
 
-async def until(page: Any, predicate: str, timeout: float = 10) -> None:
-    """Poll a JavaScript expression until it is true. (Playwright's ``wait_for_function``
-    polls a string with ``eval``, which the studio's CSP refuses.)"""
-    async with asyncio.timeout(timeout):
-        while not await page.evaluate(predicate):
-            await asyncio.sleep(0.05)
-
-
-async def _eventually(check: Callable[[], bool], timeout: float = 10) -> None:
-    """Waits until ``check()`` holds: for what the stub gateway records of the page's requests."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await asyncio.sleep(0.02)
-
-
 # --------------------------------------------------------------------------- browser
 
 
@@ -833,12 +824,8 @@ async def test_studio_in_a_browser() -> None:
         browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
         try:
             page = await browser.new_page()
-            page_errors: list[str] = []
-            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-            # Chromium reports what a Content-Security-Policy refused on the console.
-            refused: list[str] = []
-            page.on("console", lambda message: refused.append(message.text)
-                    if "Content Security Policy" in message.text else None)
+            # Uncaught errors, and what the page's CSP refused.
+            faults = watch_page(page)
             await page.goto(url + "/")
             status = page.locator("#status")
             # A local gateway: no sign-in, and no account to show; the projects home.
@@ -1080,7 +1067,7 @@ async def test_studio_in_a_browser() -> None:
             assert await page.locator("#col-progress li button").count() == 0
             await page.reload()
             # The fixed problems stay gone, the channel is not read again from its start.
-            await _eventually(lambda: len(stub.channel_headers) == 3)
+            await eventually(lambda: len(stub.channel_headers) == 3)
             assert stub.channel_headers[2] == "3"
             assert await page.locator("#problems").is_hidden()
             await page.locator("#pause-plan").wait_for(timeout=10_000)
@@ -1096,8 +1083,7 @@ async def test_studio_in_a_browser() -> None:
                         "document.getElementById('preview').src.endsWith('/preview/j-t2b/')")
             assert await page.locator("#resume-plan").is_visible()
 
-            assert page_errors == []
-            assert refused == []
+            assert faults == []
         finally:
             await browser.close()
 
@@ -1155,11 +1141,8 @@ async def test_signing_in_and_out_in_a_browser() -> None:
         browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
         try:
             page = await browser.new_page()
-            page_errors: list[str] = []
-            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-            refused: list[str] = []
-            page.on("console", lambda message: refused.append(message.text)
-                    if "Content Security Policy" in message.text else None)
+            # Uncaught errors, and what the page's CSP refused.
+            faults = watch_page(page)
 
             # Signed out: the sign-in link instead of the workspace.
             await page.goto(url + "/")
@@ -1192,7 +1175,7 @@ async def test_signing_in_and_out_in_a_browser() -> None:
             assert "logout" in stub.asked
             assert await page.locator("#home").is_hidden()
             assert await page.evaluate("localStorage.getItem('paynto.studio')") is None
-            assert page_errors == [] and refused == []
+            assert faults == []
         finally:
             await browser.close()
 
