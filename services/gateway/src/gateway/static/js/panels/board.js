@@ -6,7 +6,7 @@ import { api, call, errorFrom, getJson, send } from "../core/http.js";
 import { eventData, follow, seen } from "../core/sse.js";
 import { errorText, setStatus } from "../core/status.js";
 import { showPreview } from "./preview.js";
-import { state, updateControls } from "./state.js";
+import { projectJson, state, updateControls } from "./state.js";
 import { openTicketForm, removeTicket } from "./ticket-form.js";
 import { refreshUsage } from "./usage.js";
 
@@ -163,14 +163,10 @@ export async function loadPlan(planId) {
 }
 
 // The project's latest plan, and its run if one is going on.
-export async function loadLatestPlan(projectId) {
-  let plans;
-  try {
-    plans = await getJson(api.plans(projectId), { signal: state.controller.signal });
-  } catch {
-    return; // no plan to show (or an older gateway)
-  }
-  if (projectId !== state.projectId || !Array.isArray(plans) || !plans.length) return;
+export async function loadLatestPlan() {
+  const plans = await projectJson(api.plans);
+  if (!Array.isArray(plans) || !plans.length) return; // no plan to show
+
   showPlan(plans[0]);
   if (state.plan.state === "running") followRun(newRun(state.plan.id), null);
 }

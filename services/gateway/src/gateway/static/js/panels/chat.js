@@ -4,7 +4,7 @@
 import { $, button, make, plural, str, timeAgo } from "../core/dom.js";
 import { api, getJson } from "../core/http.js";
 import * as store from "../core/store.js";
-import { state } from "./state.js";
+import { projectJson, state } from "./state.js";
 
 const OUTCOME = { complete: "Done", error: "Failed", cancelled: "Stopped", running: "Working…",
                   queued: "Queued" };
@@ -72,16 +72,10 @@ function turnItem(turn) {
 let asked = 0;
 // The project's turns, oldest first (the newest at the bottom, above the composer).
 export async function loadTurns() {
-  const projectId = state.projectId;
   const mine = ++asked;
-  let turns;
-  try {
-    turns = await getJson(api.turns(projectId, `?limit=${LIMIT}&kinds=${HISTORY}`),
-                          { signal: state.controller.signal });
-  } catch {
-    return; // the history is a side note: the page works without it
-  }
-  if (mine !== asked || projectId !== state.projectId || !Array.isArray(turns)) return;
+  // The history is a side note: without an answer the page works on.
+  const turns = await projectJson((id) => api.turns(id, `?limit=${LIMIT}&kinds=${HISTORY}`));
+  if (mine !== asked || !Array.isArray(turns)) return;
   for (const turn of turns) prompts.set(turn.id, str(turn.prompt));
   // A job being followed keeps its live turn: the history shows it once it ended. A request
   // refused before it became a job is in no history: its turn stays until the next one.

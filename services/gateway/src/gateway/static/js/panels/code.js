@@ -2,12 +2,12 @@
 // model is writing right now, live from the stream.
 
 import { $, button, make, plural } from "../core/dom.js";
-import { api, getJson } from "../core/http.js";
+import { api } from "../core/http.js";
 import { setQuery } from "../core/router.js";
 import { AnswerStream } from "../lib/answer-stream.js";
 import { languageOf, tokens } from "../lib/highlight.js";
 import { buildTree } from "../lib/tree.js";
-import { state } from "./state.js";
+import { projectJson, state } from "./state.js";
 
 // path → text: the latest version's files, then what the running job writes over them.
 let files = {};
@@ -83,14 +83,8 @@ function select(path) {
 
 // The latest version's files (after opening the project and after each job).
 export async function loadFiles(wanted = "") {
-  const projectId = state.projectId;
-  let answerFiles;
-  try {
-    answerFiles = await getJson(api.files(projectId), { signal: state.controller.signal });
-  } catch {
-    return;
-  }
-  if (projectId !== state.projectId) return;
+  const answerFiles = await projectJson(api.files);
+  if (!answerFiles) return;
   files = answerFiles.files && typeof answerFiles.files === "object" ? answerFiles.files : {};
   const paths = Object.keys(files);
   const first = wanted || selected || (files["src/App.jsx"] !== undefined ? "src/App.jsx"

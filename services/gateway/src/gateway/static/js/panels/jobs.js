@@ -3,7 +3,7 @@
 // dropped network, from the job's first event.
 
 import { $, plural, str } from "../core/dom.js";
-import { HttpError, api, call, errorFrom, getJson, send } from "../core/http.js";
+import { HttpError, api, call, errorFrom, send } from "../core/http.js";
 import { eventData, follow, seen } from "../core/sse.js";
 import { setStatus } from "../core/status.js";
 import * as store from "../core/store.js";
@@ -14,11 +14,13 @@ import { addFile, addPackage, appendOutput, clearOutput, fileCount, resetOutput,
          setFiles } from "./output.js";
 import { showPreview } from "./preview.js";
 import { addProblem, setProblems } from "./problems.js";
-import { state, updateControls } from "./state.js";
+import { projectJson, state, updateControls } from "./state.js";
 import { showTab } from "./tabs.js";
 import { refreshUsage } from "./usage.js";
 
 const STEPS = ["queued", "model", "writing", "applying", "preview"];
+// The kinds of job this page starts and follows.
+const FOLLOWED = "generate,plan,restore";
 const WHAT = { generate: "Generation", plan: "Planning", restore: "Restoring" };
 
 // Called once a job ended, whatever its end (the project page refreshes what it changed).
@@ -224,14 +226,9 @@ export async function resumeJob() {
   const projectId = state.projectId;
   let found = store.get("jobs", projectId);
   if (!found || !found.id) {
-    try {
-      const active = await getJson(api.turns(projectId, "?active=true&limit=1&kinds=generate,plan,restore"),
-                                   { signal: state.controller.signal });
-      const turn = Array.isArray(active) ? active[0] : null;
-      found = turn ? { id: turn.id, kind: turn.kind } : null;
-    } catch {
-      found = null;
-    }
+    const active = await projectJson((id) => api.turns(id, `?active=true&limit=1&kinds=${FOLLOWED}`));
+    const turn = Array.isArray(active) ? active[0] : null;
+    found = turn ? { id: turn.id, kind: turn.kind } : null;
   }
   if (!found || !found.id || projectId !== state.projectId || state.job.busy) return;
   const kind = ["plan", "restore"].includes(found.kind) ? found.kind : "generate";

@@ -2,9 +2,9 @@
 // with reload, open in a new tab, device widths, and a start button for a stopped sandbox.
 
 import { $ } from "../core/dom.js";
-import { api, call, getJson } from "../core/http.js";
+import { api, call } from "../core/http.js";
 import { setStatus } from "../core/status.js";
-import { state } from "./state.js";
+import { projectJson, state } from "./state.js";
 
 export function showPreview(url) {
   if (!url) return;
@@ -53,14 +53,9 @@ export function clearPreview() {
 
 // On opening a project: its running sandbox's preview, or a way to start one.
 export async function loadPreview() {
-  const projectId = state.projectId;
-  let sandbox;
-  try {
-    sandbox = await getJson(api.sandboxStatus(projectId), { signal: state.controller.signal });
-  } catch {
-    return; // the next job shows its preview
-  }
-  if (projectId !== state.projectId || $("preview").getAttribute("src")) return;
+  const sandbox = await projectJson(api.sandboxStatus);
+  // None (the next job shows its preview), or a job already showed one.
+  if (!sandbox || $("preview").getAttribute("src")) return;
   if (sandbox.status === "running" && sandbox.preview_url) {
     showPreview(sandbox.preview_url);
   } else if (sandbox.status && sandbox.status !== "none") {

@@ -2,6 +2,7 @@
 // and its build run. One project is open at a time; opening another starts these afresh.
 
 import { $ } from "../core/dom.js";
+import { getJson } from "../core/http.js";
 
 export const state = {
   projectId: null,
@@ -19,6 +20,18 @@ export const state = {
   // The build run followed; each run is its own object, so a stale one can tell it is stale.
   run: { planId: null, lastEventId: null, finished: true, following: false, controller: null },
 };
+
+// GET `url(projectId)` for the open project: its JSON, or null when the request failed (the
+// panel keeps what it shows) or the page moved to another project while it was on its way.
+export async function projectJson(url) {
+  const projectId = state.projectId;
+  try {
+    const data = await getJson(url(projectId), { signal: state.controller.signal });
+    return projectId === state.projectId ? data : null;
+  } catch {
+    return null;
+  }
+}
 
 // Not while a request on the board is out, nor while a plan is being made: its tickets still
 // arrive, and would undo the change on the board.

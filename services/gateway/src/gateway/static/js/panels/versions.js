@@ -7,7 +7,7 @@ import { navigate, setQuery } from "../core/router.js";
 import { errorText, setStatus } from "../core/status.js";
 import { diffRows } from "../lib/diff-view.js";
 import { promptOf } from "./chat.js";
-import { state, updateControls } from "./state.js";
+import { projectJson, state, updateControls } from "./state.js";
 
 let versions = [];
 let selected = 0;
@@ -37,18 +37,12 @@ function render() {
 }
 
 export async function loadVersions() {
-  const projectId = state.projectId;
-  let answer;
-  try {
-    answer = await getJson(api.versions(projectId), { signal: state.controller.signal });
-  } catch {
-    return;
-  }
-  if (projectId !== state.projectId) return;
+  const answer = await projectJson(api.versions);
+  if (!answer) return;
   versions = Array.isArray(answer) ? answer : [];
   const latest = versions.length ? Number(versions[0].number) : 0;
   $("download-zip").hidden = !latest;
-  $("download-zip").href = api.zip(projectId);
+  $("download-zip").href = api.zip(state.projectId);
   render();
   if (selected && !$("panel-versions").hidden) showDiff(selected);
 }

@@ -118,7 +118,7 @@ async function open(projectId, query) {
   }
   const planning = store.get("jobs", projectId)?.kind === "plan";
   // A plan still being made shows its own board as its events replay.
-  if (!planning) loadLatestPlan(projectId);
+  if (!planning) loadLatestPlan();
   resumeJob();
 }
 
