@@ -533,3 +533,43 @@ async def test_a_failed_migration_leaves_the_database_as_it_was(url: str) -> Non
         owners = conn.execute(sa.select(project_t.c.owner_id)
                               .where(project_t.c.id == "p-mine")).scalar_one()
         assert owners is None
+
+
+async def test_opening_a_database_another_process_is_writing_waits_for_it(
+        tmp_path: Path) -> None:
+    """Switching a new SQLite file to WAL needs an exclusive lock; with another process
+    inside a write transaction SQLite refuses at once, without its busy timeout (what made
+    two services starting together on a fresh file fail now and then). Opening waits its
+    turn instead."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "paynto.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE held (i INTEGER)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO held VALUES (1)")
+    refused = sqlite3.connect(path, timeout=5, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        refused.execute("PRAGMA journal_mode=WAL")  # what opening did before
+    refused.close()
+
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    released = threading.Event()
+
+    def release() -> None:
+        writer.execute("COMMIT")
+        released.set()
+
+    timer = threading.Timer(0.3, release)
+    timer.start()
+    try:
+        async with db.engine.connect() as conn:
+            mode = (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar_one()
+            held = (await conn.exec_driver_sql("SELECT count(*) FROM held")).scalar_one()
+    finally:
+        timer.join()
+        await db.close()
+        writer.close()
+    assert released.is_set()
+    assert (mode, held) == ("wal", 1)

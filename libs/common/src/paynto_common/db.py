@@ -7,6 +7,7 @@ so a sandbox is only a cache and can always be rebuilt from the latest version.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -367,8 +368,27 @@ class Database:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=30000")
+    _sqlite_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_wal(cur: Any, attempts: int = 600) -> None:
+    """Put the database in WAL mode. Switching needs an exclusive lock, and SQLite answers
+    "database is locked" at once, without the busy timeout, when waiting could deadlock
+    (two processes opening a new database together, one of them already migrating it).
+    The mode is kept in the file, so only the first opening ever switches; the others
+    find it set, and those racing it wait a moment and look again."""
+    for attempt in range(attempts):
+        try:
+            cur.execute("PRAGMA journal_mode")
+            if str(cur.fetchone()[0]).lower() == "wal":
+                return
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # sqlite3's, or the async driver's adaptation of it
+            if "database is locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
