@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint, event
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text, UniqueConstraint, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -102,6 +102,24 @@ class UserSecret(SQLModel, table=True):
     name: str
     ciphertext: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Scrape(SQLModel, table=True):
+    """A site as the scraper read it for a user: its pages (``ScrapedPage`` each, the first
+    the one asked for) and the first page's screenshot. A clone job's generation reads it by
+    id; the gateway serves it, and the screenshot, to its user only."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(foreign_key="user.id", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    title: str = ""
+    provider: str = "local"
+    pages: list[dict[str, Any]] = Field(default_factory=list,
+                                        sa_column=Column(JSON, nullable=False))
+    # A PNG, or why there is none.
+    screenshot: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    screenshot_note: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Project(SQLModel, table=True):

@@ -31,6 +31,7 @@ from paynto_common.messages.events import (
     SandboxKilled,
     SandboxLogs,
     SandboxRestarted,
+    Scraped,
     Status,
     StreamDelta,
     TicketView,
@@ -38,6 +39,7 @@ from paynto_common.messages.events import (
 from paynto_common.messages.jobs import (
     ApplyRequest,
     AutoFix,
+    CloneRequest,
     CreateSandboxRequest,
     ForwardedJob,
     ForwardedOutcome,
@@ -50,6 +52,8 @@ from paynto_common.messages.jobs import (
     ModelsRequest,
     PlanRequest,
     SandboxCommandRequest,
+    ScrapeReply,
+    ScrapeRequest,
 )
 from paynto_common.messages.kinds import (
     JOB_KINDS,
@@ -57,6 +61,7 @@ from paynto_common.messages.kinds import (
     stream_problem,
 )
 from paynto_common.messages.results import (
+    CloneResult,
     FixAnswer,
     GenerateResult,
     ModelUsage,
@@ -90,14 +95,14 @@ from paynto_common.messages.subjects import (
 __all__ = [
     "EVENT_MODELS", "GENERATOR", "GIT_SYNC", "JOB_KINDS", "SANDBOX_POOL", "SCRAPER",
     "TERMINAL_EVENTS", "Applied", "ApplyRequest", "AutoFix", "AutoFixReport", "BlueprintMade",
-    "Brand", "BrandColor", "Completed", "CreateSandboxRequest", "Event", "EventName",
-    "FileWritten", "FixAnswer", "Form", "FormField", "ForwardedJob", "ForwardedOutcome",
-    "GenerateRequest", "GenerateResult", "Heading", "Image", "InstallPackagesRequest",
-    "JobCancelled", "JobEvent", "JobFailed", "JobKind", "JobMessage", "JobStarted", "Link",
-    "Message", "ModelInfo", "ModelUsage", "ModelWork", "ModelsReply", "ModelsRequest",
-    "PackageInstalled", "PlanMade", "PlanRequest", "PlanResult", "Planned", "PreviewError",
-    "PreviewReady", "RunEnded", "SandboxCommandRequest", "SandboxKilled", "SandboxLogs",
-    "SandboxRestarted", "ScrapedPage", "Section", "Status", "StreamDelta", "Subjects",
-    "TicketView", "plan_channel", "preview_path", "project_channel", "read_result", "stored",
-    "stream_problem",
+    "Brand", "BrandColor", "CloneRequest", "CloneResult", "Completed", "CreateSandboxRequest",
+    "Event", "EventName", "FileWritten", "FixAnswer", "Form", "FormField", "ForwardedJob",
+    "ForwardedOutcome", "GenerateRequest", "GenerateResult", "Heading", "Image",
+    "InstallPackagesRequest", "JobCancelled", "JobEvent", "JobFailed", "JobKind", "JobMessage",
+    "JobStarted", "Link", "Message", "ModelInfo", "ModelUsage", "ModelWork", "ModelsReply",
+    "ModelsRequest", "PackageInstalled", "PlanMade", "PlanRequest", "PlanResult", "Planned",
+    "PreviewError", "PreviewReady", "RunEnded", "SandboxCommandRequest", "SandboxKilled",
+    "SandboxLogs", "SandboxRestarted", "ScrapeReply", "ScrapeRequest", "Scraped", "ScrapedPage",
+    "Section", "Status", "StreamDelta", "Subjects", "TicketView", "plan_channel", "preview_path",
+    "project_channel", "read_result", "stored", "stream_problem",
 ]

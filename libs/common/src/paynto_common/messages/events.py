@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 EventName = Literal[
     "job", "status", "stream", "file", "package", "preview", "complete", "error",
-    "preview_error", "blueprint", "ticket", "plan_complete", "cancelled",
+    "preview_error", "blueprint", "ticket", "plan_complete", "cancelled", "scrape",
 ]
 TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error", "cancelled"})
 
@@ -224,10 +224,30 @@ class RunEnded(Completed):
     reason: str | None = None
 
 
+class Scraped(Event):
+    """A clone's site was read: what it is, its palette and where its screenshot is, before
+    any code is written (the studio shows it while the model works)."""
+
+    event: ClassVar[EventName] = "scrape"
+    url: str
+    final_url: str | None = None
+    title: str = ""
+    # The brand's colours, most prominent first, as ``#rrggbb``.
+    palette: list[str] = Field(default_factory=list)
+    fonts: list[str] = Field(default_factory=list)
+    # Where the gateway serves the screenshot (the caller's own), or why there is none.
+    screenshot_url: str | None = None
+    screenshot_note: str | None = None
+    # The stored scrape, and how many pages of the site it holds.
+    scrape_id: str | None = None
+    pages: int = 1
+    provider: str | None = None
+
+
 # The payload model of each event but ``complete``, whose model is the job kind's result.
 EVENT_MODELS: dict[str, type[Event]] = {model.event: model for model in (
     JobStarted, Status, StreamDelta, FileWritten, PackageInstalled, PreviewReady, PreviewError,
-    JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade)}
+    JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade, Scraped)}
 
 
 class JobEvent(BaseModel):

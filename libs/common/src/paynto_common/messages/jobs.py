@@ -50,6 +50,22 @@ class GenerateRequest(JobMessage):
     fix_round: int = 0
     errors: list[PreviewError] = Field(default_factory=list)
     autofix: AutoFix | None = None
+    # Set when the job clones a site: the stored scrape (``db.Scrape``) whose pages the
+    # model (or the offline clone writer) rebuilds; ``prompt`` then holds the person's wishes.
+    scrape_id: str | None = None
+
+
+class CloneRequest(JobMessage):
+    """Clone a site into a project, as one job: the scraper reads it (``scrape`` event),
+    stores what it read, then hands the job on to the generator as a generate job."""
+
+    url: str
+    model: str | None = None
+    # What the person wants changed in the copy (may be empty).
+    prompt: str = ""
+    # How many pages of the site to read: the URL's, then same-site links from it.
+    pages: int = Field(default=1, ge=1, le=10)
+    screenshot: bool = True
 
 
 class PlanRequest(JobMessage):
@@ -98,6 +114,26 @@ class SandboxCommandRequest(JobMessage):
 
 
 # Core request/reply (``Bus.request`` / ``Bus.serve``), outside the job streams.
+
+
+class ScrapeRequest(Message):
+    """Read a site for a person, now (any one scraper replica answers): the scrape is stored
+    as a ``db.Scrape`` of ``user_id``, and the reply names it."""
+
+    url: str
+    user_id: str
+    pages: int = Field(default=1, ge=1, le=10)
+    screenshot: bool = False
+
+
+class ScrapeReply(Message):
+    """The stored scrape's id, or why there is none: ``status`` says whose fault in HTTP's
+    words (422 a refused URL, 403 robots.txt said no, 502 the site failed, 503 a provider
+    is not set up)."""
+
+    scrape_id: str | None = None
+    error: str | None = None
+    status: int = 200
 
 
 class ModelsRequest(Message):

@@ -19,6 +19,7 @@ from paynto_common.messages.events import (
 )
 from paynto_common.messages.jobs import (
     ApplyRequest,
+    CloneRequest,
     CreateSandboxRequest,
     GenerateRequest,
     InstallPackagesRequest,
@@ -26,7 +27,7 @@ from paynto_common.messages.jobs import (
     PlanRequest,
     SandboxCommandRequest,
 )
-from paynto_common.messages.results import GenerateResult, PlanResult
+from paynto_common.messages.results import CloneResult, GenerateResult, PlanResult
 from paynto_common.messages.subjects import Subjects
 
 _ENDS: frozenset[EventName] = frozenset({"job", "complete", "error", "cancelled"})
@@ -54,6 +55,9 @@ JOB_KINDS: dict[str, JobKind] = _kinds(
             _APPLY | {"stream"}),
     JobKind("ticket", lambda s: s.generate, GenerateRequest, GenerateResult,
             _APPLY | {"stream"}),
+    # A site to clone: the scraper reads it, then it goes on as a generate job (same id).
+    JobKind("clone", lambda s: s.scrape, CloneRequest, CloneResult,
+            _APPLY | {"stream", "scrape"}),
     JobKind("plan", lambda s: s.plan, PlanRequest, PlanResult,
             _ENDS | {"status", "stream", "blueprint", "ticket", "plan_complete"}),
     JobKind("apply", lambda s: s.apply, ApplyRequest, Applied, _APPLY),

@@ -58,6 +58,13 @@ class GenerateResult(ModelWork, Applied):
     """The row of a generate or ticket job: its model work and the applied change."""
 
 
+class CloneResult(GenerateResult):
+    """A clone job: a generate job whose prompt was a scraped site."""
+
+    url: str = ""
+    scrape_id: str | None = None
+
+
 class PlanResult(ModelWork, Planned):
     """The row of a planning job: its model work and the stored plan."""
 

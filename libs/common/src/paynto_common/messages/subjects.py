@@ -70,6 +70,11 @@ class Subjects:
         return f"{self._prefix}jobs.scraper.scrape"
 
     @property
+    def scraper_scrape(self) -> str:
+        """Core NATS request/reply: any scraper replica reads a site now (``ScrapeRequest``)."""
+        return f"{self._prefix}svc.scraper.scrape"
+
+    @property
     def git_commit(self) -> str:
         return f"{self._prefix}jobs.gitsync.commit"
 
