@@ -61,7 +61,6 @@ from paynto_common.messages.kinds import (
     stream_problem,
 )
 from paynto_common.messages.results import (
-    CloneResult,
     FixAnswer,
     GenerateResult,
     ModelUsage,
@@ -95,7 +94,7 @@ from paynto_common.messages.subjects import (
 __all__ = [
     "EVENT_MODELS", "GENERATOR", "GIT_SYNC", "JOB_KINDS", "SANDBOX_POOL", "SCRAPER",
     "TERMINAL_EVENTS", "Applied", "ApplyRequest", "AutoFix", "AutoFixReport", "BlueprintMade",
-    "Brand", "BrandColor", "CloneRequest", "CloneResult", "Completed", "CreateSandboxRequest",
+    "Brand", "BrandColor", "CloneRequest", "Completed", "CreateSandboxRequest",
     "Event", "EventName", "FileWritten", "FixAnswer", "Form", "FormField", "ForwardedJob",
     "ForwardedOutcome", "GenerateRequest", "GenerateResult", "Heading", "Image",
     "InstallPackagesRequest", "JobCancelled", "JobEvent", "JobFailed", "JobKind", "JobMessage",

@@ -27,7 +27,7 @@ from paynto_common.messages.jobs import (
     PlanRequest,
     SandboxCommandRequest,
 )
-from paynto_common.messages.results import CloneResult, GenerateResult, PlanResult
+from paynto_common.messages.results import GenerateResult, PlanResult
 from paynto_common.messages.subjects import Subjects
 
 _ENDS: frozenset[EventName] = frozenset({"job", "complete", "error", "cancelled"})
@@ -56,7 +56,7 @@ JOB_KINDS: dict[str, JobKind] = _kinds(
     JobKind("ticket", lambda s: s.generate, GenerateRequest, GenerateResult,
             _APPLY | {"stream"}),
     # A site to clone: the scraper reads it, then it goes on as a generate job (same id).
-    JobKind("clone", lambda s: s.scrape, CloneRequest, CloneResult,
+    JobKind("clone", lambda s: s.scrape, CloneRequest, GenerateResult,
             _APPLY | {"stream", "scrape"}),
     JobKind("plan", lambda s: s.plan, PlanRequest, PlanResult,
             _ENDS | {"status", "stream", "blueprint", "ticket", "plan_complete"}),

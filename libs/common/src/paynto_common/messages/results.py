@@ -55,13 +55,10 @@ class ModelWork(BaseModel):
 
 
 class GenerateResult(ModelWork, Applied):
-    """The row of a generate or ticket job: its model work and the applied change."""
+    """The row of a generate, ticket or clone job: its model work and the applied change."""
 
-
-class CloneResult(GenerateResult):
-    """A clone job: a generate job whose prompt was a scraped site."""
-
-    url: str = ""
+    # A clone's: the site it copies and the stored scrape (``db.Scrape``) it was written from.
+    cloned_url: str | None = None
     scrape_id: str | None = None
 
 

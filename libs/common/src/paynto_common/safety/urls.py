@@ -660,7 +660,9 @@ async def _read(
     with contextlib.suppress(ValueError):
         length = int(length_text) if length_text is not None else None
     empty = response.status_code in (204, 304) or length == 0
-    if not empty and not _type_accepted(content_type, accept):
+    # An error answer is read whatever its type: the caller reports its status.
+    failed = response.status_code >= 400
+    if not empty and not failed and not _type_accepted(content_type, accept):
         what = f"content type {content_type}" if content_type else "a response without a type"
         raise _refuse(shown, f"{what} is not accepted", url.host, level=logging.INFO)
     too_big = f"larger than {policy.max_bytes} bytes"
