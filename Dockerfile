@@ -53,6 +53,14 @@ RUN groupadd --system --gid 10001 paynto \
     && mkdir -p /data \
     && chown paynto:paynto /data
 
+# The scraper takes full-page screenshots with Debian's Chromium (driven by Playwright, every
+# request of the page fetched by the SSRF guard); no other service needs a browser.
+RUN if [ "${SERVICE}" = "scraper" ]; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends chromium fonts-dejavu-core \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+
 COPY --from=build /app/.venv /app/.venv
 
 ENV PATH=/app/.venv/bin:$PATH \
