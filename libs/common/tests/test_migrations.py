@@ -363,7 +363,7 @@ async def test_the_comparison_sees_a_model_change_without_its_migration(url: str
             "add_column job.user_id", "add_index ix_job_user_id",
             "add_column modelcall.user_id", "add_index ix_modelcall_user_id",
             "remove_fk modelcall.project_id",
-            "add_table scrape", "add_index ix_scrape_user_id",
+            "add_table scrape", "add_index ix_scrape_user_id", "add_index ix_scrape_project_id",
         }
 
 

@@ -31,6 +31,7 @@ from paynto_common.db import (
     Plan,
     Project,
     Sandbox,
+    Scrape,
     Ticket,
     User,
     Version,
@@ -45,11 +46,15 @@ UNOWNED = {
     # The steps of signing in and out: for anyone (test_auth_github.py).
     ("GET", "/api/auth/github/login"), ("GET", "/api/auth/github/callback"),
     ("POST", "/api/auth/logout"),
+    # Reading a site makes a scrape of the caller's own (its id then names it).
+    ("POST", "/api/scrape-website"), ("POST", "/api/scrape-screenshot"),
+    ("POST", "/api/extract-brand-styles"),
 }
 # Sample values for the fields of request bodies and queries that are not ids.
 SAMPLES: dict[str, Any] = {
     "prompt": "a bakery", "response": "<file path=\"src/App.jsx\">x</file>", "model": None,
     "packages": ["left-pad"], "name": "renamed", "title": "a ticket", "version": 1,
+    "url": "https://example.com/",
 }
 
 
@@ -62,6 +67,7 @@ class Owner:
     plan: str
     job: str
     sandbox: str
+    scrape: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -70,7 +76,7 @@ class Owner:
     def ids(self) -> dict[str, str]:
         return {"project_id": self.project, "plan_id": self.plan, "job_id": self.job,
                 "token_id": self.token_id, "sandbox_id": self.sandbox, "key": "T1",
-                "number": "1"}
+                "number": "1", "scrape_id": self.scrape}
 
 
 @pytest.fixture
@@ -96,12 +102,17 @@ async def make_owner(db: Database, name: str) -> Owner:
         plan = Plan(project_id=project.id, job_id=f"plan-{project.id}", prompt="p")
         sandbox = Sandbox(project_id=project.id, provider="local", status="running",
                           endpoint="http://127.0.0.1:9")
-        s.add_all([job, plan, sandbox])
+        scrape = Scrape(user_id=user.id, project_id=project.id, url="https://example.com/",
+                        pages=[{"url": "https://example.com/",
+                                "final_url": "https://example.com/"}],
+                        screenshot=b"\x89PNG\r\n\x1a\n")
+        s.add_all([job, plan, sandbox, scrape])
         await s.flush()
         s.add(Ticket(plan_id=plan.id, project_id=project.id, key="T1", position=0,
                      title="hero", type="component", priority="high", complexity="S"))
         await s.commit()
-        return Owner(user, issued.token, issued.id, project.id, plan.id, job.id, sandbox.id)
+        return Owner(user, issued.token, issued.id, project.id, plan.id, job.id, sandbox.id,
+                     scrape.id)
 
 
 def _walk(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:

@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -18,60 +19,110 @@ from paynto_common.safety.paths import UnsafePathError, confine
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
+def _client(base_url: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(30, read=300),
+                             headers=auth_headers(base_url))
+
+
+def _refused(resp: httpx.Response, what: str) -> str:
+    if resp.status_code == 401:
+        return "the gateway wants an API token: run `paynto login` (or set PAYNTO_TOKEN)"
+    try:
+        detail = resp.json().get("detail", resp.text)
+    except ValueError:
+        detail = resp.text
+    return f"{what}: {resp.status_code} {detail}"
+
+
+async def _follow(c: httpx.AsyncClient, path: str, body: dict[str, Any]
+                  ) -> tuple[dict[str, Any], str | None]:
+    """Start a job, print its progress, return how it ended and its id (None: refused)."""
+    chars = 0
+    outcome: dict[str, Any] = {}
+    job_id: str | None = None
+    try:
+        async for ev in JobStream(c).run("POST", path, json=body):
+            if ev.event == "job":
+                job_id = ev.data.get("job_id")
+            elif ev.event == "scrape":
+                palette = " ".join(ev.data.get("palette", [])[:6])
+                print(f"• read {ev.data.get('url')}: “{ev.data.get('title', '')}”, "
+                      f"{ev.data.get('pages', 1)} page(s), palette {palette or 'none'}",
+                      flush=True)
+                if note := ev.data.get("screenshot_note"):
+                    print(f"  no screenshot: {note}", flush=True)
+            elif ev.event == "stream":
+                chars += len(ev.data.get("text", ""))
+                print(f"\r  writing code… {chars:,} characters", end="", flush=True)
+            elif ev.event == "status":
+                # A restarted attempt (another worker, model or fix round) writes anew.
+                if ev.data.get("reset"):
+                    chars = 0
+                print(f"\n• {ev.data.get('message')}", flush=True)
+            elif ev.event == "file":
+                print(f"\n  wrote {ev.data['path']}", end="", flush=True)
+            elif ev.event == "package":
+                print(f"\n  installed {ev.data['name']}", end="", flush=True)
+            elif ev.event in ("complete", "error", "cancelled"):
+                outcome = {"event": ev.event, **ev.data}
+    except ApiError as exc:
+        print(f"\nrefused: {exc.detail}", file=sys.stderr)
+        return {"event": "refused"}, None
+    print()
+    return outcome, job_id
+
+
+async def _download(c: httpx.AsyncClient, base_url: str, project_id: str, out: Path,
+                    outcome: dict[str, Any]) -> int:
+    files = (await c.get(f"/api/projects/{project_id}/files")).json()["files"]
+    out.mkdir(parents=True, exist_ok=True)
+    for path, content in files.items():
+        try:
+            target = confine(out, path)
+        except UnsafePathError as exc:
+            print(f"skipped {path}: {exc}", file=sys.stderr)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    print(f"{len(files)} files written to {out}")
+    if url := outcome.get("preview_url"):
+        print(f"preview: {base_url.rstrip('/')}{url}")
+    return 0
+
+
 async def generate(prompt: str, out: Path, model: str | None, base_url: str) -> int:
-    async with httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(30, read=300),
-                                 headers=auth_headers(base_url)) as c:
+    async with _client(base_url) as c:
         name = " ".join(prompt.split()[:6])[:200] or "site"
         resp = await c.post("/api/projects", json={"name": name})
-        if resp.status_code == 401:
-            print("the gateway wants an API token: run `paynto login` (or set PAYNTO_TOKEN)",
-                  file=sys.stderr)
-            return 1
         if resp.status_code != 201:
-            print(f"could not create a project: {resp.status_code} {resp.text}", file=sys.stderr)
+            print(_refused(resp, "could not create a project"), file=sys.stderr)
             return 1
         project_id = resp.json()["id"]
         body = {"project_id": project_id, "prompt": prompt, **({"model": model} if model else {})}
-        chars = 0
-        outcome: dict[str, object] = {}
-        stream = JobStream(c)
-        try:
-            async for ev in stream.run("POST", "/api/generate-ai-code-stream", json=body):
-                if ev.event == "stream":
-                    chars += len(ev.data.get("text", ""))
-                    print(f"\r  writing code… {chars:,} characters", end="", flush=True)
-                elif ev.event == "status":
-                    # A restarted attempt (another worker, model or fix round) writes anew.
-                    if ev.data.get("reset"):
-                        chars = 0
-                    print(f"\n• {ev.data.get('message')}", flush=True)
-                elif ev.event == "file":
-                    print(f"\n  wrote {ev.data['path']}", end="", flush=True)
-                elif ev.event == "package":
-                    print(f"\n  installed {ev.data['name']}", end="", flush=True)
-                elif ev.event in ("complete", "error", "cancelled"):
-                    outcome = {"event": ev.event, **ev.data}
-        except ApiError as exc:
-            print(f"\nrefused: {exc.detail}", file=sys.stderr)
-            return 1
-        print()
+        outcome, _job = await _follow(c, "/api/generate-ai-code-stream", body)
         if outcome.get("event") != "complete":
             print(f"generation failed: {outcome.get('message', 'no result')}", file=sys.stderr)
             return 1
-        files = (await c.get(f"/api/projects/{project_id}/files")).json()["files"]
-        out.mkdir(parents=True, exist_ok=True)
-        for path, content in files.items():
-            try:
-                target = confine(out, path)
-            except UnsafePathError as exc:
-                print(f"skipped {path}: {exc}", file=sys.stderr)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(content)
-        print(f"{len(files)} files written to {out}")
-        if url := outcome.get("preview_url"):
-            print(f"preview: {base_url.rstrip('/')}{url}")
-        return 0
+        return await _download(c, base_url, project_id, out, outcome)
+
+
+async def clone(url: str, out: Path, model: str | None, pages: int, prompt: str,
+                base_url: str) -> int:
+    """Clone a site into a new project through the gateway and write its files to ``out``."""
+    async with _client(base_url) as c:
+        body: dict[str, Any] = {"url": url, "pages": pages, "prompt": prompt,
+                                **({"model": model} if model else {})}
+        outcome, job_id = await _follow(c, "/api/clone", body)
+        if outcome.get("event") != "complete" or job_id is None:
+            if outcome.get("event") != "refused":
+                print(f"the clone failed: {outcome.get('message', 'no result')}",
+                      file=sys.stderr)
+            return 1
+        job = await c.get(f"/api/jobs/{job_id}")
+        if job.status_code != 200:
+            print(_refused(job, "could not read the job"), file=sys.stderr)
+            return 1
+        return await _download(c, base_url, job.json()["project_id"], out, outcome)
 
 
 async def login(base_url: str, token: str | None) -> int:
@@ -113,9 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     p_create.add_argument("--admin", action="store_true", help="with the admin role")
     p_token = admin_sub.add_parser("token", help="print a new API token for a user")
     p_token.add_argument("name")
-    for name in ("clone", "batch"):
-        later = sub.add_parser(name, help=f"{name}: not available yet")
-        later.add_argument("args", nargs="*")
+    p_clone = sub.add_parser("clone", help="clone a website through a running gateway")
+    p_clone.add_argument("url")
+    p_clone.add_argument("--out", type=Path, default=Path("out"))
+    p_clone.add_argument("--model", default=None)
+    p_clone.add_argument("--pages", type=int, default=1, choices=range(1, 11), metavar="1-10",
+                         help="pages of the site to read (the URL's, then its own links)")
+    p_clone.add_argument("--prompt", default="", help="what to change in the copy")
+    later = sub.add_parser("batch", help="batch: not available yet")
+    later.add_argument("args", nargs="*")
     args = parser.parse_args(argv)
     base_url = os.environ.get("PAYNTO_URL", DEFAULT_URL)
     if args.command == "up":
@@ -139,8 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         except httpx.ConnectError:
             print(f"no gateway answers at {base_url}", file=sys.stderr)
             return 1
-    if args.command == "generate":
+    if args.command in ("generate", "clone"):
         try:
+            if args.command == "clone":
+                return asyncio.run(clone(args.url, args.out, args.model, args.pages,
+                                         args.prompt, base_url))
             return asyncio.run(generate(args.prompt, args.out, args.model, base_url))
         except httpx.ConnectError:
             print(f"no gateway answers at {base_url}: start it with `make run` or set "

@@ -111,6 +111,9 @@ class Scrape(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True)
     user_id: str = Field(foreign_key="user.id", index=True)
+    # The project a clone read it for (its thumbnail is the screenshot); none for a scrape
+    # asked on its own. Deleted with the project.
+    project_id: str | None = Field(default=None, index=True)
     url: str = Field(sa_column=Column(Text, nullable=False))
     title: str = ""
     provider: str = "local"

@@ -24,6 +24,11 @@ class GatewaySettings(CommonSettings):
     # Requests larger than this are refused with 413 before the body is read in full.
     max_body_bytes: int = 1_000_000
     max_prompt_chars: int = 20_000
+    # The scraper's allowlist (SCRAPER_ALLOW_HOSTS): the gateway refuses a URL to clone or
+    # scrape with the same guard before any job starts, so a refused one is a clear 422.
+    scraper_allow_hosts: str = ""
+    # How long a scrape asked for over HTTP may take (reading, stylesheets, a screenshot).
+    scrape_wait_seconds: float = 90.0
     # How long create-ai-sandbox-v2 waits for the sandbox pool to answer.
     sandbox_wait_seconds: float = 120.0
     # Jobs (generate, apply, sandbox) one user may start a minute; 0 turns the limit off.

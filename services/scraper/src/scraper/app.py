@@ -31,7 +31,6 @@ from paynto_common.messages import (
     ScrapedPage,
     ScrapeReply,
     ScrapeRequest,
-    Status,
     read_result,
     stored,
 )
@@ -87,7 +86,7 @@ class Scraping:
         await self.screenshots.close()
 
     async def scrape(self, url: str, user_id: str, *, pages: int = 1,
-                     screenshot: bool = False) -> Scrape:
+                     screenshot: bool = False, project_id: str | None = None) -> Scrape:
         """Read ``url`` (and up to ``pages - 1`` more of its site) for ``user_id`` and store
         it; raise ScrapeFailed with the reason when the site cannot be read."""
         pages = max(1, min(pages, self.settings.scraper_max_pages))
@@ -104,7 +103,8 @@ class Scraping:
         except FirecrawlError as exc:
             raise ScrapeFailed(str(exc), exc.status) from exc
         first = read.pages[0]
-        row = Scrape(user_id=user_id, url=url, title=first.title, provider=first.provider,
+        row = Scrape(user_id=user_id, project_id=project_id, url=url, title=first.title,
+                     provider=first.provider,
                      pages=[page.model_dump(mode="json") for page in read.pages],
                      screenshot=read.screenshot, screenshot_note=read.note)
         async with self.db.session() as s:
@@ -174,11 +174,11 @@ class CloneJob:
         result = read_result(job.result, GenerateResult)
         row = await self._stored(result.scrape_id)
         if row is None:
-            await self.bus.publish_event(req.job_id, Status(message=f"reading {req.url}"))
             user = req.user_id or job.user_id or LOCAL_USER_ID
             try:
                 row = await self.scraping.scrape(req.url, user, pages=req.pages,
-                                                 screenshot=req.screenshot)
+                                                 screenshot=req.screenshot,
+                                                 project_id=req.project_id)
             except ScrapeFailed as exc:
                 raise PermanentJobError(exc.message) from exc
             result.cloned_url, result.scrape_id = req.url, row.id

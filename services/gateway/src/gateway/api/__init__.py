@@ -8,7 +8,17 @@ call: health, metrics, and the steps of signing in.
 
 from fastapi import APIRouter, Depends
 
-from gateway.api.routes import auth, health, jobs, plans, projects, sandboxes, tickets, versions
+from gateway.api.routes import (
+    auth,
+    health,
+    jobs,
+    plans,
+    projects,
+    sandboxes,
+    scrapes,
+    tickets,
+    versions,
+)
 from gateway.auth import resolve_user
 
 public_router = APIRouter()
@@ -16,7 +26,7 @@ public_router.include_router(health.router)
 public_router.include_router(auth.public)
 
 router = APIRouter(dependencies=[Depends(resolve_user)])
-for module in (auth, projects, versions, jobs, plans, tickets, sandboxes):
+for module in (auth, projects, versions, jobs, plans, tickets, sandboxes, scrapes):
     router.include_router(module.router)
 
 __all__ = ["public_router", "router"]

@@ -50,7 +50,7 @@ class ProjectSummary(ProjectOut):
     changed_at: datetime
     # The newest queued or running job, for a "building…" badge.
     active_job: str | None
-    # No source of thumbnails yet; kept so adding one changes no client.
+    # The newest screenshot of the project (a clone's), else none.
     thumbnail_url: str | None = None
 
 
@@ -206,3 +206,27 @@ class TicketCreate(TicketPatch):
     """A new ticket at the end of a plan (its key is the next free T<n>)."""
 
     title: str = Field(min_length=1, max_length=kanban.MAX_TITLE_CHARS)
+
+
+class ScrapeBody(Body):
+    """A site to read now: ``pages`` of it (the URL's, then same-site links)."""
+
+    url: str = Field(min_length=1, max_length=2048)
+    pages: int = Field(default=1, ge=1, le=10)
+    screenshot: bool = False
+
+
+class UrlBody(Body):
+    url: str = Field(min_length=1, max_length=2048)
+
+
+class CloneBody(Body):
+    """A site to clone into a project (a new one, named after the site, when none is given);
+    ``prompt`` says what to change in the copy."""
+
+    url: str = Field(min_length=1, max_length=2048)
+    project_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    model: str | None = Field(default=None, max_length=200)
+    prompt: str = ""
+    pages: int = Field(default=1, ge=1, le=10)
+    screenshot: bool = True

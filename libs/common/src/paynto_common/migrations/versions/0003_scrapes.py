@@ -21,6 +21,7 @@ def upgrade() -> None:
         "scrape",
         sa.Column("id", sa.String(), nullable=False),
         sa.Column("user_id", sa.String(), nullable=False),
+        sa.Column("project_id", sa.String(), nullable=True),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("title", sa.String(), nullable=False),
         sa.Column("provider", sa.String(), nullable=False),
@@ -32,6 +33,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
     )
     op.create_index("ix_scrape_user_id", "scrape", ["user_id"])
+    op.create_index("ix_scrape_project_id", "scrape", ["project_id"])
 
 
 def downgrade() -> None:

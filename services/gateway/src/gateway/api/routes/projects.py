@@ -30,6 +30,7 @@ from paynto_common.db import (
     Plan,
     Project,
     Sandbox,
+    Scrape,
     Ticket,
     User,
     Version,
@@ -74,19 +75,31 @@ async def project_summaries(db: Database, owner_id: str, limit: int = 200
                          order_by=(col(Job.created_at).desc(), col(Job.id).desc()),
                      ).label("rank"))
               .where(col(Job.status).in_((JobStatus.QUEUED, JobStatus.RUNNING))).subquery())
+    # Each project's newest screenshot (a clone's): the card's thumbnail.
+    shots = (select(col(Scrape.project_id).label("project_id"), col(Scrape.id).label("id"),
+                    func.row_number().over(
+                        partition_by=col(Scrape.project_id),
+                        order_by=(col(Scrape.created_at).desc(), col(Scrape.id).desc()),
+                    ).label("rank"))
+             .where(col(Scrape.project_id).is_not(None), col(Scrape.screenshot).is_not(None))
+             .subquery())
     # NULL (no version) compares as not later: the rename time stands.
     changed_at = case((latest.c.at > col(Project.updated_at), latest.c.at),
                       else_=col(Project.updated_at)).label("changed_at")
     query = (select(Project, func.coalesce(latest.c.number, 0), changed_at, ranked.c.job_id)
+             .add_columns(shots.c.id)
              .outerjoin(latest, latest.c.project_id == col(Project.id))
              .outerjoin(ranked, and_(ranked.c.project_id == col(Project.id), ranked.c.rank == 1))
+             .outerjoin(shots, and_(shots.c.project_id == col(Project.id), shots.c.rank == 1))
              .where(col(Project.owner_id) == owner_id)
              .order_by(changed_at.desc(), col(Project.created_at).desc(), col(Project.id))
              .limit(limit))
     async with db.session() as s:
         rows = (await s.exec(query)).all()
     return [ProjectSummary(**project.model_dump(), latest_version=number, changed_at=at,
-                           active_job=job_id) for project, number, at, job_id in rows]
+                           active_job=job_id,
+                           thumbnail_url=f"/api/scrapes/{shot}/screenshot.png" if shot else None)
+            for project, number, at, job_id, shot in rows]
 
 
 @router.get("/api/projects/{project_id}", response_model=ProjectOut)
@@ -157,7 +170,7 @@ async def delete_project(project: ProjectDep, db: DbDep, bus: BusDep, user: User
     if sandbox is not None:
         await _stop_sandbox(bus, db, user, project.id, settings.sandbox_wait_seconds)
     async with db.session() as s:
-        for table in (Ticket, Plan, Version, Sandbox, Job):
+        for table in (Ticket, Plan, Version, Sandbox, Job, Scrape):
             await s.exec(delete(table).where(col(table.project_id) == project.id))
         await s.exec(delete(Project).where(col(Project.id) == project.id))
         await s.commit()
