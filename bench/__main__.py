@@ -9,6 +9,8 @@
 - Tokens sent to the model for a one-line edit (bench/context.py).
 - What a credential costs a request: local mode against an API token and a session cookie
   (bench/auth.py).
+- Reading sites: pages/s of the built-in reader against plain httpx, extraction, a Chromium
+  screenshot, a clone to preview (bench/scrape.py).
 """
 
 from __future__ import annotations
@@ -196,7 +198,7 @@ async def main() -> int:
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
     only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
-                            "auth"]
+                            "auth", "scrape"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -221,6 +223,10 @@ async def main() -> int:
             from bench.auth import auth_overhead
 
             rows += await auth_overhead(nats_url, Path(tmp) / "auth")
+        if "scrape" in only:
+            from bench.scrape import scraping
+
+            rows += await scraping(nats_url, Path(tmp) / "scrape")
     print(table(rows))
     return 0
 

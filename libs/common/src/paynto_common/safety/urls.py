@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import os
@@ -496,6 +497,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """Verification against the system's CAs, built once: loading them takes ~20 ms, which
+    every client (a reading of a site makes one) would otherwise pay again."""
+    return httpx.create_ssl_context(verify=True, trust_env=False)
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its pool rebuilt on a GuardedBackend.
 
@@ -505,10 +513,10 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, policy: FetchPolicy, backend: GuardedBackend) -> None:
         limits = httpx.Limits()
-        super().__init__(trust_env=False, limits=limits)
-        verify: ssl.SSLContext | bool = policy.ssl_context or True
+        context = policy.ssl_context or _default_ssl_context()
+        super().__init__(verify=context, trust_env=False, limits=limits)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
