@@ -23,11 +23,13 @@ from generator.answers import (
     unfinished,
 )
 from generator.calls import refused
+from generator.cloning import clone_prompt, clone_summary
 from generator.context import select_files
 from generator.fastapply import PROMPT_NOTE, FastApplyError, find_updates, merge_updates
 from generator.jobs.base import JobHandler
 from generator.llm import ModelError, Usage
 from generator.offline import offline_ticket_files, render_offline_answer
+from generator.offline.clone import offline_clone_answer
 from generator.planning import TicketSpec, ticket_prompt
 from generator.prompts import build_messages, fix_prompt
 from generator.routing import (
@@ -41,7 +43,7 @@ from generator.routing import (
 from generator.stream import StreamPublisher
 from paynto_common import kanban, ledger
 from paynto_common.answer import summarize_answer
-from paynto_common.db import Job, JobStatus, Plan, Ticket, TicketState
+from paynto_common.db import Job, JobStatus, Plan, Scrape, Ticket, TicketState
 from paynto_common.errors import PermanentJobError
 from paynto_common.messages import (
     ApplyRequest,
@@ -49,6 +51,7 @@ from paynto_common.messages import (
     FixAnswer,
     GenerateRequest,
     GenerateResult,
+    ScrapedPage,
     Status,
     read_result,
     stored,
@@ -98,9 +101,19 @@ class GenerateJob(JobHandler):
         files = latest.files if latest else {}
         canned: str | None = None
         request = req.prompt
+        canned_reason = "a ticket of a plan the offline generator made: it writes the files"
         if req.ticket_id:
             prompt, canned = await self._ticket_work(req)
             req = req.model_copy(update={"prompt": prompt})
+        elif req.scrape_id and not req.fix_round:
+            pages = await self._scraped_pages(req)
+            await self._status(req, Status(message=clone_summary(pages)))
+            if route(self.settings, req, bool(files))[0].cfg is None:
+                canned = offline_clone_answer(pages, req.prompt)
+                canned_reason = ("a clone without a model: the offline clone writer copies "
+                                 "the site's content (rule-based, not AI)")
+            else:
+                req = req.model_copy(update={"prompt": clone_prompt(pages, req.prompt)})
         if req.fix_round:
             req = req.model_copy(update={"prompt": fix_prompt(req.errors, request)})
             count = len(req.errors)
@@ -110,7 +123,7 @@ class GenerateJob(JobHandler):
                 autofix=req.fix_round, reset=True, attempt=attempt))
         if canned is not None:
             primary = Source(OFFLINE_LABEL, None, canned)
-            reason = "a ticket of a plan the offline generator made: it writes the files"
+            reason = canned_reason
         else:
             primary, reason = route(self.settings, req, bool(files))
             if req.fix_round and primary.cfg is None:
@@ -256,6 +269,14 @@ class GenerateJob(JobHandler):
                 .order_by(col(Job.created_at).desc()).limit(HISTORY_TURNS))).all()
         return [(job.prompt or "", summarize_answer(job.response or ""))
                 for job in reversed(rows)]
+
+    async def _scraped_pages(self, req: GenerateRequest) -> list[ScrapedPage]:
+        """The pages of the clone's stored scrape: its user's only."""
+        async with self.db.session() as s:
+            scrape = await s.get(Scrape, req.scrape_id)
+        if scrape is None or (req.user_id is not None and scrape.user_id != req.user_id):
+            raise PermanentJobError(f"unknown scrape {req.scrape_id}")
+        return [ScrapedPage.model_validate(page) for page in scrape.pages]
 
     async def _ticket_work(self, req: GenerateRequest) -> tuple[str, str | None]:
         """What a ticket's job asks: the request for the model, or (for a plan the offline
