@@ -25,8 +25,9 @@ test: install lint
 test-fast: install lint
 	$(UV) run --frozen pytest -m "not e2e and not slow"
 
+# `make bench BENCH="scrape auth"` runs only those (see bench/__main__.py for the names).
 bench: install
-	$(UV) run --frozen python -m bench
+	$(UV) run --frozen python -m bench $(BENCH)
 
 lint: install
 	$(UV) run --frozen ruff check .
