@@ -79,6 +79,8 @@ export const api = {
   restartVite: "/api/restart-vite",
   generate: "/api/generate-ai-code-stream",
   planBuild: "/api/plan-build",
+  scrape: "/api/scrape-website",
+  clone: "/api/clone",
   job: (id) => `/api/jobs/${at(id)}`,
   jobEvents: (id) => `/api/jobs/${at(id)}/events`,
   cancelJob: (id) => `/api/jobs/${at(id)}/cancel`,

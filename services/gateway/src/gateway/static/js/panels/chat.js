@@ -4,6 +4,7 @@
 import { $, button, make, plural, str, timeAgo } from "../core/dom.js";
 import { api, getJson } from "../core/http.js";
 import * as store from "../core/store.js";
+import { hostOf, palette, screenshot } from "./scraped.js";
 import { projectJson, state } from "./state.js";
 
 const OUTCOME = { complete: "Done", error: "Failed", cancelled: "Stopped", running: "Working…",
@@ -11,7 +12,7 @@ const OUTCOME = { complete: "Done", error: "Failed", cancelled: "Stopped", runni
 const LIMIT = 30;
 // The jobs a person started from this page; sandbox chores and ticket jobs (on the board)
 // are not turns.
-const HISTORY = "generate,plan,apply,restore";
+const HISTORY = "generate,plan,apply,restore,clone";
 
 // What a turn's "Changes" button does with its version (the project page sets it).
 let openVersion = () => {};
@@ -21,10 +22,40 @@ export function setVersionOpener(fn) { openVersion = fn; }
 const prompts = new Map();
 export const promptOf = (jobId) => prompts.get(jobId) || "";
 
-function you(kind, prompt) {
+// What each clone followed here read of its site (its "scrape" event), by job id: its turn
+// keeps showing it once the job ended and the history took the turn over.
+const scrapes = new Map();
+
+// What was asked; a clone's wishes for the copy go below the site it copies.
+function you(kind, prompt, wishes = "") {
   const box = make("div", "you");
   if (kind === "plan") box.append(make("span", "tag", "Plan"));
   box.append(make("p", "", prompt || "(no prompt)"));
+  if (wishes) box.append(make("p", "wishes", wishes));
+  return box;
+}
+
+// What a clone read: "Read <title> (n pages)", the palette, and the screenshot as a thumbnail
+// that opens the full image (or why there is none).
+function scraped(data) {
+  const title = str(data.title) || hostOf(str(data.final_url) || str(data.url));
+  const pages = Number(data.pages) || 1;
+  const box = make("div", "scrape");
+  box.append(make("p", "read", `Read ${title} (${plural(pages, "page")})`));
+  const colours = palette(data.palette, `Colours of ${title}`);
+  if (colours.childElementCount) box.append(colours);
+  const image = screenshot(data.screenshot_url, title, "thumb");
+  if (image) {
+    const link = make("a", "shot");
+    link.href = image.getAttribute("src");
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.title = "Open the whole screenshot";
+    link.append(image);
+    box.append(link);
+  } else if (str(data.screenshot_note)) {
+    box.append(make("p", "shot-note", data.screenshot_note));
+  }
   return box;
 }
 
@@ -59,13 +90,30 @@ function reply(turn) {
   return box;
 }
 
+// A turn's bubble: a restore names its version, a clone its site (the job's prompt is the
+// wishes for the copy, or "Clone <url>" without any), anything else its prompt.
+function question(turn) {
+  const result = turn.result && typeof turn.result === "object" ? turn.result : {};
+  const prompt = str(turn.prompt);
+  if (turn.kind === "restore" && result.restored_from) {
+    return { prompt: `Restore version ${result.restored_from}`, wishes: "" };
+  }
+  const url = str(result.cloned_url);
+  if (turn.kind === "clone" && url) {
+    return { prompt: `Clone of ${url}`, wishes: prompt === `Clone ${url}` ? "" : prompt };
+  }
+  return { prompt, wishes: str(turn.wishes) };
+}
+
 function turnItem(turn) {
   const item = make("li", "turn");
   item.dataset.id = str(turn.id);
   item.dataset.status = str(turn.status);
-  const prompt = turn.kind === "restore" && turn.result && turn.result.restored_from
-    ? `Restore version ${turn.result.restored_from}` : str(turn.prompt);
-  item.append(you(turn.kind, prompt), reply(turn));
+  const { prompt, wishes } = question(turn);
+  const answer = reply(turn);
+  const read = scrapes.get(str(turn.id));
+  if (read) answer.querySelector(".reply-head").after(scraped(read));
+  item.append(you(turn.kind, prompt, wishes), answer);
   return item;
 }
 
@@ -76,7 +124,7 @@ export async function loadTurns() {
   // The history is a side note: without an answer the page works on.
   const turns = await projectJson((id) => api.turns(id, `?limit=${LIMIT}&kinds=${HISTORY}`));
   if (mine !== asked || !Array.isArray(turns)) return;
-  for (const turn of turns) prompts.set(turn.id, str(turn.prompt));
+  for (const turn of turns) prompts.set(turn.id, question(turn).prompt);
   // A job being followed keeps its live turn: the history shows it once it ended. A request
   // refused before it became a job is in no history: its turn stays until the next one.
   const current = $("turns").querySelector("li.live");
@@ -92,24 +140,35 @@ function scrollDown() {
   list.scrollTop = list.scrollHeight;
 }
 
-// A turn starting now: the prompt, and a reply that the job's events fill.
-export function beginTurn(kind, prompt) {
+// A turn starting now: the prompt (and a clone's wishes), and a reply that the job's events
+// fill.
+export function beginTurn(kind, prompt, wishes = "") {
   for (const old of $("turns").querySelectorAll("li.live")) old.remove();
-  const item = turnItem({ id: "", kind, status: "queued", prompt });
+  const item = turnItem({ id: "", kind, status: "queued", prompt, wishes });
   item.classList.add("live");
   $("turns").append(item);
   $("turns-empty").hidden = true;
   scrollDown();
 }
 
-// The live turn's id, status or note changed. A turn picked up after a reload has no item
-// yet: one is made without its prompt, which the history fills in when the job ends.
-export function liveTurn({ id, status, note }) {
+// The live turn: the one begun here, else the history's turn of the job picked up after a
+// reload, else one made without its prompt, which the history fills in when the job ends.
+function liveItem(id) {
   let item = $("turns").querySelector("li.live");
+  if (!item && id) {
+    item = [...$("turns").children].find((li) => li.dataset.id === id) || null;
+    if (item) item.classList.add("live");
+  }
   if (!item) {
     beginTurn(state.job.kind, "");
     item = $("turns").querySelector("li.live");
   }
+  return item;
+}
+
+// The live turn's id, status or note changed.
+export function liveTurn({ id, status, note }) {
+  const item = liveItem(id);
   if (id) item.dataset.id = id;
   if (status) {
     item.dataset.status = status;
@@ -122,6 +181,20 @@ export function liveTurn({ id, status, note }) {
     line.textContent = note;
     line.hidden = !note;
   }
+}
+
+// A clone read its site: the live turn shows what it read.
+export function liveScrape(data) {
+  const item = liveItem(null);
+  if (item.dataset.id) scrapes.set(item.dataset.id, data);
+  item.querySelector(".scrape")?.remove();
+  item.querySelector(".reply-head").after(scraped(data));
+  // A turn picked up without its prompt shows at least the site it copies.
+  const prompt = item.querySelector(".you p");
+  if (prompt.textContent === "(no prompt)" && str(data.url)) {
+    prompt.textContent = `Clone of ${data.url}`;
+  }
+  scrollDown();
 }
 
 // --- composer ----------------------------------------------------------------------------------

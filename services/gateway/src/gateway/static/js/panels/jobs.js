@@ -1,5 +1,5 @@
-// One job at a time per project (a generation, a plan, a restore): start it, follow its
-// events into every panel, stop it, and pick it up again after a reload, a closed tab or a
+// One job at a time per project (a generation, a plan, a restore, a clone): start it, follow
+// its events into every panel, stop it, and pick it up again after a reload, a closed tab or a
 // dropped network, from the job's first event.
 
 import { $, plural, str } from "../core/dom.js";
@@ -20,8 +20,9 @@ import { refreshUsage } from "./usage.js";
 
 const STEPS = ["queued", "model", "writing", "applying", "preview"];
 // The kinds of job this page starts and follows.
-const FOLLOWED = "generate,plan,restore";
-const WHAT = { generate: "Generation", plan: "Planning", restore: "Restoring" };
+const FOLLOWED = "generate,plan,restore,clone";
+const WHAT = { generate: "Generation", plan: "Planning", restore: "Restoring",
+               clone: "Cloning" };
 
 // Called once a job ended, whatever its end (the project page refreshes what it changed).
 let onEnded = () => {};
@@ -82,6 +83,12 @@ function handleEvent(ev) {
       // Auto-fix rounds ("autofix": n) and their stop come as status lines too.
       setStatus(data.message || "Working…", "busy");
       chat.liveTurn({ note: data.message || "Working…" });
+      break;
+    case "scrape":
+      // A clone read its site; the model writes the copy next.
+      chat.liveScrape(data);
+      setStatus(`Read ${str(data.title) || str(data.url) || "the site"}; writing the copy…`,
+                "busy");
       break;
     case "stream":
       if (data.text) {
@@ -184,16 +191,20 @@ function end(job) {
   onEnded(job);
 }
 
-// Starts a job and follows it. `kind`: "generate" | "plan" | "restore"; `prompt` (none for a
-// restore) is shown as the turn; the model picked goes with a generation or a plan. A prompt
-// `typed` in the composer leaves it once the job is accepted (it is in the turn now); one
-// refused stays there to try again.
-export async function startJob(kind, { prompt = "", version = null, typed = false } = {}) {
+// Starts a job and follows it. `kind`: "generate" | "plan" | "restore" | "clone"; `prompt`
+// (none for a restore; a clone's optional wishes for the copy) is shown as the turn; the model
+// picked goes with a generation, a plan or a clone. A clone copies `pages` of the site at
+// `url`. A prompt `typed` in the composer leaves it once the job is accepted (it is in the turn
+// now); one refused stays there to try again.
+export async function startJob(kind, { prompt = "", version = null, typed = false, url = "",
+                                       pages = 1 } = {}) {
   if (state.job.busy || !state.projectId) return;
   const projectId = state.projectId;
   begin(kind);
   const job = state.job;
-  chat.beginTurn(kind, kind === "restore" ? `Restore version ${version}` : prompt);
+  if (kind === "restore") chat.beginTurn(kind, `Restore version ${version}`);
+  else if (kind === "clone") chat.beginTurn(kind, `Clone of ${url}`, prompt);
+  else chat.beginTurn(kind, prompt);
   setStatus("Starting…", "busy");
   try {
     let response;
@@ -201,10 +212,12 @@ export async function startJob(kind, { prompt = "", version = null, typed = fals
       response = await send("POST", api.restore(projectId, version), undefined,
                             { accept: "text/event-stream", signal: job.controller.signal });
     } else {
-      const body = { project_id: projectId, prompt };
+      const body = kind === "clone" ? { url, project_id: projectId, pages, prompt }
+        : { project_id: projectId, prompt };
       const model = chat.chosenModel();
       if (model) body.model = model;
-      response = await send("POST", kind === "plan" ? api.planBuild : api.generate, body,
+      const endpoint = { plan: api.planBuild, clone: api.clone }[kind] || api.generate;
+      response = await send("POST", endpoint, body,
                             { accept: "text/event-stream", signal: job.controller.signal });
     }
     if (!response.ok) throw await errorFrom(response);
@@ -231,7 +244,7 @@ export async function resumeJob() {
     found = turn ? { id: turn.id, kind: turn.kind } : null;
   }
   if (!found || !found.id || projectId !== state.projectId || state.job.busy) return;
-  const kind = ["plan", "restore"].includes(found.kind) ? found.kind : "generate";
+  const kind = ["plan", "restore", "clone"].includes(found.kind) ? found.kind : "generate";
   begin(kind, String(found.id));
   const job = state.job;
   setStatus("Reconnecting to the running job…", "busy");

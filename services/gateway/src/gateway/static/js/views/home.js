@@ -1,11 +1,13 @@
-// The projects home ("/"): describe a new site, or come back to one; rename and delete.
+// The projects home ("/"): describe a new site or clone one, or come back to one; rename and
+// delete.
 
 import { $, button, make, plural, str, timeAgo } from "../core/dom.js";
 import { ask } from "../core/dialog.js";
-import { api, call, getJson } from "../core/http.js";
+import { HttpError, api, call, getJson } from "../core/http.js";
 import { navigate } from "../core/router.js";
-import { notify } from "../core/status.js";
+import { errorText, notify } from "../core/status.js";
 import * as store from "../core/store.js";
+import { hostOf, palette, screenshot } from "../panels/scraped.js";
 
 let controller = null;
 let wired = false;
@@ -18,13 +20,15 @@ export function nameFrom(prompt) {
 function card(project) {
   const item = make("li", "project-card");
   item.dataset.id = project.id;
-  // A colour of its own from its id, until a screenshot service gives thumbnails.
+  // A colour of its own from its id; a clone shows its site's screenshot instead.
   let hash = 0;
   for (const ch of str(project.id)) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   item.dataset.hue = String(hash % 8);
   const swatch = make("span", "swatch");
   swatch.setAttribute("aria-hidden", "true");
-  swatch.textContent = (str(project.name).trim()[0] || "?").toUpperCase();
+  const thumb = screenshot(project.thumbnail_url, str(project.name), "thumb");
+  if (thumb) swatch.append(thumb);
+  else swatch.textContent = (str(project.name).trim()[0] || "?").toUpperCase();
   const link = make("a", "open", str(project.name) || "Untitled site");
   link.href = `/p/${encodeURIComponent(project.id)}`;
   link.dataset.link = "";
@@ -102,9 +106,114 @@ async function create(prompt) {
   }
 }
 
+// --- clone a site ------------------------------------------------------------------------------
+
+// The clone form's own line: "busy" while reading, "error" with what went wrong, "" cleared.
+function cloneStatus(text, kind = "") {
+  const line = $("clone-status");
+  line.textContent = text;
+  line.dataset.kind = kind;
+}
+
+// Why a site could not be looked at: the gateway's own words when the site or its address was
+// the trouble (403 robots.txt, 422 an address that may not be read, 502 the site failed, 503 no
+// scraper or no screenshot), else the studio's usual account (signed out, too many requests).
+function lookError(err) {
+  if (err instanceof HttpError && [403, 422, 502, 503].includes(err.status) && err.message) {
+    return err.message;
+  }
+  return errorText(err);
+}
+
+// The card of a site read: its title and address, palette, fonts and screenshot.
+function showSite(site) {
+  const address = str(site.final_url) || str(site.url);
+  const title = str(site.title) || hostOf(address);
+  const brand = site.branding && typeof site.branding === "object" ? site.branding : {};
+  const shot = screenshot(site.screenshot, title, "site-shot");
+  const facts = make("dl", "site-facts");
+  const colours = Array.isArray(brand.colors) ? brand.colors : [];
+  if (colours.length) {
+    const swatches = make("dd");
+    swatches.append(palette(colours, `Colours of ${title}`));
+    facts.append(make("dt", "", "Colours"), swatches);
+  }
+  const fonts = Array.isArray(brand.fonts) ? brand.fonts.map(str).filter(Boolean) : [];
+  if (fonts.length) facts.append(make("dt", "", "Fonts"), make("dd", "fonts", fonts.join(", ")));
+  const parts = [make("h3", "site-title", title), make("p", "site-url", address)];
+  if (str(site.description)) parts.push(make("p", "site-description", site.description));
+  if (facts.childElementCount) parts.push(facts);
+  parts.push(shot || make("p", "shot-note",
+                          str(site.screenshot_note) || "No screenshot was taken."));
+  $("clone-card").replaceChildren(...parts);
+  $("clone-card").hidden = false;
+}
+
+function hideSite() {
+  $("clone-card").hidden = true;
+  $("clone-card").replaceChildren();
+}
+
+// Look: read the site now (with a screenshot) and show what was read.
+async function look() {
+  const input = $("clone-url");
+  const url = input.value.trim();
+  const b = $("clone-look");
+  b.disabled = true;
+  hideSite();
+  cloneStatus("Reading the site…", "busy");
+  try {
+    const site = await call("POST", api.scrape, { url, screenshot: true },
+                            { signal: controller.signal });
+    // Typed on meanwhile: the card would show another site than the field.
+    if (input.value.trim() === url) showSite(site);
+    cloneStatus("", "");
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    cloneStatus(lookError(err), "error");
+    // Signed out: the page's notice offers to sign in.
+    if (err instanceof HttpError && err.status === 401) notify(err);
+  } finally {
+    b.disabled = false;
+  }
+}
+
+// Clone: a new project named after the site, whose page starts the clone as its first turn.
+async function cloneSite() {
+  const input = $("clone-url");
+  if (!input.reportValidity()) return;
+  const url = input.value.trim();
+  const pages = Number($("clone-pages").value) || 1;
+  const prompt = $("clone-wishes").value.trim();
+  $("clone").disabled = true;
+  try {
+    const name = `Clone of ${hostOf(url)}`.slice(0, 200);
+    const project = await call("POST", api.projects, { name });
+    store.put("starts", project.id, { kind: "clone", url, pages, prompt });
+    $("clone-form").reset();
+    hideSite();
+    cloneStatus("", "");
+    navigate(`/p/${encodeURIComponent(project.id)}`);
+  } catch (err) {
+    notify(err);
+  } finally {
+    $("clone").disabled = false;
+  }
+}
+
 function wire() {
   if (wired) return;
   wired = true;
+  $("clone-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    look();
+  });
+  $("clone").addEventListener("click", cloneSite);
+  // The card is of the address looked at: another address makes it stale.
+  $("clone-url").addEventListener("input", () => {
+    hideSite();
+    cloneStatus("", "");
+  });
   const prompt = $("new-prompt");
   $("create-form").addEventListener("submit", (e) => {
     e.preventDefault();

@@ -2,7 +2,7 @@
 // Versions · Board). Opening it picks up where this browser, or any other, left it: the running
 // job, the board's build, the problems, the draft.
 
-import { $ } from "../core/dom.js";
+import { $, str } from "../core/dom.js";
 import { HttpError, api, getJson } from "../core/http.js";
 import { notify, setStatus } from "../core/status.js";
 import * as store from "../core/store.js";
@@ -109,11 +109,18 @@ async function open(projectId, query) {
   loadVersions().then(() => {
     if (query.tab === "versions" && Number(query.v)) selectVersion(Number(query.v));
   });
-  // A project made from the home page with a prompt: that prompt is its first turn.
+  // A project made from the home page with a prompt (that prompt is its first turn) or to
+  // clone a site (the clone is).
   const first = store.get("starts", projectId);
   if (typeof first === "string" && first) {
     store.put("starts", projectId, undefined);
     startJob("generate", { prompt: first });
+    return;
+  }
+  if (first && typeof first === "object" && first.kind === "clone" && str(first.url)) {
+    store.put("starts", projectId, undefined);
+    startJob("clone", { url: first.url, pages: Number(first.pages) || 1,
+                        prompt: str(first.prompt) });
     return;
   }
   const planning = store.get("jobs", projectId)?.kind === "plan";
