@@ -10,63 +10,37 @@ one is (so a page that forgot a clone in its history or its resume would not see
 
 from __future__ import annotations
 
-import asyncio
-import json
 import struct
 import zlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Header, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
-from starlette.responses import StreamingResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
 from gateway.api.routes.scrapes import scrape_out, screenshot_url
-from gateway.api.schemas import (
-    CloneBody,
-    ProjectCreate,
-    ProjectOut,
-    ProjectSummary,
-    ScrapeBody,
-    TurnOut,
-)
-from gateway.security import SecurityHeaders
+from gateway.api.schemas import CloneBody, ScrapeBody, TurnOut
 from paynto_common.db import Scrape
 from paynto_common.messages import (
     JOB_KINDS,
     Applied,
-    Event,
     FileWritten,
     GenerateResult,
-    JobStarted,
     PreviewReady,
     Scraped,
     ScrapedPage,
     Status,
     stored,
-    stream_problem,
 )
 from paynto_common.testing.axe import assert_accessible
-from paynto_common.testing.browser import (
-    BROWSER_ARGS,
-    eventually,
-    require_chromium,
-    until,
-    watch_page,
-)
+from paynto_common.testing.browser import eventually, until, watch_page
 from paynto_common.testing.scraped import ROASTERY, roastery_pages
-from paynto_common.testing.serve import serve_app
+from services.gateway.tests import studio_stub
+from services.gateway.tests.studio_stub import NOW, no_sideways_scroll, sse, studio_browser, unknown
 
 pytestmark = pytest.mark.slow
 
-STATIC = Path(__file__).parents[1] / "src" / "gateway" / "static"
-INDEX = STATIC / "index.html"
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 SITE = f"{ROASTERY}/"
 REFUSED = "http://127.0.0.1:8080/admin"
 REFUSAL = f"{REFUSED} may not be read: 127.0.0.1 is a loopback address"
@@ -113,96 +87,16 @@ def scraped_event(row: Scrape) -> Scraped:
 
 
 @dataclass
-class HeldJob:
-    """A clone job whose events the test pushes; every stream of it replays what came after
-    its Last-Event-ID and then waits for more."""
+class Studio(studio_stub.Studio):
+    """Projects that start empty, the scrapes looked at and the clone jobs."""
 
-    id: str
-    events: list[str] = field(default_factory=list)
-    done: bool = False
-
-    def push(self, payload: Event) -> None:
-        data = payload.wire()
-        problem = stream_problem("clone", payload.event, data)
-        assert problem is None, problem
-        self.events.append(f"id: {len(self.events) + 1}\r\nevent: {payload.event}\r\n"
-                           f"data: {json.dumps(data)}\r\n\r\n")
-        self.done = payload.event == "complete"
-
-    async def stream(self, after: int = 0) -> AsyncIterator[bytes]:
-        sent = after
-        while True:
-            while sent < len(self.events):
-                yield self.events[sent].encode()
-                sent += 1
-            if self.done:
-                return
-            await asyncio.sleep(0.02)
-
-
-@dataclass
-class Studio:
-    projects: dict[str, ProjectSummary] = field(default_factory=dict)
-    turns: dict[str, list[TurnOut]] = field(default_factory=dict)
     scrapes: dict[str, Scrape] = field(default_factory=dict)
-    jobs: dict[str, HeldJob] = field(default_factory=dict)
-    # What the page sent: (method, path, JSON body or None).
-    asked: list[tuple[str, str, Any]] = field(default_factory=list)
-    resumes: list[tuple[str, str | None]] = field(default_factory=list)
-
-    def add_project(self, pid: str, name: str, age: int = 0) -> None:
-        when = NOW - timedelta(minutes=age)
-        self.projects[pid] = ProjectSummary(
-            id=pid, name=name, created_at=when, updated_at=when, latest_version=0,
-            changed_at=when, active_job=None)
-        self.turns[pid] = []
-
-    def update_turn(self, job_id: str, **changes: Any) -> None:
-        for turns in self.turns.values():
-            for n, turn in enumerate(turns):
-                if turn.id == job_id:
-                    turns[n] = turn.model_copy(update=changes)
 
 
 def studio_gateway(studio: Studio) -> FastAPI:
-    app = FastAPI()
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(SecurityHeaders, hsts=False)
-
-    def unknown(what: str) -> JSONResponse:
-        return JSONResponse({"detail": f"unknown {what}"}, status_code=404)
-
-    def sse(job: HeldJob, after: int = 0) -> StreamingResponse:
-        return StreamingResponse(job.stream(after), media_type="text/event-stream")
-
-    @app.get("/")
-    async def home() -> FileResponse:
-        return FileResponse(INDEX)
-
-    @app.get("/p/{project_id}")
-    async def page(project_id: str) -> FileResponse:
-        return FileResponse(INDEX)
-
-    @app.get("/api/auth/me")
-    async def me() -> dict[str, Any]:
-        return {"id": "local", "name": "local", "role": "admin", "auth_mode": "local"}
-
-    @app.get("/api/projects", response_model=list[ProjectSummary])
-    async def projects() -> list[ProjectSummary]:
-        return sorted(studio.projects.values(), key=lambda p: p.changed_at, reverse=True)
-
-    @app.post("/api/projects", status_code=201, response_model=ProjectOut)
-    async def create(body: ProjectCreate) -> ProjectOut:
-        pid = f"new{len(studio.projects)}"
-        studio.asked.append(("POST", "/api/projects", body.model_dump()))
-        studio.add_project(pid, body.name)
-        return studio.projects[pid]
-
-    @app.get("/api/projects/{pid}", response_model=ProjectOut)
-    async def project(pid: str) -> Response:
-        if pid not in studio.projects:
-            return unknown(f"project {pid}")
-        return JSONResponse(ProjectOut(**studio.projects[pid].model_dump()).model_dump(mode="json"))
+    app = studio_stub.studio_gateway(
+        studio, sandbox_status="none", site_heading="Tea house",
+        models=[{"id": "offline", "ai": False, "roles": ["default"]}])
 
     @app.get("/api/projects/{pid}/jobs", response_model=list[TurnOut])
     async def turns(pid: str, active: bool = False, limit: int = 30,
@@ -218,42 +112,13 @@ def studio_gateway(studio: Studio) -> FastAPI:
             found = [t for t in found if t.status in ("queued", "running")]
         return JSONResponse([t.model_dump(mode="json") for t in found[:limit]])
 
-    @app.get("/api/models")
-    async def models() -> dict[str, Any]:
-        return {"models": [{"id": "offline", "ai": False, "roles": ["default"]}]}
-
     @app.get("/api/projects/{pid}/files")
     async def files(pid: str) -> dict[str, Any]:
         return {"files": {}, "version": 0}
 
-    @app.get("/api/projects/{pid}/usage")
-    async def usage(pid: str) -> dict[str, Any]:
-        return {"project_id": pid, "calls": 0, "prompt_tokens": 0, "completion_tokens": 0,
-                "cost_usd": 0, "by_model": {}}
-
-    @app.get("/api/projects/{pid}/events")
-    async def channel(pid: str) -> StreamingResponse:
-        async def quiet() -> AsyncIterator[bytes]:
-            yield b": ping\r\n\r\n"
-            await asyncio.sleep(3600)
-        return StreamingResponse(quiet(), media_type="text/event-stream")
-
-    @app.get("/api/projects/{pid}/plans")
-    async def plans(pid: str) -> list[Any]:
-        return []
-
     @app.get("/api/projects/{pid}/versions")
     async def versions(pid: str) -> list[Any]:
         return []
-
-    @app.get("/api/sandbox-status")
-    async def sandbox(project_id: str) -> dict[str, Any]:
-        return {"project_id": project_id, "status": "none", "preview_url": None}
-
-    @app.get("/preview/{sandbox}/")
-    async def preview(sandbox: str) -> Response:
-        return Response("<!doctype html><title>site</title><h1>Tea house</h1>",
-                        media_type="text/html")
 
     @app.post("/api/scrape-website")
     async def scrape_website(body: ScrapeBody, request: Request) -> Response:
@@ -277,24 +142,12 @@ def studio_gateway(studio: Studio) -> FastAPI:
         studio.asked.append(("POST", "/api/clone", await request.json()))
         if body.project_id not in studio.projects:
             return unknown(f"project {body.project_id}")
-        job = HeldJob(id=f"clone{len(studio.jobs) + 1}")
-        studio.jobs[job.id] = job
-        job.push(JobStarted(job_id=job.id))
+        job = studio.hold(f"clone{len(studio.jobs) + 1}", kind="clone")
         studio.turns[body.project_id].insert(0, TurnOut(
             id=job.id, kind="clone", status="running",
             prompt=body.prompt.strip() or f"Clone {body.url}", model=None, created_at=NOW,
             updated_at=NOW, error=None, explanation=None, result=None))
-        return StreamingResponse(job.stream(), media_type="text/event-stream",
-                                 headers={"X-Project-Id": body.project_id})
-
-    @app.get("/api/jobs/{job_id}/events")
-    async def job_events(job_id: str,
-                         last_event_id: str | None = Header(default=None)) -> Response:
-        studio.resumes.append((job_id, last_event_id))
-        job = studio.jobs.get(job_id)
-        if job is None:
-            return unknown(f"job {job_id}")
-        return sse(job, int(last_event_id or 0))
+        return sse(job, headers={"X-Project-Id": body.project_id})
 
     return app
 
@@ -315,190 +168,175 @@ async def chip_colours(page: Any, selector: str) -> list[str]:
 
 
 async def test_clone_a_site_in_a_browser(screens: Any) -> None:
-    chromium = require_chromium()
-    playwright_api = pytest.importorskip("playwright.async_api")
     studio = Studio()
     studio.add_project("roast", "Coffee roastery", age=5)
     brand = roastery_pages()[0].brand
     hexes = [c.hex for c in brand.colors]
-    async with serve_app(studio_gateway(studio)) as url, \
-            playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 1280, "height": 900})
-            errors = watch_page(page)
-            await page.goto(url + "/")
-            await page.locator("#project-list li").first.wait_for()
+    async with studio_browser(studio_gateway(studio)) as (url, browser):
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = watch_page(page)
+        await page.goto(url + "/")
+        await page.locator("#project-list li").first.wait_for()
 
-            # --- Look: the card shows what was read, the screenshot as an image of the site.
-            await page.get_by_label("Address of the site").fill(SITE)
-            await page.get_by_role("button", name="Look").click()
-            card = page.locator("#clone-card")
-            await card.wait_for()
-            assert studio.asked[-1] == ("POST", "/api/scrape-website",
-                                        {"url": SITE, "screenshot": True})
-            assert await card.locator("h3").inner_text() == "The Roastery"
-            assert await card.locator(".site-url").inner_text() == SITE
-            swatches = card.get_by_role("list", name="Colours of The Roastery")
-            assert await swatches.locator(".hex").all_inner_texts() == hexes
-            assert await chip_colours(page, "#clone-card") == hexes
-            assert await card.locator(".role").first.inner_text() == "background"
-            assert await card.locator("dd.fonts").inner_text() == ", ".join(brand.fonts)
-            shot = card.get_by_role("img", name="Screenshot of The Roastery")
-            assert await shot.get_attribute("src") == "/api/scrapes/s1/screenshot.png"
-            await image_loaded(page, "#clone-card img")
-            assert await page.evaluate(
-                "document.querySelector('#clone-card img').naturalWidth") == SHOT_SIZE[0]
-            await assert_accessible(page)
-            await screens.shot(page, "home-clone-card")
-            await page.emulate_media(color_scheme="dark")
-            await assert_accessible(page)
-            await screens.shot(page, "home-clone-card-dark")
-            await page.emulate_media(color_scheme="light")
+        # --- Look: the card shows what was read, the screenshot as an image of the site.
+        await page.get_by_label("Address of the site").fill(SITE)
+        await page.get_by_role("button", name="Look").click()
+        card = page.locator("#clone-card")
+        await card.wait_for()
+        assert studio.asked[-1] == ("POST", "/api/scrape-website",
+                                    {"url": SITE, "screenshot": True})
+        assert await card.locator("h3").inner_text() == "The Roastery"
+        assert await card.locator(".site-url").inner_text() == SITE
+        swatches = card.get_by_role("list", name="Colours of The Roastery")
+        assert await swatches.locator(".hex").all_inner_texts() == hexes
+        assert await chip_colours(page, "#clone-card") == hexes
+        assert await card.locator(".role").first.inner_text() == "background"
+        assert await card.locator("dd.fonts").inner_text() == ", ".join(brand.fonts)
+        shot = card.get_by_role("img", name="Screenshot of The Roastery")
+        assert await shot.get_attribute("src") == "/api/scrapes/s1/screenshot.png"
+        await image_loaded(page, "#clone-card img")
+        assert await page.evaluate(
+            "document.querySelector('#clone-card img').naturalWidth") == SHOT_SIZE[0]
+        await assert_accessible(page)
+        await screens.shot(page, "home-clone-card")
+        await page.emulate_media(color_scheme="dark")
+        await assert_accessible(page)
+        await screens.shot(page, "home-clone-card-dark")
+        await page.emulate_media(color_scheme="light")
 
-            # --- A refused address: the gateway's own words, and no card.
-            await page.get_by_label("Address of the site").fill(REFUSED)
-            await card.wait_for(state="hidden")
-            await page.press("#clone-url", "Enter")
-            await page.locator('#clone-status[data-kind="error"]').wait_for()
-            assert await page.inner_text("#clone-status") == REFUSAL
-            assert await card.is_hidden()
-            assert studio.asked[-1] == ("POST", "/api/scrape-website",
-                                        {"url": REFUSED, "screenshot": True})
+        # --- A refused address: the gateway's own words, and no card.
+        await page.get_by_label("Address of the site").fill(REFUSED)
+        await card.wait_for(state="hidden")
+        await page.press("#clone-url", "Enter")
+        await page.locator('#clone-status[data-kind="error"]').wait_for()
+        assert await page.inner_text("#clone-status") == REFUSAL
+        assert await card.is_hidden()
+        assert studio.asked[-1] == ("POST", "/api/scrape-website",
+                                    {"url": REFUSED, "screenshot": True})
 
-            # --- Clone: a project named after the site; its page starts the clone job.
-            await page.get_by_label("Address of the site").fill(SITE)
-            assert await page.inner_text("#clone-status") == ""
-            assert await page.input_value("#clone-pages") == "1"
-            await page.select_option("#clone-pages", "2")
-            await page.get_by_label("What should change in the copy?").fill(
-                "Make it a tea house")
-            await page.get_by_role("button", name="Clone", exact=True).click()
-            await page.wait_for_url(url + "/p/new1")
-            assert ("POST", "/api/projects", {"name": "Clone of roastery.example"}) \
-                in studio.asked
-            await eventually(lambda: "clone1" in studio.jobs)
-            assert studio.asked[-1] == ("POST", "/api/clone", {
-                "url": SITE, "project_id": "new1", "pages": 2, "prompt": "Make it a tea house"})
-            job = studio.jobs["clone1"]
-            turn = page.locator("#turns > li.live")
-            assert await turn.locator(".you p").all_inner_texts() == [
-                f"Clone of {SITE}", "Make it a tea house"]
-            await page.locator("#stop").wait_for()
+        # --- Clone: a project named after the site; its page starts the clone job.
+        await page.get_by_label("Address of the site").fill(SITE)
+        assert await page.inner_text("#clone-status") == ""
+        assert await page.input_value("#clone-pages") == "1"
+        await page.select_option("#clone-pages", "2")
+        await page.get_by_label("What should change in the copy?").fill(
+            "Make it a tea house")
+        await page.get_by_role("button", name="Clone", exact=True).click()
+        await page.wait_for_url(url + "/p/new1")
+        assert ("POST", "/api/projects", {"name": "Clone of roastery.example"}) \
+            in studio.asked
+        await eventually(lambda: "clone1" in studio.jobs)
+        assert studio.asked[-1] == ("POST", "/api/clone", {
+            "url": SITE, "project_id": "new1", "pages": 2, "prompt": "Make it a tea house"})
+        job = studio.jobs["clone1"]
+        turn = page.locator("#turns > li.live")
+        assert await turn.locator(".you p").all_inner_texts() == [
+            f"Clone of {SITE}", "Make it a tea house"]
+        await page.locator("#stop").wait_for()
 
-            # The site read: its summary, palette and screenshot show in the turn.
-            row = roastery_scrape("s9")
-            studio.scrapes[row.id] = row
-            studio.update_turn(job.id, result=stored(GenerateResult(cloned_url=SITE,
-                                                                    scrape_id=row.id)))
-            job.push(scraped_event(row))
-            job.push(Status(message="Writing the copy", model="offline", ai=False))
-            read = turn.locator(".scrape .read")
-            await read.wait_for()
-            assert await read.inner_text() == "Read The Roastery (2 pages)"
-            assert await turn.get_by_role("list", name="Colours of The Roastery") \
-                .locator(".hex").all_inner_texts() == hexes
-            assert await chip_colours(page, "#turns > li.live .scrape") == hexes
-            link = turn.get_by_role("link", name="Screenshot of The Roastery")
-            assert await link.get_attribute("href") == "/api/scrapes/s9/screenshot.png"
-            await image_loaded(page, "#turns > li.live img.thumb")
-            await assert_accessible(page)
-            await screens.shot(page, "project-clone-turn")
+        # The site read: its summary, palette and screenshot show in the turn.
+        row = roastery_scrape("s9")
+        studio.scrapes[row.id] = row
+        studio.update_turn(job.id, result=stored(GenerateResult(cloned_url=SITE,
+                                                                scrape_id=row.id)))
+        job.push(scraped_event(row))
+        job.push(Status(message="Writing the copy", model="offline", ai=False))
+        read = turn.locator(".scrape .read")
+        await read.wait_for()
+        assert await read.inner_text() == "Read The Roastery (2 pages)"
+        assert await turn.get_by_role("list", name="Colours of The Roastery") \
+            .locator(".hex").all_inner_texts() == hexes
+        assert await chip_colours(page, "#turns > li.live .scrape") == hexes
+        link = turn.get_by_role("link", name="Screenshot of The Roastery")
+        assert await link.get_attribute("href") == "/api/scrapes/s9/screenshot.png"
+        await image_loaded(page, "#turns > li.live img.thumb")
+        await assert_accessible(page)
+        await screens.shot(page, "project-clone-turn")
 
-            # --- A reload mid-clone picks the job up from its first event, in the same turn.
-            await page.reload()
-            await eventually(lambda: (job.id, None) in studio.resumes)
-            await page.locator("#stop").wait_for()
-            await read.wait_for()
-            assert await page.locator("#turns > li").count() == 1
-            assert await turn.locator(".you p").all_inner_texts() == [
-                f"Clone of {SITE}", "Make it a tea house"]
-            # --- Another browser (no memory of the job) finds it through ?active=true.
-            other = await browser.new_page()
-            await other.goto(url + "/p/new1")
-            await eventually(lambda: len([r for r in studio.resumes if r[0] == job.id]) == 2)
-            await other.locator("#turns > li .scrape .read").wait_for()
-            await other.close()
+        # --- A reload mid-clone picks the job up from its first event, in the same turn.
+        await page.reload()
+        await eventually(lambda: (job.id, None) in studio.resumes)
+        await page.locator("#stop").wait_for()
+        await read.wait_for()
+        assert await page.locator("#turns > li").count() == 1
+        assert await turn.locator(".you p").all_inner_texts() == [
+            f"Clone of {SITE}", "Make it a tea house"]
+        # --- Another browser (no memory of the job) finds it through ?active=true.
+        other = await browser.new_page()
+        await other.goto(url + "/p/new1")
+        await eventually(lambda: len([r for r in studio.resumes if r[0] == job.id]) == 2)
+        await other.locator("#turns > li .scrape .read").wait_for()
+        await other.close()
 
-            # --- The copy is written: the turn completes and keeps what was read.
-            job.push(FileWritten(path="src/App.jsx"))
-            job.push(PreviewReady(preview_url="/preview/sb1/"))
-            result = GenerateResult(files=sorted(FILES), preview_url="/preview/sb1/",
-                                    version=1, cloned_url=SITE, scrape_id=row.id)
-            studio.update_turn(job.id, status="complete", result=stored(result))
-            job.push(Applied(files=sorted(FILES), preview_url="/preview/sb1/", version=1))
-            await page.locator('#status[data-kind="ok"]').wait_for()
-            assert await page.inner_text("#status") == "Done: 2 files · version 1."
-            await page.locator("#turns > li .outcome", has_text="Done").wait_for()
-            assert await page.locator("#turns > li").count() == 1
-            assert await page.locator("#turns > li .scrape .read").inner_text() == \
-                "Read The Roastery (2 pages)"
-            await page.locator("#stop").wait_for(state="hidden")
+        # --- The copy is written: the turn completes and keeps what was read.
+        job.push(FileWritten(path="src/App.jsx"))
+        job.push(PreviewReady(preview_url="/preview/sb1/"))
+        result = GenerateResult(files=sorted(FILES), preview_url="/preview/sb1/",
+                                version=1, cloned_url=SITE, scrape_id=row.id)
+        studio.update_turn(job.id, status="complete", result=stored(result))
+        job.push(Applied(files=sorted(FILES), preview_url="/preview/sb1/", version=1))
+        await page.locator('#status[data-kind="ok"]').wait_for()
+        assert await page.inner_text("#status") == "Done: 2 files · version 1."
+        await page.locator("#turns > li .outcome", has_text="Done").wait_for()
+        assert await page.locator("#turns > li").count() == 1
+        assert await page.locator("#turns > li .scrape .read").inner_text() == \
+            "Read The Roastery (2 pages)"
+        await page.locator("#stop").wait_for(state="hidden")
 
-            # --- In the history (a fresh load) the turn is the clone of its site.
-            await page.reload()
-            history = page.locator("#turns > li")
-            await history.locator(".outcome", has_text="Done").wait_for()
-            assert await history.locator(".you p").all_inner_texts() == [
-                f"Clone of {SITE}", "Make it a tea house"]
-            assert "v1" in await history.locator(".reply .meta").inner_text()
+        # --- In the history (a fresh load) the turn is the clone of its site.
+        await page.reload()
+        history = page.locator("#turns > li")
+        await history.locator(".outcome", has_text="Done").wait_for()
+        assert await history.locator(".you p").all_inner_texts() == [
+            f"Clone of {SITE}", "Make it a tea house"]
+        assert "v1" in await history.locator(".reply .meta").inner_text()
 
-            # --- Home: the clone's card shows its site's screenshot, others their letter.
-            studio.projects["new1"] = studio.projects["new1"].model_copy(update={
-                "thumbnail_url": f"/api/scrapes/{row.id}/screenshot.png"})
-            await page.goto(url + "/")
-            cards = page.locator(".project-card")
-            await cards.first.wait_for()
-            await image_loaded(page, ".project-card .swatch img.thumb")
-            assert await cards.locator(".swatch img.thumb").count() == 1
-            assert errors == []
-        finally:
-            await browser.close()
+        # --- Home: the clone's card shows its site's screenshot, others their letter.
+        studio.projects["new1"] = studio.projects["new1"].model_copy(update={
+            "thumbnail_url": f"/api/scrapes/{row.id}/screenshot.png"})
+        await page.goto(url + "/")
+        cards = page.locator(".project-card")
+        await cards.first.wait_for()
+        await image_loaded(page, ".project-card .swatch img.thumb")
+        assert await cards.locator(".swatch img.thumb").count() == 1
+        assert errors == []
 
 
 async def test_a_site_without_a_screenshot_says_why(screens: Any) -> None:
     """A look whose screenshot could not be taken shows the reason instead of an image, and a
     clone without wishes asks for the site as it is."""
-    chromium = require_chromium()
-    playwright_api = pytest.importorskip("playwright.async_api")
     studio = Studio()
     other_page = f"{ROASTERY}/menu.html"
-    async with serve_app(studio_gateway(studio)) as url, \
-            playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
-        try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844})
-            errors = watch_page(page)
-            await page.goto(url + "/")
-            await page.locator("#projects-empty").wait_for()
-            await page.get_by_label("Address of the site").fill(other_page)
-            await page.get_by_role("button", name="Look").click()
-            card = page.locator("#clone-card")
-            await card.wait_for()
-            assert await card.locator("img").count() == 0
-            assert await card.locator(".shot-note").inner_text() == \
-                "no browser to take screenshots"
-            width = await page.evaluate("document.documentElement.scrollWidth")
-            assert width <= await page.evaluate("window.innerWidth"), "the page scrolls sideways"
-            await assert_accessible(page)
-            await screens.shot(page, "home-clone-card-phone")
+    async with studio_browser(studio_gateway(studio)) as (url, browser):
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        errors = watch_page(page)
+        await page.goto(url + "/")
+        await page.locator("#projects-empty").wait_for()
+        await page.get_by_label("Address of the site").fill(other_page)
+        await page.get_by_role("button", name="Look").click()
+        card = page.locator("#clone-card")
+        await card.wait_for()
+        assert await card.locator("img").count() == 0
+        assert await card.locator(".shot-note").inner_text() == \
+            "no browser to take screenshots"
+        await no_sideways_scroll(page)
+        await assert_accessible(page)
+        await screens.shot(page, "home-clone-card-phone")
 
-            await page.get_by_role("button", name="Clone", exact=True).click()
-            await page.wait_for_url(url + "/p/new0")
-            await eventually(lambda: "clone1" in studio.jobs)
-            assert studio.asked[-1] == ("POST", "/api/clone", {
-                "url": other_page, "project_id": "new0", "pages": 1, "prompt": ""})
-            assert studio.projects["new0"].name == "Clone of roastery.example"
-            job = studio.jobs["clone1"]
-            row = roastery_scrape("s9", screenshot=False)
-            row.url = other_page
-            job.push(scraped_event(row))
-            turn = page.locator("#turns > li.live")
-            await turn.locator(".scrape .shot-note").wait_for()
-            assert await turn.locator(".scrape .shot-note").inner_text() == \
-                "no browser to take screenshots"
-            assert await turn.locator(".you p").all_inner_texts() == [f"Clone of {other_page}"]
-            await assert_accessible(page)
-            assert errors == []
-        finally:
-            await browser.close()
+        await page.get_by_role("button", name="Clone", exact=True).click()
+        await page.wait_for_url(url + "/p/new0")
+        await eventually(lambda: "clone1" in studio.jobs)
+        assert studio.asked[-1] == ("POST", "/api/clone", {
+            "url": other_page, "project_id": "new0", "pages": 1, "prompt": ""})
+        assert studio.projects["new0"].name == "Clone of roastery.example"
+        job = studio.jobs["clone1"]
+        row = roastery_scrape("s9", screenshot=False)
+        row.url = other_page
+        job.push(scraped_event(row))
+        turn = page.locator("#turns > li.live")
+        await turn.locator(".scrape .shot-note").wait_for()
+        assert await turn.locator(".scrape .shot-note").inner_text() == \
+            "no browser to take screenshots"
+        assert await turn.locator(".you p").all_inner_texts() == [f"Clone of {other_page}"]
+        await assert_accessible(page)
+        assert errors == []

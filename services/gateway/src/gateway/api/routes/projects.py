@@ -86,14 +86,17 @@ async def project_summaries(db: Database, owner_id: str, limit: int = 200
     # NULL (no version) compares as not later: the rename time stands.
     changed_at = case((latest.c.at > col(Project.updated_at), latest.c.at),
                       else_=col(Project.updated_at)).label("changed_at")
-    query = (select(Project, func.coalesce(latest.c.number, 0), changed_at, ranked.c.job_id)
-             .add_columns(shots.c.id)
-             .outerjoin(latest, latest.c.project_id == col(Project.id))
-             .outerjoin(ranked, and_(ranked.c.project_id == col(Project.id), ranked.c.rank == 1))
-             .outerjoin(shots, and_(shots.c.project_id == col(Project.id), shots.c.rank == 1))
-             .where(col(Project.owner_id) == owner_id)
-             .order_by(changed_at.desc(), col(Project.created_at).desc(), col(Project.id))
-             .limit(limit))
+    # Five columns: past what sqlmodel's select and exec are typed for (hence Any).
+    query: Any = (select(Project, func.coalesce(latest.c.number, 0), changed_at,
+                         ranked.c.job_id).add_columns(shots.c.id)
+                  .outerjoin(latest, latest.c.project_id == col(Project.id))
+                  .outerjoin(ranked, and_(ranked.c.project_id == col(Project.id),
+                                          ranked.c.rank == 1))
+                  .outerjoin(shots, and_(shots.c.project_id == col(Project.id),
+                                         shots.c.rank == 1))
+                  .where(col(Project.owner_id) == owner_id)
+                  .order_by(changed_at.desc(), col(Project.created_at).desc(), col(Project.id))
+                  .limit(limit))
     async with db.session() as s:
         rows = (await s.exec(query)).all()
     return [ProjectSummary(**project.model_dump(), latest_version=number, changed_at=at,
