@@ -13,7 +13,7 @@ FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE
 ARG UV_VERSION=0.13.9
 RUN test -n "${SERVICE}" \
-    || { echo "build with --build-arg SERVICE=<gateway|generator|sandbox-pool|scraper|git-sync>" >&2; exit 1; }
+    || { echo "build with --build-arg SERVICE=<gateway|generator|sandbox-pool|scraper|git-sync|batch-worker>" >&2; exit 1; }
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 # The venv lives where the runtime stage puts it, so its scripts' shebangs stay valid.
 ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
@@ -33,6 +33,7 @@ COPY services/generator/pyproject.toml services/generator/
 COPY services/sandbox-pool/pyproject.toml services/sandbox-pool/
 COPY services/scraper/pyproject.toml services/scraper/
 COPY services/git-sync/pyproject.toml services/git-sync/
+COPY services/batch-worker/pyproject.toml services/batch-worker/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace --package "paynto-${SERVICE}"
 

@@ -28,6 +28,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -50,10 +51,13 @@ K8S_VERSIONS = ["1.30.0", kubernetes_validate.latest_version()]
 # holds these against the code.
 GATEWAY = "gateway"
 GATEWAY_PORT = 8000
-WORKER_PORTS = {"generator": 9101, "sandbox-pool": 9102, "scraper": 9103, "git-sync": 9104}
+WORKER_PORTS = {"generator": 9101, "sandbox-pool": 9102, "scraper": 9103, "git-sync": 9104,
+                "batch-worker": 9105}
 SERVICES = [GATEWAY, *WORKER_PORTS]
-# Each worker's durable consumer is named after the service.
-DURABLE = {name: name for name in WORKER_PORTS}
+# The batch worker takes its work from a dramatiq queue on Redis (paynto_common.batches); every
+# other worker has a durable consumer on the jobs stream, named after the service.
+BATCH_WORKER = "batch-worker"
+DURABLE = {name: name for name in WORKER_PORTS if name != BATCH_WORKER}
 JOBS_STREAM = "PAYNTO_JOBS"
 # Must match `USER` in the Dockerfile.
 APP_UID = 10001
@@ -85,12 +89,17 @@ DOCUMENTED_ENV = {
     "MORPH_API_BASE", "MORPH_MODEL", "USER_HEADER", "USER_BUDGET_USD",
     "FIRECRAWL_API_URL", "SCRAPER_ALLOW_HOSTS", "SCRAPER_RESPECT_ROBOTS", "SCRAPER_SCREENSHOTS",
     "SCRAPER_MAX_PAGES", "SCRAPER_PAGE_DELAY_SECONDS", "CHROMIUM_PATH", "SCRAPE_WAIT_SECONDS",
+    "BUILD_TIMEOUT_SECONDS",
+    "BATCH_CONCURRENCY", "BATCH_MAX_ATTEMPTS", "BATCH_RETRY_MIN_BACKOFF_MS",
+    "BATCH_RETRY_MAX_BACKOFF_MS", "BATCH_DOMAIN_CONCURRENCY", "BATCH_DOMAIN_PER_MINUTE",
+    "BATCH_JOB_TIMEOUT_SECONDS", "BATCH_HEARTBEAT_TIMEOUT_MS", "BATCH_MAINTENANCE_CHANCE",
 }
 SECRET_LIKE = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD)$")
 
 # Kinds kubernetes-validate has no schema for; each gets its own structural check below.
 CUSTOM_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"),
+    ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
 }
 CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole",
@@ -414,6 +423,132 @@ def nats_monitor_endpoint(resources: list[dict[str, Any]]) -> str:
     return f"nats.{service['metadata']['namespace']}.svc.cluster.local:{port}"
 
 
+def batch_queue_list(bus_namespace: str = "") -> str:
+    """The Redis list dramatiq keeps the batch queue in, for a deployment's bus namespace:
+    ``<broker namespace>:<queue>``, as its Redis dispatch script names it
+    (test_batch_queue_list_is_where_dramatiq_queues holds this against a real Redis)."""
+    from paynto_common import batches
+
+    # Only builds the broker object: nothing connects until a command is sent.
+    broker = batches.redis_broker("redis://127.0.0.1:6379/0", bus_namespace)
+    return f"{broker.namespace}:{batches.QUEUE}"
+
+
+def redis_target(url: str, namespace: str) -> tuple[str, int, bool]:
+    """(host:port, database, TLS) that KEDA's redis scaler needs for a REDIS_URL seen from a
+    pod in ``namespace``: a bare Service name there is that Service's cluster DNS name."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if "." not in host:
+        host = f"{host}.{namespace}.svc.cluster.local"
+    database = int(parts.path.strip("/") or 0)
+    return f"{host}:{parts.port or 6379}", database, parts.scheme == "rediss"
+
+
+# The parameters KEDA's redis scaler reads from a TriggerAuthentication.
+REDIS_AUTH_PARAMETERS = {"address", "host", "port", "username", "password", "tls", "ca", "cert",
+                         "key", "keyPassword"}
+
+
+def trigger_auth_parameters(resources: list[dict[str, Any]],
+                            trigger: dict[str, Any]) -> dict[str, str] | None:
+    """parameter → Secret key of the TriggerAuthentication a trigger names ({} for none);
+    None when it names one that does not exist."""
+    ref = trigger.get("authenticationRef")
+    if ref is None:
+        return {}
+    if ref.get("kind", "TriggerAuthentication") != "TriggerAuthentication":
+        return None
+    auth = find(resources, "TriggerAuthentication", ref.get("name", ""))
+    if auth is None:
+        return None
+    return {entry["parameter"]: entry["key"]
+            for entry in auth["spec"].get("secretTargetRef", [])}
+
+
+def redis_trigger_problems(resources: list[dict[str, Any]], so: dict[str, Any],
+                           trigger: dict[str, Any]) -> list[str]:
+    """The batch worker scales on the length of the batch queue's list, in the Redis the
+    worker itself uses (REDIS_URL)."""
+    name = so["metadata"]["name"]
+    meta = trigger.get("metadata", {})
+    problems: list[str] = []
+    deployment = find(resources, "Deployment", so["spec"]["scaleTargetRef"]["name"])
+    if deployment is None:
+        return problems  # reported by scaled_object_problems
+    (container,) = pod_spec(deployment)["containers"]
+    env = literal_env(resources, container)
+    expected_list = batch_queue_list(env.get("PAYNTO_BUS_NAMESPACE", ""))
+    if meta.get("listName") != expected_list:
+        problems.append(f"ScaledObject {name}: listName is {meta.get('listName')!r}, "
+                        f"expected {expected_list!r}")
+    if not re.fullmatch(r"[1-9][0-9]*", str(meta.get("listLength", ""))):
+        problems.append(f"ScaledObject {name}: listLength must be a positive integer")
+    parameters = trigger_auth_parameters(resources, trigger)
+    if parameters is None:
+        problems.append(f"ScaledObject {name}: authenticationRef {trigger['authenticationRef']} "
+                        "names no TriggerAuthentication")
+        parameters = {}
+    if unknown := set(parameters) - REDIS_AUTH_PARAMETERS:
+        problems.append(f"ScaledObject {name}: the redis scaler reads no {sorted(unknown)}")
+    url = env.get("REDIS_URL")
+    if "address" in meta:
+        if "address" in parameters:
+            problems.append(f"ScaledObject {name}: address both in metadata and in "
+                            "its TriggerAuthentication (the metadata wins)")
+        if url is None:
+            # REDIS_URL comes from the Secret: a written address is not the Redis it names.
+            problems.append(f"ScaledObject {name}: address {meta['address']!r} is written out "
+                            "but the worker's REDIS_URL comes from a Secret")
+        else:
+            address, database, tls = redis_target(url, deployment["metadata"]["namespace"])
+            if meta["address"] != address:
+                problems.append(f"ScaledObject {name}: address is {meta['address']!r}, but "
+                                f"REDIS_URL {url} is {address!r}")
+            if int(meta.get("databaseIndex", "0")) != database:
+                problems.append(f"ScaledObject {name}: databaseIndex is "
+                                f"{meta.get('databaseIndex')!r}, REDIS_URL's is {database}")
+            if (meta.get("enableTLS", "false") == "true") != tls:
+                problems.append(f"ScaledObject {name}: enableTLS does not match {url}")
+    elif "address" not in parameters:
+        problems.append(f"ScaledObject {name}: no Redis address")
+    return problems
+
+
+def trigger_auth_problems(resources: list[dict[str, Any]]) -> list[str]:
+    """Each TriggerAuthentication reads existing Secret keys and serves some trigger."""
+    problems = []
+    secrets = {r["metadata"]["name"]: set(r.get("data", {})) | set(r.get("stringData", {}))
+               for r in of_kind(resources, "Secret")}
+    secrets.setdefault(SECRET_NAME, set()).update(secret_template_keys())
+    used = {trigger["authenticationRef"]["name"]
+            for so in of_kind(resources, "ScaledObject")
+            for trigger in so["spec"].get("triggers", []) if "authenticationRef" in trigger}
+    for auth in of_kind(resources, "TriggerAuthentication"):
+        name = auth["metadata"]["name"]
+        if auth["apiVersion"] != "keda.sh/v1alpha1":
+            problems.append(f"TriggerAuthentication {name}: apiVersion {auth['apiVersion']}")
+        if name not in used:
+            problems.append(f"TriggerAuthentication {name}: no trigger uses it")
+        refs = auth.get("spec", {}).get("secretTargetRef", [])
+        if not refs:
+            problems.append(f"TriggerAuthentication {name}: no secretTargetRef")
+        for ref in refs:
+            if not ref.get("parameter"):
+                problems.append(f"TriggerAuthentication {name}: an entry names no parameter")
+            if ref.get("name") not in secrets:
+                problems.append(f"TriggerAuthentication {name}: no Secret {ref.get('name')}")
+            elif ref.get("key") not in secrets[ref["name"]]:
+                problems.append(f"TriggerAuthentication {name}: Secret {ref['name']} has no "
+                                f"key {ref.get('key')}")
+    return problems
+
+
+def trigger_auth_secret_keys(resources: list[dict[str, Any]]) -> set[str]:
+    return {ref["key"] for auth in of_kind(resources, "TriggerAuthentication")
+            for ref in auth["spec"].get("secretTargetRef", []) if ref["name"] == SECRET_NAME}
+
+
 def scaled_object_problems(resources: list[dict[str, Any]]) -> list[str]:
     problems = []
     targeted: dict[str, int] = {}
@@ -433,18 +568,27 @@ def scaled_object_problems(resources: list[dict[str, Any]]) -> list[str]:
         low, high = spec.get("minReplicaCount", 0), spec.get("maxReplicaCount", 100)
         if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
             problems.append(f"ScaledObject {name}: replica counts {low}..{high}")
+        if target == BATCH_WORKER and not (isinstance(low, int) and low >= 1):
+            # See batch-worker.yaml: an empty list does not mean there is nothing to do.
+            problems.append(f"ScaledObject {name}: minReplicaCount {low} strands the items in "
+                            "progress, delayed or left by a dead worker")
         triggers = spec.get("triggers", [])
         if not triggers:
             problems.append(f"ScaledObject {name}: no triggers")
         for trigger in triggers:
-            if trigger.get("type") != "nats-jetstream":
-                problems.append(f"ScaledObject {name}: trigger type {trigger.get('type')}")
-                continue
             meta = trigger.get("metadata", {})
             # KEDA's CRD declares metadata as map[string]string: a YAML number fails to apply.
             for key, value in meta.items():
                 if not isinstance(value, str):
                     problems.append(f"ScaledObject {name}: metadata.{key} is not a string")
+            kind = "redis" if target == BATCH_WORKER else "nats-jetstream"
+            if trigger.get("type") != kind:
+                problems.append(f"ScaledObject {name}: trigger type {trigger.get('type')}, "
+                                f"expected {kind}")
+                continue
+            if kind == "redis":
+                problems += redis_trigger_problems(resources, so, trigger)
+                continue
             expected = {
                 "natsServerMonitoringEndpoint": nats_monitor_endpoint(resources),
                 "account": "$G",
@@ -778,16 +922,22 @@ def test_contract_matches_code() -> None:
     assert Subjects().jobs_stream == JOBS_STREAM
     assert {messages.GENERATOR, messages.SANDBOX_POOL, messages.SCRAPER,
             messages.GIT_SYNC} == set(DURABLE.values())
+    from batch_worker.settings import BatchSettings
     from gateway.settings import GatewaySettings
     from generator.settings import GeneratorSettings
     from git_sync.settings import GitSyncSettings
+    from paynto_cli.launcher import HEALTH_PORTS
     from sandbox_pool.settings import SandboxPoolSettings
     from scraper.settings import ScraperSettings
 
     assert GatewaySettings.model_fields["gateway_port"].default == GATEWAY_PORT
     for name, cls in {"generator": GeneratorSettings, "sandbox-pool": SandboxPoolSettings,
-                      "scraper": ScraperSettings, "git-sync": GitSyncSettings}.items():
+                      "scraper": ScraperSettings, "git-sync": GitSyncSettings,
+                      BATCH_WORKER: BatchSettings}.items():
         assert cls.model_fields["health_port"].default == WORKER_PORTS[name], name
+    assert BatchSettings.model_fields["service_name"].default == BATCH_WORKER
+    # `make run` starts the same workers on the same ports.
+    assert HEALTH_PORTS == {snake(name): port for name, port in WORKER_PORTS.items()}
 
 
 def test_env_example_documents_every_variable_once() -> None:
@@ -808,6 +958,7 @@ def test_env_example_documents_every_variable_once() -> None:
 
 def test_env_example_values_are_the_code_defaults() -> None:
     """Active lines show the default, and every service accepts the file as it is."""
+    from batch_worker.settings import BatchSettings
     from gateway.settings import GatewaySettings
     from generator.settings import GeneratorSettings
     from git_sync.settings import GitSyncSettings
@@ -815,7 +966,7 @@ def test_env_example_values_are_the_code_defaults() -> None:
     from scraper.settings import ScraperSettings
 
     classes = [GatewaySettings, GeneratorSettings, SandboxPoolSettings, ScraperSettings,
-               GitSyncSettings]
+               GitSyncSettings, BatchSettings]
     active = {name: value for name, value, is_active in env_example_entries() if is_active}
     for cls in classes:
         cls(_env_file=ENV_EXAMPLE)
@@ -870,7 +1021,7 @@ def test_references_resolve(rendered: dict[str, list[dict[str, Any]]], build: st
     resources = rendered[build]
     problems = (env_ref_problems(resources) + service_problems(resources)
                 + autoscaler_problems(resources) + service_monitor_problems(resources)
-                + scaled_object_problems(resources))
+                + scaled_object_problems(resources) + trigger_auth_problems(resources))
     assert not problems, "\n".join(problems)
 
 
@@ -927,7 +1078,10 @@ def test_secret_stays_out_of_kustomize_and_empty(
     assert secret["metadata"]["name"] == SECRET_NAME
     assert "data" not in secret
     assert all(value == "" for value in secret["stringData"].values())
-    assert set(secret["stringData"]) <= DOCUMENTED_ENV
+    # Every key is a documented setting of the services, or one KEDA reads (and nothing else).
+    keda_keys = set().union(*(trigger_auth_secret_keys(r) for r in rendered.values()))
+    assert set(secret["stringData"]) - keda_keys <= DOCUMENTED_ENV
+    assert not keda_keys & DOCUMENTED_ENV
     configmap = get(rendered["base"], "ConfigMap", CONFIG_NAME)
     assert set(configmap["data"]) <= DOCUMENTED_ENV
     assert not any(SECRET_LIKE.search(key) for key in configmap["data"])
@@ -995,6 +1149,11 @@ def test_prod_overlay(rendered: dict[str, list[dict[str, Any]]]) -> None:
     for worker in WORKER_PORTS:
         assert (get(prod, "ScaledObject", worker)["spec"]["minReplicaCount"]
                 > get(base, "ScaledObject", worker)["spec"]["minReplicaCount"])
+    # The batch queue is in the Redis the Secret names, which KEDA reaches the same way.
+    (trigger,) = get(prod, "ScaledObject", BATCH_WORKER)["spec"]["triggers"]
+    parameters = trigger_auth_parameters(prod, trigger)
+    assert parameters and {"address", "password"} <= set(parameters)
+    assert "address" not in trigger["metadata"]
     assert get(prod, "StatefulSet", "nats")["spec"]["replicas"] == 3
 
 
@@ -1206,6 +1365,77 @@ def test_scaled_object_check_catches(rendered: dict[str, list[dict[str, Any]]],
     else:
         trigger["metadata"]["natsServerMonitoringEndpoint"] = "nats.default.svc.cluster.local:8222"
     assert scaled_object_problems(resources)
+
+
+@pytest.mark.parametrize("mutation", ["queue-only", "delay-queue", "bus-namespace", "type",
+                                      "short-address", "database", "number", "scale-to-zero"])
+def test_batch_worker_scaled_object_check_catches(rendered: dict[str, list[dict[str, Any]]],
+                                                  mutation: str) -> None:
+    resources = _mutated(rendered["base"])
+    assert not scaled_object_problems(resources)
+    so = get(resources, "ScaledObject", BATCH_WORKER)
+    meta = so["spec"]["triggers"][0]["metadata"]
+    if mutation == "queue-only":
+        meta["listName"] = "paynto-batches"
+    elif mutation == "delay-queue":
+        meta["listName"] += ".DQ"
+    elif mutation == "bus-namespace":
+        # The worker's keys move with its bus namespace; the watched list must follow.
+        container = pod_spec(get(resources, "Deployment", BATCH_WORKER))["containers"][0]
+        container["env"].append({"name": "PAYNTO_BUS_NAMESPACE", "value": "staging"})
+    elif mutation == "type":
+        so["spec"]["triggers"][0]["type"] = "nats-jetstream"
+    elif mutation == "short-address":
+        # KEDA runs in its own namespace, where the bare Service name does not resolve.
+        meta["address"] = "redis:6379"
+    elif mutation == "database":
+        meta["databaseIndex"] = "1"
+    elif mutation == "number":
+        meta["listLength"] = 8
+    else:
+        so["spec"]["minReplicaCount"] = 0
+    assert scaled_object_problems(resources)
+
+
+@pytest.mark.parametrize("mutation", ["written-address", "missing-auth", "missing-key",
+                                      "unknown-parameter"])
+def test_batch_worker_redis_auth_check_catches(rendered: dict[str, list[dict[str, Any]]],
+                                               mutation: str) -> None:
+    resources = _mutated(rendered["prod"])
+    assert not scaled_object_problems(resources) and not trigger_auth_problems(resources)
+    trigger = get(resources, "ScaledObject", BATCH_WORKER)["spec"]["triggers"][0]
+    refs = get(resources, "TriggerAuthentication", trigger["authenticationRef"]["name"])[
+        "spec"]["secretTargetRef"]
+    if mutation == "written-address":
+        # Base's in-cluster address, although prod's Redis is the one in the Secret.
+        trigger["metadata"]["address"] = "redis.paynto.svc.cluster.local:6379"
+    elif mutation == "missing-auth":
+        trigger["authenticationRef"]["name"] = "redis-auth"
+    elif mutation == "missing-key":
+        refs[0]["key"] = "REDIS_HOST"
+    else:
+        refs[0]["parameter"] = "addresses-from-url"
+    assert scaled_object_problems(resources) + trigger_auth_problems(resources)
+
+
+def test_batch_queue_list_is_where_dramatiq_queues(redis_url: str, namespace: str) -> None:
+    """The list the batch worker's ScaledObject watches is where a batch item waits, on a
+    real Redis; one delayed (a retry's backoff, its site's turn) waits in another."""
+    from paynto_common import batches
+
+    broker = batches.redis_broker(redis_url, namespace)
+    try:
+        batches.enqueue(broker, ["item-1", "item-2"])
+        batches.enqueue(broker, ["item-3"], delay_ms=60_000)
+        queue = batch_queue_list(namespace)
+        assert broker.client.type(queue) == b"list"
+        assert broker.client.llen(queue) == 2
+        assert broker.client.llen(queue + ".DQ") == 1
+        assert batch_queue_list("") != queue
+    finally:
+        for key in broker.client.scan_iter(match=f"{broker.namespace}:*"):
+            broker.client.delete(key)
+        broker.close()
 
 
 def test_service_monitor_check_catches_a_wrong_port(

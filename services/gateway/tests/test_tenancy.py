@@ -25,6 +25,8 @@ from gateway.auth import PreviewSigner
 from gateway.settings import GatewaySettings
 from paynto_common import accounts
 from paynto_common.db import (
+    Batch,
+    BatchItem,
     Database,
     Job,
     JobStatus,
@@ -49,12 +51,14 @@ UNOWNED = {
     # Reading a site makes a scrape of the caller's own (its id then names it).
     ("POST", "/api/scrape-website"), ("POST", "/api/scrape-screenshot"),
     ("POST", "/api/extract-brand-styles"),
+    # A batch is made for, and listed to, the caller.
+    ("POST", "/api/batches"), ("GET", "/api/batches"),
 }
 # Sample values for the fields of request bodies and queries that are not ids.
 SAMPLES: dict[str, Any] = {
     "prompt": "a bakery", "response": "<file path=\"src/App.jsx\">x</file>", "model": None,
     "packages": ["left-pad"], "name": "renamed", "title": "a ticket", "version": 1,
-    "url": "https://example.com/",
+    "url": "https://example.com/", "urls": ["https://example.com/"],
 }
 
 
@@ -68,6 +72,7 @@ class Owner:
     job: str
     sandbox: str
     scrape: str
+    batch: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -76,7 +81,7 @@ class Owner:
     def ids(self) -> dict[str, str]:
         return {"project_id": self.project, "plan_id": self.plan, "job_id": self.job,
                 "token_id": self.token_id, "sandbox_id": self.sandbox, "key": "T1",
-                "number": "1", "scrape_id": self.scrape}
+                "number": "1", "scrape_id": self.scrape, "batch_id": self.batch}
 
 
 @pytest.fixture
@@ -106,13 +111,16 @@ async def make_owner(db: Database, name: str) -> Owner:
                         pages=[{"url": "https://example.com/",
                                 "final_url": "https://example.com/"}],
                         screenshot=b"\x89PNG\r\n\x1a\n")
-        s.add_all([job, plan, sandbox, scrape])
+        batch = Batch(user_id=user.id, name="sites")
+        s.add_all([job, plan, sandbox, scrape, batch])
         await s.flush()
         s.add(Ticket(plan_id=plan.id, project_id=project.id, key="T1", position=0,
                      title="hero", type="component", priority="high", complexity="S"))
         await s.commit()
+        s.add(BatchItem(batch_id=batch.id, position=0, url="https://example.com/"))
+        await s.commit()
         return Owner(user, issued.token, issued.id, project.id, plan.id, job.id, sandbox.id,
-                     scrape.id)
+                     scrape.id, batch.id)
 
 
 def _walk(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:

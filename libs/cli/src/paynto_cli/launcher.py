@@ -24,9 +24,10 @@ from paynto_common.db import Database
 from paynto_common.runtime import Infra, ensure_infra, port_answers
 from paynto_common.settings import CommonSettings
 
-SERVICES = ("gateway", "generator", "sandbox_pool", "scraper", "git_sync")
+SERVICES = ("gateway", "generator", "sandbox_pool", "scraper", "git_sync", "batch_worker")
 # Where each worker serves /healthz, /readyz and /metrics (the gateway serves its own).
-HEALTH_PORTS = {"generator": 9101, "sandbox_pool": 9102, "scraper": 9103, "git_sync": 9104}
+HEALTH_PORTS = {"generator": 9101, "sandbox_pool": 9102, "scraper": 9103, "git_sync": 9104,
+                "batch_worker": 9105}
 
 
 @dataclass

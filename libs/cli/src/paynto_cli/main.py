@@ -125,6 +125,69 @@ async def clone(url: str, out: Path, model: str | None, pages: int, prompt: str,
         return await _download(c, base_url, job.json()["project_id"], out, outcome)
 
 
+def read_url_file(path: Path) -> list[str]:
+    """The URLs of a batch file: one a line; blank lines and ``#`` comments left out."""
+    lines = path.read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def progress_line(batch: dict[str, Any], width: int = 30) -> str:
+    counts = batch.get("counts", {})
+    total = max(1, int(batch.get("total", 0)))
+    ended = sum(counts.get(k, 0) for k in ("done", "failed", "cancelled"))
+    filled = round(width * ended / total)
+    parts = [f"{counts[k]} {k}" for k in ("done", "failed", "running", "retrying", "queued",
+                                          "cancelled") if counts.get(k)]
+    return f"[{'#' * filled}{'.' * (width - filled)}] {ended}/{total}  {', '.join(parts)}"
+
+
+def report_table(items: list[dict[str, Any]]) -> str:
+    rows = [("#", "status", "tries", "url", "result")]
+    for item in items:
+        outcome = item.get("error") if item["status"] != "done" else \
+            f"v{item.get('version')} {item.get('zip_url') or ''}".strip()
+        rows.append((str(item["position"] + 1), item["status"], str(item["attempts"]),
+                     item["url"], str(outcome or "")))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True))
+                     + "  " + r[4] for r in rows)
+
+
+async def batch(path: Path, model: str | None, pages: int, prompt: str, build_check: bool,
+                base_url: str, poll: float = 1.0) -> int:
+    """Clone every URL of ``path`` as one batch, with a progress bar and a final table."""
+    try:
+        urls = read_url_file(path)
+    except OSError as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 1
+    if not urls:
+        print(f"{path} holds no URLs (one a line)", file=sys.stderr)
+        return 1
+    async with _client(base_url) as c:
+        body: dict[str, Any] = {"urls": urls, "pages": pages, "prompt": prompt,
+                                "build_check": build_check, "name": path.name,
+                                **({"model": model} if model else {})}
+        made = await c.post("/api/batches", json=body)
+        if made.status_code != 202:
+            print(_refused(made, "the batch was refused"), file=sys.stderr)
+            return 1
+        batch_id = made.json()["batch_id"]
+        print(f"batch {batch_id}: {len(urls)} sites")
+        while True:
+            state = (await c.get(f"/api/batches/{batch_id}")).json()
+            print(f"\r{progress_line(state)}", end="", flush=True)
+            if state["status"] in ("done", "cancelled"):
+                break
+            await asyncio.sleep(poll)
+        print()
+        report = (await c.get(f"/api/batches/{batch_id}/report")).json()
+        print(report_table(report["items"]))
+        failed = sum(1 for item in report["items"] if item["status"] != "done")
+        print(f"report: {base_url.rstrip('/')}/api/batches/{batch_id}/report?format=csv")
+        return 0 if failed == 0 else 3
+
+
 async def login(base_url: str, token: str | None) -> int:
     """Check a token against the gateway, then remember it for ``base_url``."""
     if token is None:
@@ -171,8 +234,13 @@ def main(argv: list[str] | None = None) -> int:
     p_clone.add_argument("--pages", type=int, default=1, choices=range(1, 11), metavar="1-10",
                          help="pages of the site to read (the URL's, then its own links)")
     p_clone.add_argument("--prompt", default="", help="what to change in the copy")
-    later = sub.add_parser("batch", help="batch: not available yet")
-    later.add_argument("args", nargs="*")
+    p_batch = sub.add_parser("batch", help="clone the sites of a file (one URL a line)")
+    p_batch.add_argument("file", type=Path)
+    p_batch.add_argument("--model", default=None)
+    p_batch.add_argument("--pages", type=int, default=1, choices=range(1, 11), metavar="1-10")
+    p_batch.add_argument("--prompt", default="", help="what to change in every copy")
+    p_batch.add_argument("--no-build-check", dest="build_check", action="store_false",
+                         help="skip the vite build of each copy")
     args = parser.parse_args(argv)
     base_url = os.environ.get("PAYNTO_URL", DEFAULT_URL)
     if args.command == "up":
@@ -196,8 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         except httpx.ConnectError:
             print(f"no gateway answers at {base_url}", file=sys.stderr)
             return 1
-    if args.command in ("generate", "clone"):
+    if args.command in ("generate", "clone", "batch"):
         try:
+            if args.command == "batch":
+                return asyncio.run(batch(args.file, args.model, args.pages, args.prompt,
+                                         args.build_check, base_url))
             if args.command == "clone":
                 return asyncio.run(clone(args.url, args.out, args.model, args.pages,
                                          args.prompt, base_url))

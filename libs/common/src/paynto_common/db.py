@@ -283,6 +283,65 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class BatchStatus:
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+    ENDED = frozenset({CANCELLED, DONE})
+
+
+class ItemStatus:
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TERMINAL = frozenset({DONE, FAILED, CANCELLED})
+
+
+class Batch(SQLModel, table=True):
+    """Many sites cloned for one user, each an item worked by the batch workers."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    user_id: str = Field(foreign_key="user.id", index=True)
+    name: str = ""
+    status: str = BatchStatus.RUNNING
+    # What every clone of the batch is asked: pages read, model, the person's wishes, and
+    # whether each copy is built for production afterwards.
+    pages: int = 1
+    model: str | None = None
+    prompt: str = Field(default="", sa_column=Column(Text, nullable=False))
+    build_check: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class BatchItem(SQLModel, table=True):
+    """One URL of a batch: its pipeline's step, attempts, the project and jobs it made."""
+
+    __table_args__ = (UniqueConstraint("batch_id", "position"),)
+    id: str = Field(default_factory=new_id, primary_key=True)
+    batch_id: str = Field(foreign_key="batch.id", index=True)
+    position: int
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = ItemStatus.QUEUED
+    # clone, build or export: where the pipeline is (or ended).
+    step: str = ""
+    attempts: int = 0
+    project_id: str | None = None
+    job_id: str | None = None
+    build_job_id: str | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    # Every failed attempt's reason, in order (retries made visible).
+    failures: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Database:
     """An async engine and session factory; one per process, passed down, never global."""
 

@@ -16,6 +16,7 @@ from paynto_common.db import Database
 from paynto_common.messages import (
     SANDBOX_POOL,
     ApplyRequest,
+    BuildRequest,
     CreateSandboxRequest,
     InstallPackagesRequest,
     SandboxCommandRequest,
@@ -23,6 +24,7 @@ from paynto_common.messages import (
 from paynto_common.service import Worker
 from sandbox_pool.factory import make_provider
 from sandbox_pool.jobs.apply import ApplyJob
+from sandbox_pool.jobs.build import BuildJob
 from sandbox_pool.jobs.install import InstallPackagesJob
 from sandbox_pool.jobs.sandbox import CreateSandboxJob, SandboxCommandJob
 from sandbox_pool.jobs.steps import Context
@@ -34,7 +36,8 @@ from sandbox_pool.relay import PreviewErrorRelay
 from sandbox_pool.settings import SandboxPoolSettings
 
 
-def consumer(bus: Bus, db: Database, manager: SandboxManager) -> Placement:
+def consumer(bus: Bus, db: Database, manager: SandboxManager,
+             build_timeout: float = 120.0) -> Placement:
     """What takes the pool's jobs: each placed on its project's replica, then handled by its
     kind's handler."""
     ctx = Context(bus, db, manager)
@@ -44,6 +47,7 @@ def consumer(bus: Bus, db: Database, manager: SandboxManager) -> Placement:
         subjects.sandbox_create: Route(CreateSandboxRequest, CreateSandboxJob(ctx)),
         subjects.install: Route(InstallPackagesRequest, InstallPackagesJob(ctx)),
         subjects.sandbox_command: Route(SandboxCommandRequest, SandboxCommandJob(ctx)),
+        subjects.build: Route(BuildRequest, BuildJob(ctx, build_timeout)),
     })
     manager.on_preview_error = PreviewErrorRelay(bus)
     return Placement(bus, manager, router)
@@ -76,7 +80,7 @@ async def run(settings: SandboxPoolSettings) -> None:
         max_active=settings.sandbox_max_active,
         keep_alive=settings.sandbox_keep_alive,
     ))
-    jobs = consumer(bus, db, manager)
+    jobs = consumer(bus, db, manager, settings.build_timeout_seconds)
     await provider.prepare()
     await jobs.serve()
     await manager.start()

@@ -35,6 +35,10 @@ class Placement:
 
     async def run(self, subject: str, data: bytes, attempt: int = 1) -> None:
         """Run the job here, or on the replica that owns the project's sandbox."""
+        if subject == self.subjects.build:
+            # A build runs in a workspace of its own, not the project's sandbox: any replica.
+            await self.router.dispatch(subject, data, attempt)
+            return
         job = parse_job(JobMessage, data)
         # Reading logs or killing needs no sandbox where there is none.
         acquire = (subject != self.subjects.sandbox_command

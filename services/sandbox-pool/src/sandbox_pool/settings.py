@@ -46,6 +46,8 @@ class SandboxPoolSettings(CommonSettings):
     vercel_sandbox_api_url: str | None = None
     # Shared node_modules cache; defaults to <data_dir>/deps.
     deps_cache_dir: Path | None = None
+    # The longest a build check's `vite build` may run before it is stopped (and fails).
+    build_timeout_seconds: float = Field(default=120.0, gt=0)
     concurrency: int = 4
     ack_wait_seconds: float = 60.0
     max_deliver: int = 5

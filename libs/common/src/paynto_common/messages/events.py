@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 EventName = Literal[
     "job", "status", "stream", "file", "package", "preview", "complete", "error",
     "preview_error", "blueprint", "ticket", "plan_complete", "cancelled", "scrape",
+    "batch_item",
 ]
 TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error", "cancelled"})
 
@@ -200,6 +201,16 @@ class Planned(Completed):
     model: str | None = None
 
 
+class Built(Completed):
+    """A build check's end: whether ``vite build`` passed on the version, how long it took,
+    and the tail of its output (its errors when it failed)."""
+
+    version: int | None = None
+    ok: bool = False
+    seconds: float = 0.0
+    output: str = ""
+
+
 class SandboxLogs(Completed):
     running: bool
     lines: list[str]
@@ -244,10 +255,36 @@ class Scraped(Event):
     provider: str | None = None
 
 
+class BatchItemView(Event):
+    """One URL of a batch as it moves: on the batch's channel each time it changes."""
+
+    event: ClassVar[EventName] = "batch_item"
+    id: str
+    position: int
+    url: str
+    status: str
+    step: str = ""
+    attempts: int = 0
+    project_id: str | None = None
+    job_id: str | None = None
+    error: str | None = None
+    failures: list[str] = Field(default_factory=list)
+    result: dict[str, Any] = Field(default_factory=dict)
+
+
+class BatchEnded(Completed):
+    """A batch ended: every item done, failed or cancelled (``status`` done), or cancelled."""
+
+    batch_id: str
+    status: str
+    # Items by their status.
+    items: dict[str, int] = Field(default_factory=dict)
+
+
 # The payload model of each event but ``complete``, whose model is the job kind's result.
 EVENT_MODELS: dict[str, type[Event]] = {model.event: model for model in (
     JobStarted, Status, StreamDelta, FileWritten, PackageInstalled, PreviewReady, PreviewError,
-    JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade, Scraped)}
+    JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade, Scraped, BatchItemView)}
 
 
 class JobEvent(BaseModel):

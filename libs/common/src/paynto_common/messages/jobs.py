@@ -107,6 +107,13 @@ class InstallPackagesRequest(JobMessage):
     packages: list[str]
 
 
+class BuildRequest(JobMessage):
+    """Build a version of the project for production (``vite build``) to prove it builds: a
+    batch's check after a clone. None: the latest version."""
+
+    version: int | None = None
+
+
 class SandboxCommandRequest(JobMessage):
     """One of the few things a client may ask of its project's sandbox (never a shell)."""
 

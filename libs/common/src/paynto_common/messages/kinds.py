@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from paynto_common.messages.events import (
     EVENT_MODELS,
     Applied,
+    Built,
     EventName,
     SandboxKilled,
     SandboxLogs,
@@ -19,6 +20,7 @@ from paynto_common.messages.events import (
 )
 from paynto_common.messages.jobs import (
     ApplyRequest,
+    BuildRequest,
     CloneRequest,
     CreateSandboxRequest,
     GenerateRequest,
@@ -66,6 +68,8 @@ JOB_KINDS: dict[str, JobKind] = _kinds(
             _ENDS | {"status", "package", "preview"}),
     JobKind("install", lambda s: s.install, InstallPackagesRequest, Applied,
             _ENDS | {"status", "package", "preview"}),
+    # A production build of a version (a batch's check after a clone).
+    JobKind("build", lambda s: s.build, BuildRequest, Built, _ENDS | {"status"}),
     JobKind("sandbox-logs", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxLogs,
             _ENDS),
     JobKind("sandbox-kill", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxKilled,

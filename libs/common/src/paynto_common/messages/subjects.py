@@ -62,6 +62,10 @@ class Subjects:
         return f"{self._prefix}jobs.sandbox.install"
 
     @property
+    def build(self) -> str:
+        return f"{self._prefix}jobs.sandbox.build"
+
+    @property
     def sandbox_create(self) -> str:
         return f"{self._prefix}jobs.sandbox.create"
 
@@ -122,6 +126,12 @@ def plan_channel(run_id: str) -> str:
     """The event channel of one build run of a plan: ``ticket`` events as its tickets move,
     ``complete`` when the run ends (every ticket done, nothing more can run, or paused)."""
     return f"run.{run_id}"
+
+
+def batch_channel(batch_id: str) -> str:
+    """The event channel of a batch: ``batch_item`` events as its URLs move, ``complete``
+    (``BatchEnded``) when it ends."""
+    return f"batch.{batch_id}"
 
 
 def preview_path(sandbox_id: str) -> str:

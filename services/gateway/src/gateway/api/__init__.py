@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 
 from gateway.api.routes import (
     auth,
+    batches,
     health,
     jobs,
     plans,
@@ -26,7 +27,8 @@ public_router.include_router(health.router)
 public_router.include_router(auth.public)
 
 router = APIRouter(dependencies=[Depends(resolve_user)])
-for module in (auth, projects, versions, jobs, plans, tickets, sandboxes, scrapes):
+for module in (auth, projects, versions, jobs, plans, tickets, sandboxes, scrapes,
+               batches):
     router.include_router(module.router)
 
 __all__ = ["public_router", "router"]

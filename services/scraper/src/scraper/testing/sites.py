@@ -39,9 +39,10 @@ class ServedSite:
 def site_app(root: Path, served: ServedSite,
              overrides: Mapping[str, Response] | None = None) -> Starlette:
     """Serve the files under ``root`` (``/`` is index.html); ``overrides`` answers some paths
-    itself (a robots.txt of a test's own, an error page)."""
+    itself (a robots.txt of a test's own, an error page). It is read on each request, so a
+    test may add answers once it knows the site's URL."""
     base = root.resolve()
-    fixed = dict(overrides or {})
+    fixed = overrides if overrides is not None else {}
 
     async def serve(request: Request) -> Response:
         path = request.url.path

@@ -1,0 +1,1 @@
+"""Paynto batch worker: clones the URLs of batches, taken from a dramatiq queue on Redis."""
