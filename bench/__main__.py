@@ -11,6 +11,7 @@
   (bench/auth.py).
 - Reading sites: pages/s of the built-in reader against plain httpx, extraction, a Chromium
   screenshot, a clone to preview (bench/scrape.py).
+- Batch cloning: sites a minute with one and two batch workers (bench/batches.py).
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ async def main() -> int:
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
     only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
-                            "auth", "scrape"]
+                            "auth", "scrape", "batch"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -227,6 +228,10 @@ async def main() -> int:
             from bench.scrape import scraping
 
             rows += await scraping(nats_url, Path(tmp) / "scrape")
+        if "batch" in only:
+            from bench.batches import batch_throughput
+
+            rows += await batch_throughput(nats_url, Path(tmp) / "batch")
     print(table(rows))
     return 0
 
