@@ -1,7 +1,8 @@
 """The stub gateway the studio's browser tests run the real page against: what every one of
-them answers alike (the page itself, the signed-in person, the projects list, a project, its
-quiet channel, a held job's stream and its resume). A test module adds its own routes onto the
-app ``studio_gateway`` returns, and keeps its own state in a subclass of ``Studio``.
+them answers alike (the page itself at each of its routes, the signed-in person, the projects
+list, a project, its quiet channel, a held job's stream and its resume). A test module adds its
+own routes onto the app ``studio_gateway`` returns, and keeps its own state in a subclass of
+``Studio``.
 
 A job here is held by the test: its events are pushed one by one, so the page is seen mid-job
 without any timing."""
@@ -129,6 +130,14 @@ def studio_gateway(studio: Studio, *, models: list[dict[str, Any]], sandbox_stat
 
     @app.get("/p/{project_id}")
     async def page(project_id: str) -> FileResponse:
+        return FileResponse(INDEX)
+
+    @app.get("/batches")
+    async def batches_page() -> FileResponse:
+        return FileResponse(INDEX)
+
+    @app.get("/b/{batch_id}")
+    async def batch_page(batch_id: str) -> FileResponse:
         return FileResponse(INDEX)
 
     @app.get("/api/auth/me")

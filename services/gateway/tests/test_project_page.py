@@ -26,11 +26,19 @@ async def test_a_project_page_is_the_studio_shell(client: httpx.AsyncClient) -> 
 
 
 async def test_what_cannot_be_a_project_id_is_not_a_page(client: httpx.AsyncClient) -> None:
-    for path in ("/p/a$b", "/p/a%20b", "/p/a/b", "/p/" + "x" * 65, "/p/"):
+    for path in ("/p/a$b", "/p/a%20b", "/p/a/b", "/p/" + "x" * 65, "/p/", "/b/a$b", "/b/"):
         answer = await client.get(path)
         assert answer.status_code == 404, (path, answer.status_code)
         assert not answer.headers["content-type"].startswith("text/html")  # not the shell
     assert (await client.get("/p/" + "x" * 64)).status_code == 200
+
+
+async def test_the_batches_pages_are_the_studio_shell(client: httpx.AsyncClient) -> None:
+    for path in ("/batches", "/b/some-batch_1"):
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert page.headers["content-security-policy"] == STUDIO_CSP
+        assert page.content == SHELL()
 
 
 async def test_the_page_needs_no_credential_when_sign_in_is_required(

@@ -135,12 +135,18 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/p/{project_id}", include_in_schema=False)
+    @app.get("/b/{project_id}", include_in_schema=False)
     async def studio_project(project_id: str) -> FileResponse:
-        """A project's page: the same studio shell for every id (so public, like ``/``: it
-        shows nothing of the project; the page asks the API, which checks who asks)."""
+        """A project's (or a batch's) page: the same studio shell for every id (so public,
+        like ``/``: it shows nothing of it; the page asks the API, which checks who asks)."""
         if not re.fullmatch(ID_PATTERN, project_id):
             # Not FastAPI's 422: the address names no page.
             raise HTTPException(404, "no such page")
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/batches", include_in_schema=False)
+    async def studio_batches() -> FileResponse:
+        """The batches page: the same studio shell (public, like ``/``)."""
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StudioAssets(directory=STATIC), name="static")

@@ -6,11 +6,15 @@ import { route, start } from "./core/router.js";
 import { notify, wireNotice } from "./core/status.js";
 import * as store from "./core/store.js";
 import { wireTheme } from "./theme.js";
+import { batch } from "./views/batch.js";
+import { batches } from "./views/batches.js";
 import { home } from "./views/home.js";
 import { project } from "./views/project.js";
 
 route(/^\/$/, home);
 route(/^\/p\/(?<id>[A-Za-z0-9_-]{1,64})\/?$/, project);
+route(/^\/batches\/?$/, batches);
+route(/^\/b\/(?<id>[A-Za-z0-9_-]{1,64})\/?$/, batch);
 
 // A failure nothing else caught still reaches the person, in words, not only the console.
 addEventListener("unhandledrejection", (e) => {

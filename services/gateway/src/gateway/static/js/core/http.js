@@ -90,4 +90,9 @@ export const api = {
   tickets: (id) => `/api/plans/${at(id)}/tickets`,
   ticket: (id, key) => `/api/plans/${at(id)}/tickets/${at(key)}`,
   retryTicket: (id, key) => `/api/plans/${at(id)}/tickets/${at(key)}/retry`,
+  batches: "/api/batches",
+  batch: (id) => `/api/batches/${at(id)}`,
+  batchEvents: (id) => `/api/batches/${at(id)}/events`,
+  batchAction: (id, action) => `/api/batches/${at(id)}/${action}`,
+  batchReport: (id, format = "csv") => `/api/batches/${at(id)}/report?format=${at(format)}`,
 };

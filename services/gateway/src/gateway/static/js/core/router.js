@@ -1,6 +1,7 @@
-// Routes by the History API: "/" is the projects home, "/p/<id>" a project. Real paths (not
-// "#/"), so sign-in comes back to the page it left, links can be shared, and Back and Forward
-// work. A view is { show(params, query), hide() }.
+// Routes by the History API: "/" is the projects home, "/p/<id>" a project, "/batches" the
+// batches and "/b/<id>" one of them. Real paths (not "#/"), so sign-in comes back to the page
+// it left, links can be shared, and Back and Forward work. A view is
+// { show(params, query), hide() }.
 
 const routes = [];
 let current = null; // { view, key }
