@@ -20,10 +20,38 @@ from starlette.responses import PlainTextResponse
 
 from paynto_cli.launcher import System
 from paynto_cli.sse import parse_sse
+from paynto_common.runtime import free_port
+from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
 from scraper.testing.sites import ServedSite, serve_site
 from tests.system import running_system
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+LLM_PORT = free_port()
+# What the scripted model answers a clone: a two-view app like the offline writer's, as a
+# model would write it (its own components, a hash route for the second page).
+SCRIPTED_CLONE = """<file path="src/components/Menu.jsx">export default function Menu() {
+  return <section id="menu"><h2 className="text-2xl">Our menu</h2><p>Flat white 3.20</p></section>
+}
+</file>
+<file path="src/App.jsx">import { useEffect, useState } from 'react'
+import Menu from './components/Menu.jsx'
+
+export default function App() {
+  const [route, setRoute] = useState(location.hash)
+  useEffect(() => {
+    const moved = () => setRoute(location.hash)
+    addEventListener('hashchange', moved)
+    return () => removeEventListener('hashchange', moved)
+  }, [])
+  return (
+    <main className="bg-[#fbf6ef] text-[#2b1a12]">
+      <nav><a href="#/">Home</a> <a href="#/menu">Menu</a></nav>
+      {route === '#/menu' ? <Menu /> : <h1>Roasted slowly. Brewed with care.</h1>}
+    </main>
+  )
+}
+</file>"""
 
 QUICK = {
     "/robots.txt": PlainTextResponse("User-agent: *\nDisallow: /admin/\n"),
@@ -37,6 +65,7 @@ def system(tmp_path_factory: pytest.TempPathFactory, nats_url: str) -> Iterator[
     env = {
         "SCRAPER_ALLOW_HOSTS": "127.0.0.1", "SCRAPER_SCREENSHOTS": "false",
         "LLM_MODEL": "offline", "AUTOFIX_ROUNDS": "0",
+        "LLM_API_BASE": f"http://127.0.0.1:{LLM_PORT}/v1", "LLM_API_KEY": "k",
         # Retries and takeovers in seconds, not minutes.
         "BATCH_RETRY_MIN_BACKOFF_MS": "200", "BATCH_RETRY_MAX_BACKOFF_MS": "1000",
         "BATCH_HEARTBEAT_TIMEOUT_MS": "3000", "BATCH_MAINTENANCE_CHANCE": "1000000",
@@ -152,6 +181,26 @@ async def test_the_build_check_runs_vite_build_on_each_copy(system: System,
     assert state["counts"] == {"done": 2}
     for item in state["items"]:
         assert item["result"]["build_ok"] is True and item["step"] == "export"
+
+
+async def test_a_batch_written_by_a_model_reads_two_pages_and_builds(
+        system: System, site: ServedSite) -> None:
+    async with ScriptedLLM.running(LLM_PORT, default=Reply(SCRIPTED_CLONE)) as llm, \
+            httpx.AsyncClient(base_url=system.gateway_url, timeout=60) as c:
+        batch_id = (await c.post("/api/batches", json={
+            "urls": [f"{site.url}/"], "pages": 2, "model": "openai/scripted",
+            "build_check": True})).json()["batch_id"]
+        state = await ended(c, batch_id)
+        files = (await c.get(f"/api/projects/{state['items'][0]['project_id']}/files")).json()
+    [item] = state["items"]
+    assert (item["status"], item["result"]["build_ok"], item["result"]["pages"]) == (
+        "done", True, 2)
+    assert "src/components/Menu.jsx" in files["files"]
+    # The model was given both pages of the site, fenced as data.
+    [request] = llm.requests
+    asked = "\n".join(str(m.get("content", "")) for m in request["messages"])
+    fenced = asked[asked.index("<scraped-site"):asked.rindex("</scraped-site>")]
+    assert f"{site.url}/menu.html" in fenced and "Roasted slowly" in fenced
 
 
 async def test_pause_resume_and_cancel(system: System, site: ServedSite) -> None:
