@@ -97,3 +97,26 @@ def completed(events: list[Event]) -> Event:
     (done,) = terminal(events)
     assert done.event == "complete", done.data
     return done
+
+
+async def vite_build(root: Path, project: dict[str, str], timeout: float = 180) -> Path:
+    """Lay ``project`` (a runnable project's files) out in ``root`` over the shared
+    node_modules and build it with ``vite build``; its ``dist`` folder (the build must pass)."""
+    import asyncio
+
+    from sandbox_pool.node import find_node
+    from sandbox_pool.node_modules import NodeModulesCache
+
+    for path, text in project.items():
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    entry = await NodeModulesCache(DEPS_CACHE).ensure()
+    (root / "node_modules").symlink_to(entry / "node_modules")
+    build = await asyncio.create_subprocess_exec(
+        str(find_node().node), "node_modules/vite/bin/vite.js", "build",
+        cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(build.communicate(), timeout)
+    assert build.returncode == 0, output.decode()
+    return root / "dist"

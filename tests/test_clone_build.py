@@ -22,9 +22,7 @@ from paynto_common.packages import runnable_project, template_files
 from paynto_common.testing.browser import BROWSER_ARGS, require_chromium, until, watch_page
 from paynto_common.testing.scraped import ROASTERY, roastery_pages
 from paynto_common.testing.screens import Screens
-from sandbox_pool.node import find_node
-from sandbox_pool.node_modules import NodeModulesCache
-from tests.system import DEPS_CACHE
+from tests.system import vite_build
 
 pytestmark = pytest.mark.slow
 
@@ -47,20 +45,7 @@ async def _build(root: Path) -> Path:
     project = runnable_project(files)
     # Nothing beyond the template's packages: the clone needs no install.
     assert project["package.json"] == template_files()["package.json"]
-    for path, text in project.items():
-        target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    entry = await NodeModulesCache(DEPS_CACHE).ensure()
-    (root / "node_modules").symlink_to(entry / "node_modules")
-    node = find_node()
-    build = await asyncio.create_subprocess_exec(
-        str(node.node), "node_modules/vite/bin/vite.js", "build",
-        cwd=root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(build.communicate(), 180)
-    assert build.returncode == 0, output.decode()
-    return root / "dist"
+    return await vite_build(root, project)
 
 
 @pytest.fixture(scope="module")
