@@ -1,0 +1,1 @@
+"""Test doubles of the outside world git-sync talks to."""
