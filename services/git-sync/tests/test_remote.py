@@ -144,3 +144,15 @@ async def test_unsafe_paths_are_not_pushed(server: GitServer) -> None:
             await push(server, {path: "x"}, None)
         assert refused.value.status == 422
     assert server.head("site", "main") is None
+
+
+async def test_a_version_already_at_the_head_is_not_pushed_again(server: GitServer) -> None:
+    remote = Remote(server.url("site"), server.token)
+    options = {"author": AUTHOR, "policy": allowed(server)}
+    first = await push_files(remote, "main", V1, "Version 1\n\nPaynto-Version: p1/1\n",
+                             expected=None, marker="Paynto-Version: p1/1", **options)
+    # Its record was lost (the worker died after the push): pushed again, it is found.
+    again = await push_files(remote, "main", V1, "Version 1\n\nPaynto-Version: p1/1\n",
+                             expected=None, marker="Paynto-Version: p1/1", **options)
+    assert (again.already, again.commit, again.moved) == (True, first.commit, False)
+    assert server.head("site", "main") == first.commit.encode()

@@ -69,6 +69,9 @@ class Pushed:
     # The branch had moved since the last push: the commit went to ``branch``, a new one.
     moved: bool = False
     parent: str | None = None
+    # The branch's head already was this version (a push whose record was lost): nothing
+    # was pushed.
+    already: bool = False
 
 
 class _Response:
@@ -184,19 +187,23 @@ def _commit(repo: MemoryRepo, tree: ObjectID, parent: ObjectID | None, message: 
 
 def _push(client: GuardedGitClient, path: str, branch: str, files: Mapping[str, str],
           message: str, author: str, expected: str | None,
-          new_branch: Callable[[str], str]) -> Pushed:
+          new_branch: Callable[[str], str], marker: str | None) -> Pushed:
     """The blocking part (dulwich), in a thread."""
     ref = Ref(f"refs/heads/{branch}".encode())
     refs = client.get_refs(path.encode()).refs
     head = refs.get(ref)
-    moved = head is not None and head.decode() != expected
-    target = new_branch(branch) if moved else branch
-    target_ref = Ref(f"refs/heads/{target}".encode())
     repo = MemoryRepo()
     if head is not None:
         # The head commit (only it, not the history): the new commit's parent.
         client.fetch(path.encode(), repo, determine_wants=lambda _refs, depth=None: [head],
                      depth=1)
+        last = repo[head]
+        if marker and isinstance(last, Commit) and marker.encode() in last.message:
+            return Pushed(branch=branch, commit=head.decode(), already=True,
+                          parent=last.parents[0].decode() if last.parents else None)
+    moved = head is not None and head.decode() != expected
+    target = new_branch(branch) if moved else branch
+    target_ref = Ref(f"refs/heads/{target}".encode())
     commit = _commit(repo, _tree(repo, files), head, message, author)
 
     def update(current: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
@@ -220,11 +227,15 @@ def _new_branch(branch: str) -> str:
 async def push_files(remote: Remote, branch: str, files: Mapping[str, str], message: str, *,
                      author: str, expected: str | None, policy: FetchPolicy,
                      resolver: Resolver | None = None, timeout: float = 60.0,
-                     new_branch: Callable[[str], str] = _new_branch) -> Pushed:
+                     new_branch: Callable[[str], str] = _new_branch,
+                     marker: str | None = None) -> Pushed:
     """Commit ``files`` (the whole tree) on ``branch`` of ``remote`` and push it.
 
     ``expected`` is where the last push left the branch (None: never pushed). A branch that
     is elsewhere is not touched: the commit goes to ``new_branch(branch)``, on top of it.
+    ``marker``, a line ``message`` holds: when the branch's head already holds it, this very
+    commit was pushed before (and its record lost, a worker killed in between) and nothing
+    is pushed again.
     Raises UrlRefused for a URL the guard refuses (before any request), RemoteError with
     the reason (never the token) otherwise."""
     parts = urlsplit(remote.url)
@@ -238,7 +249,7 @@ async def push_files(remote: Remote, branch: str, files: Mapping[str, str], mess
                                timeout=timeout)
         try:
             return await asyncio.to_thread(_push, git, parts.path, branch, dict(files),
-                                           message, author, expected, new_branch)
+                                           message, author, expected, new_branch, marker)
         except NotGitRepository:
             raise RemoteError(f"no git repository at {remote.url}", 404) from None
         except (GitProtocolError, HangupException) as exc:
