@@ -59,6 +59,7 @@ SAMPLES: dict[str, Any] = {
     "prompt": "a bakery", "response": "<file path=\"src/App.jsx\">x</file>", "model": None,
     "packages": ["left-pad"], "name": "renamed", "title": "a ticket", "version": 1,
     "url": "https://example.com/", "urls": ["https://example.com/"],
+    "remote_url": "https://example.com/site.git",
 }
 
 

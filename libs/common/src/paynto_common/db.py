@@ -342,6 +342,39 @@ class BatchItem(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class GitLink(SQLModel, table=True):
+    """A project linked to a git remote: every version it gets is committed and pushed there,
+    in order, in the background. ``head`` is where the last push left ``branch``."""
+
+    project_id: str = Field(primary_key=True, foreign_key="project.id")
+    user_id: str = Field(foreign_key="user.id", index=True)
+    remote_url: str = Field(sa_column=Column(Text, nullable=False))
+    branch: str = "main"
+    # The name of the user's secret (``UserSecret``) holding the token; None: no token.
+    secret: str | None = None
+    username: str = "x-access-token"
+    head: str | None = None
+    pushed_version: int = 0
+    # linked, synced, moved (pushed to a new branch: the remote's had moved) or failed.
+    status: str = "linked"
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class GitPush(SQLModel, table=True):
+    """One version pushed as one commit (a version is never pushed twice)."""
+
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(index=True)
+    version: int
+    branch: str
+    commit: str
+    moved: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Database:
     """An async engine and session factory; one per process, passed down, never global."""
 

@@ -29,6 +29,9 @@ class GatewaySettings(CommonSettings):
     scraper_allow_hosts: str = ""
     # How long a scrape asked for over HTTP may take (reading, stylesheets, a screenshot).
     scrape_wait_seconds: float = 90.0
+    # git-sync's allowlist (GIT_ALLOW_HOSTS): a remote on an internal address (a private
+    # Gitea) is linked only when named here; the gateway checks a link's URL with it.
+    git_allow_hosts: str = ""
     # How long create-ai-sandbox-v2 waits for the sandbox pool to answer.
     sandbox_wait_seconds: float = 120.0
     # Jobs (generate, apply, sandbox) one user may start a minute; 0 turns the limit off.

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 EventName = Literal[
     "job", "status", "stream", "file", "package", "preview", "complete", "error",
     "preview_error", "blueprint", "ticket", "plan_complete", "cancelled", "scrape",
-    "batch_item",
+    "batch_item", "git_sync",
 ]
 TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error", "cancelled"})
 
@@ -281,10 +281,33 @@ class BatchEnded(Completed):
     items: dict[str, int] = Field(default_factory=dict)
 
 
+class GitPushed(Event):
+    """A version was pushed to the project's git remote as one commit (on its job's stream
+    and the project's channel). ``moved``: the branch had moved on the remote, so the commit
+    went to a new ``branch``; ``already``: it was there from an earlier push."""
+
+    event: ClassVar[EventName] = "git_sync"
+    version: int
+    commit: str
+    branch: str
+    moved: bool = False
+    already: bool = False
+
+
+class GitSyncEnded(Completed):
+    """A sync job's end: the versions it pushed and where the branch is now."""
+
+    pushed: list[int] = Field(default_factory=list)
+    branch: str = ""
+    head: str | None = None
+    status: str = ""
+
+
 # The payload model of each event but ``complete``, whose model is the job kind's result.
 EVENT_MODELS: dict[str, type[Event]] = {model.event: model for model in (
     JobStarted, Status, StreamDelta, FileWritten, PackageInstalled, PreviewReady, PreviewError,
-    JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade, Scraped, BatchItemView)}
+    JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade, Scraped, BatchItemView,
+    GitPushed)}
 
 
 class JobEvent(BaseModel):

@@ -114,6 +114,10 @@ class BuildRequest(JobMessage):
     version: int | None = None
 
 
+class GitSyncRequest(JobMessage):
+    """Push the project's versions not yet on its git remote, in order (``GitLink``)."""
+
+
 class SandboxCommandRequest(JobMessage):
     """One of the few things a client may ask of its project's sandbox (never a shell)."""
 

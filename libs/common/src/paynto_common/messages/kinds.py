@@ -14,6 +14,7 @@ from paynto_common.messages.events import (
     Applied,
     Built,
     EventName,
+    GitSyncEnded,
     SandboxKilled,
     SandboxLogs,
     SandboxRestarted,
@@ -24,6 +25,7 @@ from paynto_common.messages.jobs import (
     CloneRequest,
     CreateSandboxRequest,
     GenerateRequest,
+    GitSyncRequest,
     InstallPackagesRequest,
     JobMessage,
     PlanRequest,
@@ -70,6 +72,9 @@ JOB_KINDS: dict[str, JobKind] = _kinds(
             _ENDS | {"status", "package", "preview"}),
     # A production build of a version (a batch's check after a clone).
     JobKind("build", lambda s: s.build, BuildRequest, Built, _ENDS | {"status"}),
+    # The project's new versions pushed to its git remote (git-sync), one commit each.
+    JobKind("git-sync", lambda s: s.git_commit, GitSyncRequest, GitSyncEnded,
+            _ENDS | {"status", "git_sync"}),
     JobKind("sandbox-logs", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxLogs,
             _ENDS),
     JobKind("sandbox-kill", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxKilled,

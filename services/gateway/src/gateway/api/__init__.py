@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from gateway.api.routes import (
     auth,
     batches,
+    git,
     health,
     jobs,
     plans,
@@ -28,7 +29,7 @@ public_router.include_router(auth.public)
 
 router = APIRouter(dependencies=[Depends(resolve_user)])
 for module in (auth, projects, versions, jobs, plans, tickets, sandboxes, scrapes,
-               batches):
+               batches, git):
     router.include_router(module.router)
 
 __all__ = ["public_router", "router"]

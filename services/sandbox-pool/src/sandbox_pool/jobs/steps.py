@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from paynto_common.bus import Bus
 from paynto_common.db import Database, JobStatus, Version
+from paynto_common.gitsync import request_sync
 from paynto_common.messages import (
     Applied,
     Event,
@@ -179,6 +180,12 @@ async def finish(ctx: Context, events: JobEvents, live: Live, result: Applied) -
     kept = GenerateResult.model_validate({**row.model_dump(), **result.wire()})
     await ctx.db.set_job_status(events.job_id, JobStatus.COMPLETE, result=stored(kept))
     await events.publish(result, once="")
+    if job is not None and result.version is not None:
+        # A project linked to a git remote gets the version pushed, in the background.
+        try:
+            await request_sync(ctx.db, ctx.bus, job.project_id)
+        except Exception:
+            log.exception("could not ask git-sync to push project %s", job.project_id)
 
 
 @contextlib.asynccontextmanager

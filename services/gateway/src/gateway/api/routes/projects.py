@@ -25,6 +25,8 @@ from paynto_common import ledger
 from paynto_common.bus import Bus
 from paynto_common.db import (
     Database,
+    GitLink,
+    GitPush,
     Job,
     JobStatus,
     Plan,
@@ -173,7 +175,7 @@ async def delete_project(project: ProjectDep, db: DbDep, bus: BusDep, user: User
     if sandbox is not None:
         await _stop_sandbox(bus, db, user, project.id, settings.sandbox_wait_seconds)
     async with db.session() as s:
-        for table in (Ticket, Plan, Version, Sandbox, Job, Scrape):
+        for table in (Ticket, Plan, Version, Sandbox, Job, Scrape, GitPush, GitLink):
             await s.exec(delete(table).where(col(table.project_id) == project.id))
         await s.exec(delete(Project).where(col(Project.id) == project.id))
         await s.commit()
