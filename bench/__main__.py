@@ -12,6 +12,7 @@
 - Reading sites: pages/s of the built-in reader against plain httpx, extraction, a Chromium
   screenshot, a clone to preview (bench/scrape.py).
 - Batch cloning: sites a minute with one and two batch workers (bench/batches.py).
+- Git sync: version → pushed commit, against the same push made directly (bench/gitsync.py).
 """
 
 from __future__ import annotations
@@ -199,7 +200,7 @@ async def main() -> int:
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
     only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
-                            "auth", "scrape", "batch"]
+                            "auth", "scrape", "batch", "git"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -232,6 +233,10 @@ async def main() -> int:
             from bench.batches import batch_throughput
 
             rows += await batch_throughput(nats_url, Path(tmp) / "batch")
+        if "git" in only:
+            from bench.gitsync import git_push_latency
+
+            rows += await git_push_latency(nats_url, Path(tmp) / "git")
     print(table(rows))
     return 0
 
