@@ -14,7 +14,7 @@ from batch_worker.pipeline import SiteSlots, site_of
 
 
 class ShortLease(SiteSlots):
-    LEASE_MS = 300
+    LEASE_MS = 1_000
 
 
 @pytest.fixture
