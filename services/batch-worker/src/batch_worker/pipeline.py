@@ -51,6 +51,7 @@ from paynto_common.messages import (
     JobCancelled,
     JobMessage,
     JobStarted,
+    Subjects,
 )
 
 log = logging.getLogger(__name__)
@@ -151,8 +152,6 @@ class Pipeline:
             self._opening = asyncio.Lock()
         async with self._opening:
             if self.bus is None or self.db is None:
-                from paynto_common.messages import Subjects
-
                 self.db = Database(self.settings.resolved_database_url())
                 self.bus = await Bus.connect(
                     self.settings.nats_url, Subjects(self.settings.bus_namespace),

@@ -34,6 +34,7 @@ from paynto_common.messages import (
     read_result,
     stored,
 )
+from paynto_common.messages.scrape import screenshot_path
 from paynto_common.safety.urls import Resolver, UrlRefused
 from paynto_common.service import Worker
 from scraper.extract import same_site_links
@@ -53,11 +54,6 @@ class ScrapeFailed(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
-
-
-def screenshot_url(scrape_id: str) -> str:
-    """Where the gateway serves a scrape's screenshot (to the scrape's user only)."""
-    return f"/api/scrapes/{scrape_id}/screenshot.png"
 
 
 @dataclass
@@ -153,7 +149,7 @@ def scraped_event(row: Scrape) -> Scraped:
     return Scraped(
         url=row.url, final_url=first.final_url, title=row.title,
         palette=[color.hex for color in first.brand.colors], fonts=list(first.brand.fonts),
-        screenshot_url=screenshot_url(row.id) if row.screenshot else None,
+        screenshot_url=screenshot_path(row.id) if row.screenshot else None,
         screenshot_note=row.screenshot_note, scrape_id=row.id, pages=len(row.pages),
         provider=row.provider,
     )

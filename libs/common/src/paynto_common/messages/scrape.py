@@ -36,6 +36,11 @@ MAX_FONTS = 8
 MAX_LOGO = 16_384
 
 
+def screenshot_path(scrape_id: str) -> str:
+    """Where the gateway serves a stored scrape's screenshot (to the scrape's user only)."""
+    return f"/api/scrapes/{scrape_id}/screenshot.png"
+
+
 def clip(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, ending in "…" when it was cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

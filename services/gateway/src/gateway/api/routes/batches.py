@@ -22,7 +22,7 @@ from sse_starlette import EventSourceResponse
 
 from gateway.api.deps import BusDep, DbDep, JobRateLimit, LastEventId, SettingsDep, UserDep
 from gateway.api.schemas import Body
-from gateway.jobs import cancel_job
+from gateway.jobs import cancel_job, event_stream
 from gateway.settings import GatewaySettings
 from paynto_common import batches
 from paynto_common.db import (
@@ -34,7 +34,7 @@ from paynto_common.db import (
     User,
     utcnow,
 )
-from paynto_common.messages import TERMINAL_EVENTS, batch_channel
+from paynto_common.messages import batch_channel
 from paynto_common.safety.urls import FetchPolicy, UrlRefused, check_url, fetch, parse_allow_hosts
 
 router = APIRouter()
@@ -193,15 +193,7 @@ async def batch_events(batch_id: str, after: LastEventId, bus: BusDep, db: DbDep
     """The batch's events as SSE (``batch_item`` as its URLs move; ``complete`` at the end),
     from after ``Last-Event-ID``."""
     await owned_batch(db, batch_id, user)
-
-    async def relay() -> Any:
-        async for seq, event in bus.job_events(batch_channel(batch_id), after):
-            yield {"id": str(seq), "event": event.event, "data": json.dumps(event.data)}
-            if event.event in TERMINAL_EVENTS:
-                return
-
-    return EventSourceResponse(relay(), ping=15,
-                               headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return event_stream(bus, batch_channel(batch_id), after)
 
 
 REPORT_FIELDS = ["position", "url", "status", "step", "attempts", "project_id", "title",

@@ -40,6 +40,7 @@ from paynto_common.db import (
     utcnow,
 )
 from paynto_common.messages import TERMINAL_EVENTS, SandboxCommandRequest, project_channel
+from paynto_common.messages.scrape import screenshot_path
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ async def project_summaries(db: Database, owner_id: str, limit: int = 200
         rows = (await s.exec(query)).all()
     return [ProjectSummary(**project.model_dump(), latest_version=number, changed_at=at,
                            active_job=job_id,
-                           thumbnail_url=f"/api/scrapes/{shot}/screenshot.png" if shot else None)
+                           thumbnail_url=screenshot_path(shot) if shot else None)
             for project, number, at, job_id, shot in rows]
 
 

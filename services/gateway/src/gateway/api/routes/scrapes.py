@@ -31,6 +31,7 @@ from gateway.settings import GatewaySettings
 from paynto_common.bus import Bus
 from paynto_common.db import Database, Project, Scrape, User, new_id
 from paynto_common.messages import CloneRequest, ScrapedPage, ScrapeReply, ScrapeRequest
+from paynto_common.messages.scrape import screenshot_path
 from paynto_common.safety.urls import FetchPolicy, UrlRefused, check_url, parse_allow_hosts
 
 router = APIRouter()
@@ -72,7 +73,7 @@ async def owned_scrape(db: Database, scrape_id: str, user: User) -> Scrape:
 
 
 def screenshot_url(row: Scrape) -> str | None:
-    return f"/api/scrapes/{row.id}/screenshot.png" if row.screenshot else None
+    return screenshot_path(row.id) if row.screenshot else None
 
 
 def scrape_out(row: Scrape) -> dict[str, Any]:
