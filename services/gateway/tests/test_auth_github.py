@@ -128,7 +128,7 @@ async def test_sign_in_with_real_redirects(app: FastAPI, browser: httpx.AsyncCli
     asked = authorize.url.params
     assert asked["client_id"] == github.client_id
     assert asked["redirect_uri"] == PUBLIC_URL + CALLBACK_PATH
-    assert asked["scope"] == "read:user" and asked["code_challenge_method"] == "S256"
+    assert asked["scope"] == "read:user repo" and asked["code_challenge_method"] == "S256"
     assert asked["code_challenge"] and asked["state"]
     assert str(r.url) == PUBLIC_URL + "/?from=login"
     assert github.exchanges == ["ok"]

@@ -75,6 +75,9 @@ class GatewaySettings(CommonSettings):
     github_client_secret: SecretStr | None = None
     github_url: str = "https://github.com"
     github_api_url: str = "https://api.github.com"
+    # What sign-in asks GitHub for: who the person is, and "repo" to commit to their
+    # repositories (GITHUB_SCOPES; "read:user" alone signs in without GitHub export).
+    github_scopes: str = "read:user repo"
 
     @property
     def is_https(self) -> bool:

@@ -225,7 +225,7 @@ def _oauth_client(settings: GatewaySettings) -> AsyncOAuth2Client:
         # GitHub documents the secret as a form field of the token request.
         token_endpoint_auth_method="client_secret_post",
         redirect_uri=settings.public_url.rstrip("/") + CALLBACK_PATH,
-        scope="read:user",
+        scope=settings.github_scopes,
         code_challenge_method="S256",
         timeout=GITHUB_TIMEOUT_S,
     )
