@@ -13,6 +13,8 @@
   screenshot, a clone to preview (bench/scrape.py).
 - Batch cloning: sites a minute with one and two batch workers (bench/batches.py).
 - Git sync: version → pushed commit, against the same push made directly (bench/gitsync.py).
+- Publishing: the offline site from "Publish" to live, against the vite build inside it
+  (bench/publish.py).
 """
 
 from __future__ import annotations
@@ -200,7 +202,7 @@ async def main() -> int:
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
     only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
-                            "auth", "scrape", "batch", "git"]
+                            "auth", "scrape", "batch", "git", "publish"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -237,6 +239,10 @@ async def main() -> int:
             from bench.gitsync import git_push_latency
 
             rows += await git_push_latency(nats_url, Path(tmp) / "git")
+        if "publish" in only:
+            from bench.publish import publish_time
+
+            rows += await publish_time(nats_url, Path(tmp) / "publish")
     print(table(rows))
     return 0
 

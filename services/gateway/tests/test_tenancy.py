@@ -53,13 +53,21 @@ UNOWNED = {
     ("POST", "/api/extract-brand-styles"),
     # A batch is made for, and listed to, the caller.
     ("POST", "/api/batches"), ("GET", "/api/batches"),
+    # The caller's own GitHub account (POST /api/github/commit names a project: walked).
+    ("GET", "/api/github"), ("PUT", "/api/github/token"), ("DELETE", "/api/github/token"),
+    ("GET", "/api/github/repos"), ("POST", "/api/github/repos"),
+    ("POST", "/api/github/import"),
+    # The caller's own tokens for Vercel and Netlify.
+    ("GET", "/api/account/deploy-tokens"), ("PUT", "/api/account/deploy-tokens/{provider}"),
+    ("DELETE", "/api/account/deploy-tokens/{provider}"),
 }
 # Sample values for the fields of request bodies and queries that are not ids.
 SAMPLES: dict[str, Any] = {
     "prompt": "a bakery", "response": "<file path=\"src/App.jsx\">x</file>", "model": None,
     "packages": ["left-pad"], "name": "renamed", "title": "a ticket", "version": 1,
     "url": "https://example.com/", "urls": ["https://example.com/"],
-    "remote_url": "https://example.com/site.git",
+    "remote_url": "https://example.com/site.git", "auto_publish": True,
+    "repo": "octocat/site", "token": "ghp_not-a-real-token",
 }
 
 
@@ -82,7 +90,8 @@ class Owner:
     def ids(self) -> dict[str, str]:
         return {"project_id": self.project, "plan_id": self.plan, "job_id": self.job,
                 "token_id": self.token_id, "sandbox_id": self.sandbox, "key": "T1",
-                "number": "1", "scrape_id": self.scrape, "batch_id": self.batch}
+                "number": "1", "scrape_id": self.scrape, "batch_id": self.batch,
+                "provider": "vercel"}
 
 
 @pytest.fixture
@@ -170,7 +179,14 @@ def request_for(route: APIRoute, ids: dict[str, str]) -> tuple[str, dict[str, An
     return path, query, body
 
 
+# Path parameters that name a kind of thing (a deploy provider), nobody's resource.
+KINDS = {"provider"}
+
+
 def names_a_resource(route: APIRoute, ids: dict[str, str]) -> bool:
+    params = set(re.findall(r"{(\w+)(?::\w+)?}", route.path))
+    if params and params <= KINDS:
+        return False
     path, query, body = request_for(route, ids)
     return path != route.path or bool(query) or bool(body and "project_id" in body)
 

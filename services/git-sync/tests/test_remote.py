@@ -1,4 +1,5 @@
-"""Pushing versions to a git smart-HTTP server on loopback (dulwich's, behind token auth):
+"""Pushing versions to a git smart-HTTP server on loopback behind token auth (each test twice:
+dulwich's server, and git's own ``git http-backend`` when git is installed):
 one commit a version on top of the branch, in order; a branch that moved is left alone and
 the commit goes to a new branch; a wrong token or a missing repository says why without the
 token; an internal URL off the allowlist is refused before any request."""
@@ -13,7 +14,7 @@ from dulwich.objects import Blob, Commit, Tree
 from dulwich.repo import Repo
 
 from git_sync.remote import Pushed, Remote, RemoteError, push_files
-from git_sync.testing.git_server import GitServer, serve_git
+from git_sync.testing.git_server import GitServer, http_backend_path, serve_git
 from paynto_common.safety.urls import FetchPolicy, UrlRefused, parse_allow_hosts
 
 AUTHOR = "Paynto <paynto@localhost>"
@@ -22,9 +23,13 @@ V2 = {**V1, "src/App.jsx": "export default () => <h1>Two</h1>\n",
       "src/components/Hero.jsx": "export default () => null\n"}
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[GitServer]:
-    with serve_git(tmp_path / "remote", names=("site", "other")) as served:
+@pytest.fixture(params=["dulwich", "git"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GitServer]:
+    if request.param == "git" and http_backend_path() is None:
+        pytest.skip("git http-backend is not installed (the git package): dulwich's server "
+                    "stands in")
+    with serve_git(tmp_path / "remote", names=("site", "other"),
+                   backend=request.param) as served:
         yield served
 
 

@@ -375,6 +375,68 @@ class GitPush(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Site(SQLModel, table=True):
+    """A project's published site, served by the gateway at ``/sites/<slug>/``: the build of
+    ``live_publish_id`` (None: unpublished). ``auto_publish``: each sync to the project's git
+    remote publishes its newest version too. The Vercel project name and Netlify site id are
+    kept so that the next deploy updates the same site."""
+
+    project_id: str = Field(primary_key=True, foreign_key="project.id")
+    user_id: str = Field(foreign_key="user.id", index=True)
+    slug: str = Field(unique=True)
+    live_publish_id: str | None = None
+    auto_publish: bool = False
+    vercel_project: str | None = None
+    netlify_site_id: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PublishStatus:
+    BUILDING = "building"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Publish(SQLModel, table=True):
+    """One production build of a version, immutable once ``ready`` (its files in
+    ``PublishFile``, its deploys elsewhere in ``Deploy``); rolling back makes an earlier one
+    live again."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    project_id: str = Field(index=True)
+    version: int
+    job_id: str | None = None
+    status: str = PublishStatus.BUILDING
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    files: int = 0
+    bytes: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Deploy(SQLModel, table=True):
+    """A publish sent on to a provider (vercel, netlify): ``status`` is deploying, ready (live
+    at ``url``) or failed (``error``). A row of its own per provider, so two deploys of one
+    publish never write over each other."""
+
+    publish_id: str = Field(primary_key=True)
+    provider: str = Field(primary_key=True)
+    job_id: str
+    status: str = "deploying"
+    url: str | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PublishFile(SQLModel, table=True):
+    """One file of a publish's ``dist/``, served as it is."""
+
+    publish_id: str = Field(primary_key=True)
+    path: str = Field(primary_key=True)
+    media_type: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class Database:
     """An async engine and session factory; one per process, passed down, never global."""
 

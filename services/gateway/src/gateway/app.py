@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
 
+from gateway import sites
 from gateway.api import public_router, router
 from gateway.api.routes.auth import redact_query_in_trace
 from gateway.api.schemas import ID_PATTERN
@@ -118,6 +119,7 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
     app.include_router(public_router)
     app.include_router(router)
     app.include_router(proxy.router)
+    app.include_router(sites.router)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,12 +10,12 @@ origin, and it may frame only the gateway's own pages (the preview). Nobody may 
 studio (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for browsers that predate
 CSP), so another site cannot overlay it to steal clicks.
 
-``/preview/`` is the sandbox's untrusted site, served by the proxy with its own
-``Content-Security-Policy: sandbox ...`` (see :mod:`gateway.preview`), which must stay. Its
-answers get a second CSP header, ``frame-ancestors 'self'``: browsers enforce every CSP header
-of a response, so the sandbox still holds and the preview may be framed by the studio but not by
-another site. The studio's policy would break the generated site (Vite's inline scripts and
-styles), so it is not applied there.
+``/preview/`` is the sandbox's untrusted site (``/sites/`` a published one, treated alike),
+served with its own ``Content-Security-Policy: sandbox ...`` (see :mod:`gateway.preview`),
+which must stay. Its answers get a second CSP header, ``frame-ancestors 'self'``: browsers
+enforce every CSP header of a response, so the sandbox still holds and the preview may be
+framed by the studio but not by another site. The studio's policy would break the generated
+site (Vite's inline scripts and styles), so it is not applied there.
 
 ``Referrer-Policy: strict-origin-when-cross-origin`` rather than ``no-referrer``: another site
 learns at most the gateway's origin, never a path or a preview link's token, while same-origin
@@ -33,6 +33,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PREVIEW_PREFIX = "/preview/"
+# Published sites (gateway.sites): untrusted code too, under the same rules as the preview.
+SITES_PREFIX = "/sites/"
 
 STUDIO_CSP = "; ".join([
     "default-src 'self'",
@@ -59,7 +61,9 @@ CORS_MAX_AGE_S = 600
 
 
 def is_preview(scope: Scope) -> bool:
-    return str(scope.get("path", "")).startswith(PREVIEW_PREFIX)
+    """A sandbox's preview or a published site: a generated site, with its own sandbox CSP
+    and CORS (set where it is served)."""
+    return str(scope.get("path", "")).startswith((PREVIEW_PREFIX, SITES_PREFIX))
 
 
 class SecurityHeaders:

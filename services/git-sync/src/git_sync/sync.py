@@ -7,7 +7,9 @@ the commit at the branch's head and records it instead of pushing again; a branc
 on the remote is never overwritten (the commit goes to a new branch, and later versions
 follow it there). A push that may pass (the remote failed, the network) is retried by the
 bus with backoff; one that cannot (the token, no repository) fails the job and marks the link
-``failed`` with the reason. Tokens are read from the user's sealed secrets, never logged.
+``failed`` with the reason. Tokens are read from the user's sealed secrets, never logged. A
+site that publishes on every sync (``Site.auto_publish``) gets the newest pushed version
+published.
 """
 
 from __future__ import annotations
@@ -20,9 +22,20 @@ from sqlmodel import col, select
 from git_sync.remote import Pushed, Remote, RemoteError, push_files
 from git_sync.settings import GitSyncSettings
 from paynto_common.bus import Bus
-from paynto_common.db import Database, GitLink, GitPush, Job, JobStatus, Version, utcnow
+from paynto_common.db import (
+    Database,
+    GitLink,
+    GitPush,
+    JobStatus,
+    Project,
+    Site,
+    Version,
+    utcnow,
+)
 from paynto_common.errors import PermanentJobError
+from paynto_common.gitsync import commit_message
 from paynto_common.messages import GitPushed, GitSyncEnded, GitSyncRequest, project_channel, stored
+from paynto_common.publishing import request_publish
 from paynto_common.safety.urls import UrlRefused
 from paynto_common.vault import Vault, get_secret
 
@@ -70,10 +83,24 @@ class SyncJob:
                 raise RuntimeError(reason) from None  # redelivered with backoff
             link = await self._record(link, version.number, done, req.job_id)
             pushed.append(version.number)
+        if pushed:
+            await self._publish_if_asked(link, pushed[-1])
         result = GitSyncEnded(pushed=pushed, branch=link.branch, head=link.head,
                               status=link.status)
         await self.db.set_job_status(req.job_id, JobStatus.COMPLETE, result=stored(result))
         await self.bus.publish_event(req.job_id, result, msg_id=f"complete:{req.job_id}")
+
+    async def _publish_if_asked(self, link: GitLink, version: int) -> None:
+        """A site that publishes on every sync gets the newest version pushed (a redelivered
+        sync finds nothing new to push, so it publishes nothing twice)."""
+        async with self.db.session() as s:
+            site = await s.get(Site, link.project_id)
+            project = await s.get(Project, link.project_id)
+        if site is None or not site.auto_publish or project is None:
+            return
+        job, _, _ = await request_publish(self.db, self.bus, project, version, link.user_id)
+        log.info("project %s version %d: publishing on sync (job %s)", link.project_id,
+                 version, job.id)
 
     async def _unpushed(self, link: GitLink) -> list[Version]:
         async with self.db.session() as s:
@@ -84,15 +111,8 @@ class SyncJob:
 
     async def _message(self, version: Version) -> str:
         """The request that made the version, then the marker line."""
-        request = None
-        if version.job_id:
-            async with self.db.session() as s:
-                made = await s.get(Job, version.job_id.split(":", 1)[0])
-            request = made.prompt if made else None
-        title = (request or f"Version {version.number}").strip().splitlines()[0][:72]
-        body = (request or "").strip()
-        text = f"{title}\n\n{body}\n" if body and body != title else f"{title}\n"
-        return f"{text}\n{marker(version.project_id, version.number)}\n"
+        return await commit_message(self.db, version,
+                                    marker(version.project_id, version.number))
 
     async def _record(self, link: GitLink, version: int, done: Pushed, job_id: str
                       ) -> GitLink:

@@ -19,6 +19,7 @@ from paynto_common.messages import (
     BuildRequest,
     CreateSandboxRequest,
     InstallPackagesRequest,
+    PublishRequest,
     SandboxCommandRequest,
 )
 from paynto_common.service import Worker
@@ -26,6 +27,7 @@ from sandbox_pool.factory import make_provider
 from sandbox_pool.jobs.apply import ApplyJob
 from sandbox_pool.jobs.build import BuildJob
 from sandbox_pool.jobs.install import InstallPackagesJob
+from sandbox_pool.jobs.publish import PublishJob
 from sandbox_pool.jobs.sandbox import CreateSandboxJob, SandboxCommandJob
 from sandbox_pool.jobs.steps import Context
 from sandbox_pool.manager import PoolOptions, SandboxManager
@@ -42,12 +44,14 @@ def consumer(bus: Bus, db: Database, manager: SandboxManager,
     kind's handler."""
     ctx = Context(bus, db, manager)
     subjects = bus.subjects
+    build = BuildJob(ctx, build_timeout)
     router = Router({
         subjects.apply: Route(ApplyRequest, ApplyJob(ctx)),
         subjects.sandbox_create: Route(CreateSandboxRequest, CreateSandboxJob(ctx)),
         subjects.install: Route(InstallPackagesRequest, InstallPackagesJob(ctx)),
         subjects.sandbox_command: Route(SandboxCommandRequest, SandboxCommandJob(ctx)),
-        subjects.build: Route(BuildRequest, BuildJob(ctx, build_timeout)),
+        subjects.build: Route(BuildRequest, build),
+        subjects.publish: Route(PublishRequest, PublishJob(ctx, build.builder)),
     })
     manager.on_preview_error = PreviewErrorRelay(bus)
     return Placement(bus, manager, router)

@@ -35,7 +35,7 @@ class Placement:
 
     async def run(self, subject: str, data: bytes, attempt: int = 1) -> None:
         """Run the job here, or on the replica that owns the project's sandbox."""
-        if subject == self.subjects.build:
+        if subject in (self.subjects.build, self.subjects.publish):
             # A build runs in a workspace of its own, not the project's sandbox: any replica.
             await self.router.dispatch(subject, data, attempt)
             return

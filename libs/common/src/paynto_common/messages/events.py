@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 EventName = Literal[
     "job", "status", "stream", "file", "package", "preview", "complete", "error",
     "preview_error", "blueprint", "ticket", "plan_complete", "cancelled", "scrape",
-    "batch_item", "git_sync",
+    "batch_item", "git_sync", "published", "deploy",
 ]
 TERMINAL_EVENTS: frozenset[str] = frozenset({"complete", "error", "cancelled"})
 
@@ -303,11 +303,58 @@ class GitSyncEnded(Completed):
     status: str = ""
 
 
+class Published(Completed):
+    """A publish job's end: ``ok`` when the version built and is live at ``url`` (its
+    ``files`` and ``bytes`` stored); otherwise ``output`` holds the build's errors and the
+    site, if any, stays as it was."""
+
+    publish_id: str
+    version: int
+    url: str
+    ok: bool = False
+    output: str = ""
+    files: int = 0
+    bytes: int = 0
+    # How long ``vite build`` itself took.
+    seconds: float = 0.0
+
+
+class SitePublished(Event):
+    """On the project's channel: a publish ended (``ok``: the site at ``url`` shows
+    ``version`` now)."""
+
+    event: ClassVar[EventName] = "published"
+    publish_id: str
+    version: int
+    url: str
+    ok: bool
+
+
+class DeployView(Event):
+    """A deploy to Vercel or Netlify moved (on its job's stream and the project's channel):
+    ``status`` is deploying, ready (live at ``url``) or failed (``error`` says why)."""
+
+    event: ClassVar[EventName] = "deploy"
+    publish_id: str
+    provider: str
+    status: str
+    url: str | None = None
+    error: str | None = None
+
+
+class DeployEnded(Completed):
+    """A deploy job's end: where the build is live."""
+
+    publish_id: str
+    provider: str
+    url: str | None = None
+
+
 # The payload model of each event but ``complete``, whose model is the job kind's result.
 EVENT_MODELS: dict[str, type[Event]] = {model.event: model for model in (
     JobStarted, Status, StreamDelta, FileWritten, PackageInstalled, PreviewReady, PreviewError,
     JobFailed, JobCancelled, TicketView, BlueprintMade, PlanMade, Scraped, BatchItemView,
-    GitPushed)}
+    GitPushed, SitePublished, DeployView)}
 
 
 class JobEvent(BaseModel):

@@ -114,6 +114,21 @@ class BuildRequest(JobMessage):
     version: int | None = None
 
 
+class PublishRequest(JobMessage):
+    """Build ``version`` for production and store its ``dist/`` as publish ``publish_id``,
+    then make it the project's live site (``Site``, ``Publish``)."""
+
+    publish_id: str
+    version: int
+
+
+class DeployRequest(JobMessage):
+    """Send publish ``publish_id``'s stored build to ``provider`` with the owner's token."""
+
+    publish_id: str
+    provider: Literal["vercel", "netlify"]
+
+
 class GitSyncRequest(JobMessage):
     """Push the project's versions not yet on its git remote, in order (``GitLink``)."""
 

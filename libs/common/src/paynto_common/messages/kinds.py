@@ -13,8 +13,10 @@ from paynto_common.messages.events import (
     EVENT_MODELS,
     Applied,
     Built,
+    DeployEnded,
     EventName,
     GitSyncEnded,
+    Published,
     SandboxKilled,
     SandboxLogs,
     SandboxRestarted,
@@ -24,11 +26,13 @@ from paynto_common.messages.jobs import (
     BuildRequest,
     CloneRequest,
     CreateSandboxRequest,
+    DeployRequest,
     GenerateRequest,
     GitSyncRequest,
     InstallPackagesRequest,
     JobMessage,
     PlanRequest,
+    PublishRequest,
     SandboxCommandRequest,
 )
 from paynto_common.messages.results import GenerateResult, PlanResult
@@ -75,6 +79,11 @@ JOB_KINDS: dict[str, JobKind] = _kinds(
     # The project's new versions pushed to its git remote (git-sync), one commit each.
     JobKind("git-sync", lambda s: s.git_commit, GitSyncRequest, GitSyncEnded,
             _ENDS | {"status", "git_sync"}),
+    # A version built and stored to be served at /sites/<slug>/ (the sandbox pool), then
+    # each deploy to Vercel or Netlify the owner has a token for (git-sync).
+    JobKind("publish", lambda s: s.publish, PublishRequest, Published, _ENDS | {"status"}),
+    JobKind("deploy", lambda s: s.deploy, DeployRequest, DeployEnded,
+            _ENDS | {"status", "deploy"}),
     JobKind("sandbox-logs", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxLogs,
             _ENDS),
     JobKind("sandbox-kill", lambda s: s.sandbox_command, SandboxCommandRequest, SandboxKilled,

@@ -66,6 +66,11 @@ class Subjects:
         return f"{self._prefix}jobs.sandbox.build"
 
     @property
+    def publish(self) -> str:
+        """A version built for production and stored to be served at ``/sites/<slug>/``."""
+        return f"{self._prefix}jobs.sandbox.publish"
+
+    @property
     def sandbox_create(self) -> str:
         return f"{self._prefix}jobs.sandbox.create"
 
@@ -81,6 +86,11 @@ class Subjects:
     @property
     def git_commit(self) -> str:
         return f"{self._prefix}jobs.gitsync.commit"
+
+    @property
+    def deploy(self) -> str:
+        """A published build sent on to Vercel or Netlify (git-sync: the work leaving)."""
+        return f"{self._prefix}jobs.gitsync.deploy"
 
     @property
     def generator_models(self) -> str:

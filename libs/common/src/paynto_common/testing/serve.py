@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,3 +70,27 @@ async def serve_app(app: Any, *, uds: Path | None = None) -> AsyncIterator[str]:
         await task
         if sockets:
             sockets[0].close()
+
+
+@contextlib.contextmanager
+def serving_in_thread(app: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a thread of its own (its own event loop) on a free
+    loopback port, for a synchronous or module-scoped fixture; yield its URL once it accepts
+    connections."""
+    sock = loopback_socket()
+    server = EmbeddedServer(uvicorn.Config(app, log_level="critical",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
+                              name="paynto-test-server")
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start in its thread")
+        time.sleep(0.005)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -12,10 +12,12 @@ from gateway.api.routes import (
     auth,
     batches,
     git,
+    github,
     health,
     jobs,
     plans,
     projects,
+    publish,
     sandboxes,
     scrapes,
     tickets,
@@ -29,7 +31,7 @@ public_router.include_router(auth.public)
 
 router = APIRouter(dependencies=[Depends(resolve_user)])
 for module in (auth, projects, versions, jobs, plans, tickets, sandboxes, scrapes,
-               batches, git):
+               batches, git, github, publish):
     router.include_router(module.router)
 
 __all__ = ["public_router", "router"]

@@ -22,6 +22,7 @@ import re
 import secrets
 import shutil
 import signal
+import stat
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from sandbox_pool.node_modules import NodeModulesCache, NodeModulesError
 from sandbox_pool.provider import SandboxUnavailableError
 from sandbox_pool.resource_limits import MB, workspace_bytes
 
-__all__ = ["BuildJob", "BuildOutcome", "Builder"]
+__all__ = ["BuildJob", "BuildOutcome", "Builder", "DistRefused", "read_dist"]
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,25 @@ _ERROR_HEADER = "error during build:"
 _ERROR_COUNT_RE = re.compile(r"^Build failed with \d+ errors?:$")
 
 
+# What a publish keeps of a build's dist/ at most: a site bigger than this is refused.
+DIST_MAX_BYTES = 50 * MB
+DIST_MAX_FILES = 2000
+
+
+class DistRefused(Exception):
+    """The build's ``dist/`` cannot be published: missing, or more than a publish may keep."""
+
+
 @dataclass(frozen=True)
 class BuildOutcome:
     """How a build went: ``output`` is the tail of what it printed, ending with why it failed
-    when it did."""
+    when it did; ``dist`` the built files (path → bytes) when they were asked for and it
+    passed."""
 
     ok: bool
     seconds: float
     output: str
+    dist: dict[str, bytes] | None = None
 
 
 class Builder:
@@ -95,9 +107,15 @@ class Builder:
         them (an apply's ``install_imports``)."""
         return self.node_modules.normalize_extra(detect_imports(dict(files)))
 
-    async def build(self, files: Mapping[str, str], extra: Iterable[str] = ()) -> BuildOutcome:
+    async def build(self, files: Mapping[str, str], extra: Iterable[str] = (), *,
+                    keep_dist: bool = False) -> BuildOutcome:
         """Build ``files`` (a version's: path → text) over the template, with the template's
         packages plus ``extra`` installed from the shared cache.
+
+        With ``keep_dist`` the site is built with relative asset URLs (``--base ./``, so it
+        can be served under any path) and its ``dist/`` is read into the outcome: regular
+        files only (a link the build made is never followed out of the workspace), within
+        ``DIST_MAX_FILES`` and ``DIST_MAX_BYTES`` (DistRefused otherwise).
 
         Raises UnsafePathError for a path that may not be written (nothing runs then) and
         SandboxUnavailableError when the jail cannot sandbox here.
@@ -115,7 +133,12 @@ class Builder:
         cgroup = f"build-{workspace.name}"
         try:
             await asyncio.to_thread(_lay_out, workspace, files)
-            return await self._run(workspace, entry / "node_modules", cgroup)
+            outcome = await self._run(workspace, entry / "node_modules", cgroup,
+                                      ["--base", "./"] if keep_dist else [])
+            if keep_dist and outcome.ok:
+                dist = await asyncio.to_thread(read_dist, workspace / "dist")
+                return BuildOutcome(outcome.ok, outcome.seconds, outcome.output, dist)
+            return outcome
         finally:
             # Whatever the build left running goes first, so nothing writes while it is removed.
             await asyncio.to_thread(self.jail.cgroups.remove, cgroup)
@@ -137,8 +160,9 @@ class Builder:
             log.info("removed %d build workspace(s) left behind", len(removed))
         return removed
 
-    async def _run(self, workspace: Path, node_modules: Path, cgroup: str) -> BuildOutcome:
-        argv = self.jail.argv(workspace, node_modules, VITE_BUILD, cgroup=cgroup)
+    async def _run(self, workspace: Path, node_modules: Path, cgroup: str,
+                   options: list[str]) -> BuildOutcome:
+        argv = self.jail.argv(workspace, node_modules, [*VITE_BUILD, *options], cgroup=cgroup)
         # A production build: React's production bundle, the site served from "/".
         env = {**self.jail.env(workspace, "/"), "NODE_ENV": "production", "NO_COLOR": "1"}
         started = time.monotonic()
@@ -264,6 +288,36 @@ def _lay_out(workspace: Path, files: Mapping[str, str]) -> None:
     # Its own git root, as a sandbox's workspace is: inside a checkout that ignores the data
     # folder, Tailwind's scanner would otherwise scan node_modules.
     (workspace / ".git").mkdir()
+
+
+def read_dist(dist: Path) -> dict[str, bytes]:
+    """The built site's files (path relative to ``dist`` → bytes): regular files only, read
+    without following links (the build ran untrusted code, which may have left a link to a
+    host file), within the publish limits."""
+    found: dict[str, bytes] = {}
+    total = 0
+    if not dist.is_dir() or dist.is_symlink():
+        raise DistRefused("the build wrote no dist/ folder")
+    for folder, dirs, names in os.walk(dist, followlinks=False):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError:
+                continue  # a link, or gone
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    continue
+                data = handle.read(DIST_MAX_BYTES - total + 1)
+            total += len(data)
+            if total > DIST_MAX_BYTES or len(found) >= DIST_MAX_FILES:
+                raise DistRefused(f"the built site is larger than a publish may be "
+                                   f"({DIST_MAX_FILES} files, {DIST_MAX_BYTES // MB} MB)")
+            found[os.path.relpath(path, dist).replace(os.sep, "/")] = data
+    if "index.html" not in found:
+        raise DistRefused("the build wrote no dist/index.html")
+    return found
 
 
 async def _read(proc: asyncio.subprocess.Process, kept: bytearray) -> None:

@@ -3,8 +3,9 @@ repository): link, status, sync now, unlink. Once linked, every version the proj
 pushed by git-sync in the background, one commit each (``paynto_common.gitsync``).
 
 The remote URL passes the SSRF guard here first (a refused one is a 422 before anything is
-stored); the token is sealed in the user's secrets and never shown again, logged or sent
-anywhere but the remote's own origin.
+stored). A GitHub remote linked without a token pushes with the person's connected GitHub
+account (``/api/github``). The token is sealed in the user's secrets and never shown again,
+logged or sent anywhere but the remote's own origin.
 """
 
 from __future__ import annotations
@@ -17,19 +18,23 @@ from pydantic import Field, field_validator
 from sqlmodel import col, delete, select
 
 from gateway.api.deps import BusDep, DbDep, ProjectDep, SettingsDep, UserDep
+from gateway.api.routes.auth import GITHUB_SECRET
 from gateway.api.schemas import Body
-from paynto_common.db import Database, GitLink, GitPush, utcnow
+from gateway.settings import GatewaySettings
+from paynto_common.db import Database, GitLink, GitPush, UserSecret, utcnow
 from paynto_common.gitsync import request_sync
 from paynto_common.safety.urls import FetchPolicy, UrlRefused, check_url, parse_allow_hosts
 from paynto_common.vault import delete_secret, put_secret
 
 router = APIRouter()
+# The characters of a branch name a link (or a commit to GitHub) may name; see branch_name.
+BRANCH_PATTERN = r"^[A-Za-z0-9._/-]+$"
 
 
 class LinkBody(Body):
     remote_url: str = Field(min_length=1, max_length=2048)
     branch: str = Field(default="main", min_length=1, max_length=200,
-                        pattern=r"^[A-Za-z0-9._/-]+$")
+                        pattern=BRANCH_PATTERN)
     token: str | None = Field(default=None, max_length=1000)
     # What the token is sent as: GitHub takes any name, GitLab wants "oauth2".
     username: str = Field(default="x-access-token", min_length=1, max_length=100)
@@ -37,11 +42,16 @@ class LinkBody(Body):
     @field_validator("branch")
     @classmethod
     def _a_branch_name(cls, value: str) -> str:
-        """What git accepts as a branch name (of the characters allowed above)."""
-        if (value.startswith(("/", ".", "-")) or value.endswith(("/", ".", ".lock"))
-                or ".." in value or "//" in value or "/." in value):
-            raise ValueError(f"{value!r} is not a branch name git accepts")
-        return value
+        return branch_name(value)
+
+
+def branch_name(value: str) -> str:
+    """``value`` if git accepts it as a branch name (of the characters BRANCH_PATTERN
+    allows), else ValueError: a field validator's check."""
+    if (value.startswith(("/", ".", "-")) or value.endswith(("/", ".", ".lock"))
+            or ".." in value or "//" in value or "/." in value):
+        raise ValueError(f"{value!r} is not a branch name git accepts")
+    return value
 
 
 def secret_name(project_id: str) -> str:
@@ -70,6 +80,19 @@ async def owned_link(db: Database, project_id: str) -> GitLink:
     return link
 
 
+async def _github_secret(db: Database, user_id: str, remote_url: str,
+                         settings: GatewaySettings) -> str | None:
+    """A GitHub remote linked without a token uses the GitHub account the person connected
+    (signed in with, or gave a token for): the name of that secret, when there is one."""
+    github_hosts = {"github.com", urlsplit(settings.github_url).hostname}
+    if urlsplit(remote_url).hostname not in github_hosts:
+        return None
+    async with db.session() as s:
+        kept = (await s.exec(select(UserSecret.id).where(
+            UserSecret.user_id == user_id, UserSecret.name == GITHUB_SECRET))).first()
+    return GITHUB_SECRET if kept is not None else None
+
+
 @router.put("/api/projects/{project_id}/git")
 async def link_project(body: LinkBody, project: ProjectDep, request: Request, bus: BusDep,
                        db: DbDep, settings: SettingsDep, user: UserDep) -> dict[str, Any]:
@@ -85,6 +108,7 @@ async def link_project(body: LinkBody, project: ProjectDep, request: Request, bu
     if body.token:
         await put_secret(db, request.app.state.vault, user.id, secret_name(project.id),
                          body.token)
+    github_token = await _github_secret(db, user.id, body.remote_url, settings)
     async with db.session() as s:
         link = await s.get(GitLink, project.id)
         same = link is not None and (link.remote_url, link.branch) == (body.remote_url,
@@ -98,8 +122,10 @@ async def link_project(body: LinkBody, project: ProjectDep, request: Request, bu
         link.remote_url, link.branch, link.username = body.remote_url, body.branch, \
             body.username
         link.user_id = user.id
-        link.secret = secret_name(project.id) if body.token or (same and link.secret) \
-            else None
+        if body.token:
+            link.secret = secret_name(project.id)
+        elif not (same and link.secret):
+            link.secret = github_token if github_token else None
         link.status, link.error, link.updated_at = "linked", None, utcnow()
         s.add(link)
         await s.commit()

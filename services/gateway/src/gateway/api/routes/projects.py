@@ -41,6 +41,7 @@ from paynto_common.db import (
 )
 from paynto_common.messages import TERMINAL_EVENTS, SandboxCommandRequest, project_channel
 from paynto_common.messages.scrape import screenshot_path
+from paynto_common.publishing import unpublish
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +179,7 @@ async def delete_project(project: ProjectDep, db: DbDep, bus: BusDep, user: User
     async with db.session() as s:
         for table in (Ticket, Plan, Version, Sandbox, Job, Scrape, GitPush, GitLink):
             await s.exec(delete(table).where(col(table.project_id) == project.id))
+        await unpublish(db, project.id, session=s)
         await s.exec(delete(Project).where(col(Project.id) == project.id))
         await s.commit()
     log.info("project %s deleted by %s", project.id, user.id)
