@@ -80,6 +80,10 @@ class Studio:
     # What the page sent: (method, path, JSON body or None).
     asked: list[tuple[str, str, Any]] = field(default_factory=list)
     resumes: list[tuple[str, str | None]] = field(default_factory=list)
+    # A project's live channel, when a test pushes events on it (else it stays quiet).
+    project_channels: dict[str, HeldJob] = field(default_factory=dict)
+    # What /api/auth/me says: "required" when the gateway has accounts (GitHub sign-in).
+    auth_mode: str = "local"
 
     def add_project(self, pid: str, name: str, *, age: int = 0, latest_version: int = 0,
                     active_job: str | None = None) -> None:
@@ -142,7 +146,7 @@ def studio_gateway(studio: Studio, *, models: list[dict[str, Any]], sandbox_stat
 
     @app.get("/api/auth/me")
     async def me() -> dict[str, Any]:
-        return {"id": "local", "name": "local", "role": "admin", "auth_mode": "local"}
+        return {"id": "local", "name": "local", "role": "admin", "auth_mode": studio.auth_mode}
 
     @app.get("/api/projects", response_model=list[ProjectSummary])
     async def projects() -> list[ProjectSummary]:
@@ -171,7 +175,11 @@ def studio_gateway(studio: Studio, *, models: list[dict[str, Any]], sandbox_stat
                 "cost_usd": 0, "by_model": {}}
 
     @app.get("/api/projects/{pid}/events")
-    async def channel(pid: str) -> StreamingResponse:
+    async def channel(pid: str,
+                      last_event_id: str | None = Header(default=None)) -> StreamingResponse:
+        if pid in studio.project_channels:
+            return sse(studio.project_channels[pid], int(last_event_id or 0))
+
         async def quiet() -> AsyncIterator[bytes]:
             yield b": ping\r\n\r\n"
             await asyncio.sleep(3600)

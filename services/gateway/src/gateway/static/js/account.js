@@ -28,9 +28,16 @@ export function showSignIn() {
   $("sign-in").hidden = false;
 }
 
+let accounts = false;
+
+// Whether people sign in (with GitHub) on this gateway: then a page may offer GitHub sign-in
+// to connect GitHub, as the account chip shows it.
+export const githubSignIn = () => accounts;
+
 // With accounts, who is signed in; a local gateway has one user and shows nothing.
 export function showAccount(me) {
-  if (me.auth_mode !== "required") return;
+  accounts = me.auth_mode === "required";
+  if (!accounts) return;
   $("account-name").textContent = str(me.name) || str(me.github_login);
   $("account-name").title = str(me.github_login) ? `GitHub: ${me.github_login}` : "";
   $("account").hidden = false;

@@ -95,4 +95,18 @@ export const api = {
   batchEvents: (id) => `/api/batches/${at(id)}/events`,
   batchAction: (id, action) => `/api/batches/${at(id)}/${action}`,
   batchReport: (id, format = "csv") => `/api/batches/${at(id)}/report?format=${at(format)}`,
+  // Shipping a project: publishing, its git remote, GitHub.
+  publish: (id) => `${project(id)}/publish`,
+  rollback: (id) => `${project(id)}/publish/rollback`,
+  deployTokens: "/api/account/deploy-tokens",
+  deployToken: (provider) => `/api/account/deploy-tokens/${at(provider)}`,
+  git: (id) => `${project(id)}/git`,
+  gitSync: (id) => `${project(id)}/git/sync`,
+  github: "/api/github",
+  githubToken: "/api/github/token",
+  githubRepos: (page = 1) => `/api/github/repos?page=${at(page)}`,
+  githubNewRepo: "/api/github/repos",
+  githubCommit: "/api/github/commit",
+  githubImport: "/api/github/import",
+  githubSignIn: (next) => `/api/auth/github/login?next=${encodeURIComponent(next)}`,
 };

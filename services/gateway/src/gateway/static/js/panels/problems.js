@@ -15,6 +15,10 @@ let problems = [];
 // The project's live channel followed (it never ends: let go when another project opens).
 let channel = { projectId: null, lastEventId: null, finished: true, controller: null };
 
+// Who hears the channel's other events (the Ship tab: git_sync, published, deploy).
+let listener = () => {};
+export function setChannelListener(fn) { listener = fn; }
+
 // What "Fix with AI" does with its prompt (the jobs module sets it).
 let fixer = () => {};
 export function setFixer(fn) { fixer = fn; }
@@ -117,8 +121,12 @@ function renderProblems() {
 function projectEvent(c, ev) {
   if (c !== channel || c.finished) return true;
   if (seen(c, ev)) return false;
-  if (ev.event === "preview_error") addProblem(eventData(ev));
-  else saveProblems(); // read this far
+  if (ev.event === "preview_error") {
+    addProblem(eventData(ev));
+    return false;
+  }
+  saveProblems(); // read this far
+  listener(ev.event, eventData(ev));
   return false;
 }
 

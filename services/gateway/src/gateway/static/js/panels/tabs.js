@@ -1,10 +1,10 @@
-// The work area's tabs (Preview · Code · Versions · Board), kept in the address's query so a
+// The work area's tabs (Preview · Code · Versions · Board · Ship), kept in the address's query so a
 // reload or a shared link opens the same one.
 
 import { $ } from "../core/dom.js";
 import { setQuery } from "../core/router.js";
 
-export const TABS = ["preview", "code", "versions", "board"];
+export const TABS = ["preview", "code", "versions", "board", "ship"];
 
 export function showTab(name, { focus = false } = {}) {
   const tab = TABS.includes(name) ? name : "preview";

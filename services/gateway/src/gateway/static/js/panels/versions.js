@@ -6,11 +6,14 @@ import { api, call, getJson } from "../core/http.js";
 import { navigate, setQuery } from "../core/router.js";
 import { errorText, setStatus } from "../core/status.js";
 import { diffRows } from "../lib/diff-view.js";
+import { shortSha } from "../lib/ship-words.js";
 import { promptOf } from "./chat.js";
 import { projectJson, state, updateControls } from "./state.js";
 
 let versions = [];
 let selected = 0;
+// The git remote's newest push of each version: version → {commit, branch, moved}.
+let pushes = new Map();
 
 // What Restore does with a version (the project page sets it: a job like any other).
 let restorer = () => {};
@@ -19,11 +22,19 @@ export function setRestorer(fn) { restorer = fn; }
 function versionItem(version) {
   const item = make("li", "version");
   const n = Number(version.number);
-  const open = button("pick", "", () => select(n), `Version ${n}`);
+  const pushed = pushes.get(n);
+  const sha = pushed ? shortSha(pushed.commit) : "";
+  const open = button("pick", "", () => select(n),
+                      `Version ${n}${sha ? `, pushed as ${sha}` : ""}`);
   open.append(make("span", "number", `v${n}`),
               make("span", "what", promptOf(version.job_id) || plural((version.files || []).length, "file")),
               make("span", "meta", [str(version.model), timeAgo(version.created_at)]
                 .filter(Boolean).join(" · ")));
+  if (sha) {
+    const badge = make("span", "pushed", `pushed ${sha}`);
+    badge.title = `On the git remote as ${str(pushed.commit)} (${str(pushed.branch)})`;
+    open.append(badge);
+  }
   if (n === selected) open.setAttribute("aria-current", "true");
   item.append(open);
   return item;
@@ -34,6 +45,12 @@ function render() {
   list.replaceChildren(...versions.map(versionItem));
   if (!versions.length) list.append(make("li", "empty-note", "No versions yet."));
   updateControls();
+}
+
+// The git remote's pushes (the Git section sets them with each status it loads).
+export function setPushes(byVersion) {
+  pushes = byVersion instanceof Map ? byVersion : new Map();
+  render();
 }
 
 export async function loadVersions() {
@@ -117,6 +134,7 @@ async function fork() {
 export function clearVersions() {
   versions = [];
   selected = 0;
+  pushes = new Map();
   $("version-heading").textContent = "Pick a version";
   $("version-summary").textContent = "";
   $("version-diff").replaceChildren();

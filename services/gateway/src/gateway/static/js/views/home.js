@@ -1,5 +1,5 @@
-// The projects home ("/"): describe a new site or clone one, or come back to one; rename and
-// delete.
+// The projects home ("/"): describe a new site, clone one or import one from GitHub, or come
+// back to one; rename and delete.
 
 import { $, button, make, plural, str, timeAgo } from "../core/dom.js";
 import { ask } from "../core/dialog.js";
@@ -106,6 +106,35 @@ async function create(prompt) {
   }
 }
 
+// A new project from a GitHub repository's files, read with the account's GitHub connection.
+async function importRepo(e) {
+  e.preventDefault();
+  const form = $("import-form");
+  if (!form.reportValidity()) return;
+  const body = { repo: $("import-repo").value.trim() };
+  const ref = $("import-ref").value.trim();
+  if (ref) body.ref = ref;
+  const line = $("import-status");
+  $("import-start").disabled = true;
+  line.textContent = `Importing ${body.repo}…`;
+  line.dataset.kind = "busy";
+  try {
+    const project = await call("POST", api.githubImport, body, { signal: controller.signal });
+    form.reset();
+    line.textContent = "";
+    line.dataset.kind = "";
+    navigate(`/p/${encodeURIComponent(project.id)}`);
+  } catch (err) {
+    if (err.name === "AbortError") return;
+    line.textContent = err instanceof HttpError && err.status === 409
+      ? "Connect GitHub first: open a project's Ship tab and connect it there."
+      : errorText(err);
+    line.dataset.kind = "error";
+  } finally {
+    $("import-start").disabled = false;
+  }
+}
+
 // --- clone a site ------------------------------------------------------------------------------
 
 // The clone form's own line: "busy" while reading, "error" with what went wrong, "" cleared.
@@ -209,6 +238,7 @@ function wire() {
     look();
   });
   $("clone").addEventListener("click", cloneSite);
+  $("import-form").addEventListener("submit", importRepo);
   // The card is of the address looked at: another address makes it stale.
   $("clone-url").addEventListener("input", () => {
     hideSite();

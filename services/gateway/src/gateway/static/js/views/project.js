@@ -1,6 +1,7 @@
 // One project ("/p/<id>"): the chat column and the tabbed work area (Preview · Code ·
-// Versions · Board). Opening it picks up where this browser, or any other, left it: the running
-// job, the board's build, the problems, the draft.
+// Versions · Board · Ship); below 860 px one of the two at a time. Opening it picks up where
+// this browser, or any other, left it: the running job, the board's build, the problems, the
+// draft, a publish under way.
 
 import { $, str } from "../core/dom.js";
 import { HttpError, api, getJson } from "../core/http.js";
@@ -11,9 +12,11 @@ import { dropRun, loadLatestPlan, setProgressListener, showPlan, stopRun,
 import * as chat from "../panels/chat.js";
 import { clearCode, loadFiles, showFile } from "../panels/code.js";
 import { dropJob, resumeJob, setEndListener, startJob, stopJob } from "../panels/jobs.js";
+import { showView, wireLayout } from "../panels/layout.js";
 import { resetOutput } from "../panels/output.js";
 import { clearPreview, loadPreview, wirePreview } from "../panels/preview.js";
-import { setFixer, watchProject, wireProblems } from "../panels/problems.js";
+import { setChannelListener, setFixer, watchProject, wireProblems } from "../panels/problems.js";
+import { openShip, shipEvent, showShip, wireShip } from "../panels/ship.js";
 import { state, updateControls } from "../panels/state.js";
 import { showTab, wireTabs } from "../panels/tabs.js";
 import { wireTicketForm } from "../panels/ticket-form.js";
@@ -51,6 +54,7 @@ function wire() {
   chat.wireChat(send);
   chat.setVersionOpener((n) => {
     showTab("versions");
+    showView("main");
     selectVersion(n);
   });
   setFixer((prompt) => startJob("generate", { prompt }));
@@ -59,7 +63,11 @@ function wire() {
   setProgressListener(refreshAfterJob);
   wireTabs((name) => {
     if (name === "versions") loadVersions();
+    if (name === "ship") showShip();
   });
+  setChannelListener(shipEvent);
+  wireShip();
+  wireLayout();
   wirePreview();
   wireProblems();
   wireBoard();
@@ -80,6 +88,8 @@ async function open(projectId, query) {
   setStatus("", "");
   chat.restoreDraft();
   showTab(query.tab || "preview");
+  // On a phone, a link to a tab is a link to the work area.
+  showView(query.tab ? "main" : "chat");
   let project;
   try {
     project = await getJson(api.project(projectId), { signal: state.controller.signal });
@@ -98,6 +108,8 @@ async function open(projectId, query) {
   state.project = project;
   $("project-name").textContent = project.name;
   document.title = `${project.name} · Paynto`;
+  openShip();
+  if (query.tab === "ship") showShip();
   watchProject(projectId);
   refreshUsage();
   loadPreview();
@@ -154,6 +166,7 @@ export const project = {
     wire();
     if (same && state.projectId === params.id) {
       if (query.tab) showTab(query.tab);
+      if (query.tab === "ship") showShip();
       return;
     }
     open(params.id, query);
