@@ -15,6 +15,8 @@
 - Git sync: version → pushed commit, against the same push made directly (bench/gitsync.py).
 - Publishing: the offline site from "Publish" to live, against the vite build inside it
   (bench/publish.py).
+- Streaming capacity: open SSE streams one gateway holds, and the delay added to each piece of
+  concurrent generations, against reading the model directly (bench/streaming.py).
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ async def main() -> int:
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
     only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
-                            "auth", "scrape", "batch", "git", "publish"]
+                            "auth", "scrape", "batch", "git", "publish", "streams"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -243,6 +245,10 @@ async def main() -> int:
             from bench.publish import publish_time
 
             rows += await publish_time(nats_url, Path(tmp) / "publish")
+        if "streams" in only:
+            from bench.streaming import streaming_capacity
+
+            rows += await streaming_capacity(nats_url, Path(tmp) / "streams")
     print(table(rows))
     return 0
 

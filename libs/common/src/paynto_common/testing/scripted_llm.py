@@ -49,8 +49,10 @@ from starlette.types import Receive, Scope, Send
 
 from paynto_common.testing.serve import loopback_socket, start_server
 
-__all__ = ["Reply", "ReplyFactory", "ScriptedLLM", "load_script", "main"]
+__all__ = ["STAMP", "Reply", "ReplyFactory", "ScriptedLLM", "load_script", "main"]
 
+# Where a stamped reply's send times go (see Reply.stamp).
+STAMP = "{t}"
 _ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -74,6 +76,11 @@ class Reply:
     ``send_usage=False`` leaves the usage chunk out even when the client asks for it, as some
     OpenAI-compatible servers do.
 
+    ``stamp=True`` is for measuring how late a stream's pieces arrive: the text is streamed in
+    pieces that each end at a ``{t}`` placeholder (``chunk_size`` is ignored), and each ``{t}``
+    becomes the time the piece is sent (``time.time()``, 6 decimals); a client compares it with
+    the time it reads the piece.
+
     Benchmark text should vary: litellm treats 100 identical consecutive chunks (of more than
     two characters) as a model stuck in a loop and aborts the stream.
     """
@@ -91,6 +98,7 @@ class Reply:
     cut_cleanly: bool = False
     finish_reason: str = "stop"
     send_usage: bool = True
+    stamp: bool = False
 
     def __post_init__(self) -> None:
         if self.chunk_size < 1:
@@ -349,10 +357,12 @@ class ScriptedLLM:
         if cut is not None:
             text = text[:cut]
         yield chunk({"role": "assistant", "content": ""})
-        for start in range(0, len(text), reply.chunk_size):
-            if reply.chunk_delay > 0 and start > 0:
+        for n, piece in enumerate(_pieces(text, reply)):
+            if reply.chunk_delay > 0 and n > 0:
                 await self._sleep(reply.chunk_delay)
-            yield chunk({"content": text[start : start + reply.chunk_size]})
+            if reply.stamp:
+                piece = piece.replace(STAMP, f"{time.time():.6f}")
+            yield chunk({"content": piece})
         if cut is not None:
             if reply.cut_cleanly:
                 return
@@ -371,6 +381,16 @@ class ScriptedLLM:
             await asyncio.wait_for(self._closing.wait(), seconds)
         if self._closing.is_set():
             raise _DeliberateCut("server stopping")
+
+
+def _pieces(text: str, reply: Reply) -> list[str]:
+    """The text as it is streamed: ``chunk_size`` characters at a time, or (``stamp``) up to
+    and including each ``{t}``."""
+    if not reply.stamp:
+        return [text[i:i + reply.chunk_size] for i in range(0, len(text), reply.chunk_size)]
+    parts = text.split(STAMP)
+    pieces = [part + STAMP for part in parts[:-1]]
+    return pieces + ([parts[-1]] if parts[-1] else [])
 
 
 def _error_response(
