@@ -198,7 +198,7 @@ async def test_every_service_answers_health_and_metrics(system: System) -> None:
         r = await c.get("/metrics")
         assert r.status_code == 200 and "paynto_http_requests_total" in r.text
         r = await c.get("/readyz")
-        assert r.json()["checks"] == {"nats": True, "database": True}
+        assert r.json()["checks"] == {"nats": True, "database": True, "redis": True}
         for name, port in system.health_ports.items():
             base = f"http://127.0.0.1:{port}"
             assert (await c.get(base + "/healthz")).status_code == 200, name

@@ -47,6 +47,11 @@ async def test_consumer_span_continues_the_publishers_trace(bus: Bus) -> None:
     # The handler ran inside a span of the same trace as the publisher's request.
     assert seen[0].trace_id == parent.get_span_context().trace_id
     assert seen[0].span_id != parent.get_span_context().span_id
-    consumer = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.CONSUMER]
+    # The consumer's span is the child of the publish (producer) span, under the request.
+    finished = exporter.get_finished_spans()
+    consumer = [s for s in finished if s.kind == trace.SpanKind.CONSUMER]
+    producer = [s for s in finished if s.kind == trace.SpanKind.PRODUCER]
     assert consumer and consumer[0].parent is not None
-    assert consumer[0].parent.span_id == parent.get_span_context().span_id
+    assert producer and producer[0].parent is not None
+    assert consumer[0].parent.span_id == producer[0].context.span_id
+    assert producer[0].parent.span_id == parent.get_span_context().span_id

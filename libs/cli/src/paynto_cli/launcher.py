@@ -159,7 +159,10 @@ def up(port: int, health_port_base: int = 9101, replicas: dict[str, int] | None 
     # Base 0 lets every worker take any free port (tests; several systems on one machine).
     ports = {name: (health_port_base + i if health_port_base else 0)
              for i, name in enumerate(HEALTH_PORTS)}
-    system = start_system(settings, port=port, health_ports=ports, replicas=replicas)
+    # Each service keeps its spans for `paynto traces` (unless PAYNTO_TRACES_FILE says not).
+    traces = settings.traces_file or "traces_file" not in settings.model_fields_set
+    system = start_system(settings, port=port, health_ports=ports, replicas=replicas,
+                          extra_env={"PAYNTO_TRACES_FILE": "true"} if traces else {})
     stopping = False
 
     def on_signal(_sig: int, _frame: object) -> None:
@@ -173,7 +176,9 @@ def up(port: int, health_port_base: int = 9101, replicas: dict[str, int] | None 
         started = f" (started embedded: {', '.join(system.infra.started)})" \
             if system.infra.started else ""
         print(f"Paynto is running{started}.\n\n  Studio: {system.gateway_url}\n\n"
-              f"Logs in {settings.data_dir / 'logs'}. Press Ctrl-C to stop.", flush=True)
+              f"Logs in {settings.data_dir / 'logs'}"
+              f"{'; traces: `paynto traces [JOB_ID]`' if traces else ''}. "
+              "Press Ctrl-C to stop.", flush=True)
         while not stopping:
             if dead := system.dead():
                 print(f"service(s) stopped unexpectedly: {', '.join(dead)}; see the logs",

@@ -241,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     p_batch.add_argument("--prompt", default="", help="what to change in every copy")
     p_batch.add_argument("--no-build-check", dest="build_check", action="store_false",
                          help="skip the vite build of each copy")
+    p_traces = sub.add_parser("traces", help="print a job's trace (or the newest) kept by "
+                                             "the local services (PAYNTO_TRACES_FILE)")
+    p_traces.add_argument("job_id", nargs="?", default=None)
+    p_traces.add_argument("--dir", type=Path, default=None,
+                          help="the traces folder (default: PAYNTO_DATA_DIR/traces)")
     args = parser.parse_args(argv)
     base_url = os.environ.get("PAYNTO_URL", DEFAULT_URL)
     if args.command == "up":
@@ -252,6 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             parser.error("--replicas takes SERVICE=N, e.g. generator=2")
         return up(args.port, args.health_port_base, replicas)
+    if args.command == "traces":
+        from paynto_cli.traces import print_traces
+        from paynto_common.settings import CommonSettings
+        from paynto_common.telemetry import traces_dir
+
+        return print_traces(args.dir or traces_dir(CommonSettings().data_dir), args.job_id)
     if args.command == "admin":
         from paynto_cli import admin
 

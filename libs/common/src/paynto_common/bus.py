@@ -44,9 +44,17 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from paynto_common.errors import PermanentJobError
+from paynto_common.logs import bind_job, unbind_job
 from paynto_common.messages import Event, JobEvent, Message, Subjects
-from paynto_common.metrics import EVENTS_PUBLISHED, JOB_SECONDS, JOBS_HANDLED, JOBS_IN_FLIGHT
-from paynto_common.telemetry import extract_context, inject_headers
+from paynto_common.metrics import (
+    DEAD_LETTERS,
+    EVENTS_PUBLISHED,
+    JOB_REDELIVERIES,
+    JOB_SECONDS,
+    JOBS_HANDLED,
+    JOBS_IN_FLIGHT,
+)
+from paynto_common.telemetry import extract_context, inject_headers, job_attributes
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("paynto.bus")
@@ -216,11 +224,22 @@ class Bus:
     # Publishing.
 
     async def publish_job(self, subject: str, message: Message, msg_id: str) -> bool:
-        """Publish a job; returns False when it was a duplicate of one already in the stream."""
-        headers = inject_headers({"Nats-Msg-Id": msg_id})
-        ack = await self.js.publish(
-            subject, message.model_dump_json().encode(), headers=headers, timeout=5
-        )
+        """Publish a job; returns False when it was a duplicate of one already in the stream.
+
+        A producer span of its own, whose context the job carries: the consumer's ``handle``
+        span is its child, in the publisher's trace."""
+        with tracer.start_as_current_span(
+            f"publish {subject}", kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "nats", "messaging.operation.type": "send",
+                        "messaging.destination.name": subject,
+                        **job_attributes(getattr(message, "job_id", None),
+                                         getattr(message, "project_id", None),
+                                         _kind(subject))},
+        ):
+            headers = inject_headers({"Nats-Msg-Id": msg_id})
+            ack = await self.js.publish(
+                subject, message.model_dump_json().encode(), headers=headers, timeout=5
+            )
         return not ack.duplicate
 
     async def publish_event(self, channel: str, payload: Event, msg_id: str | None = None
@@ -320,7 +339,8 @@ class Bus:
         """Every event of a job after ``after_seq``, then live ones as they are published.
 
         The caller stops iterating (it is an infinite stream); the ephemeral consumer is
-        removed in ``finally``.
+        removed in ``finally``. (Events carry the publisher's trace context too, but a span
+        for each would bury a job's trace in streamed chunks: the relay has one span.)
         """
         config = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after_seq else DeliverPolicy.ALL,
@@ -438,15 +458,22 @@ class Bus:
             msg=msg,
         )
         token = otel_context.attach(extract_context(headers))
+        job_id, project_id = _job_ids(msg.data)
+        named = job_attributes(job_id, project_id, _kind(msg.subject))
+        scope = bind_job(job_id, project_id, _kind(msg.subject))
         heartbeat = asyncio.create_task(_keep_in_progress(msg, opts.ack_wait / 3))
         JOBS_IN_FLIGHT.labels(service).inc()
+        if delivery.attempt > 1:
+            JOB_REDELIVERIES.labels(service, msg.subject).inc()
         started = time.perf_counter()
         outcome = "ok"
         try:
             with tracer.start_as_current_span(
                 f"handle {msg.subject}",
                 kind=trace.SpanKind.CONSUMER,
-                attributes={"messaging.system": "nats", "paynto.attempt": delivery.attempt},
+                attributes={"messaging.system": "nats", "messaging.operation.type": "process",
+                            "messaging.destination.name": msg.subject,
+                            "paynto.attempt": delivery.attempt, **named},
             ):
                 await handler(delivery)
             await msg.ack_sync(timeout=5)
@@ -469,6 +496,7 @@ class Bus:
         except Exception as exc:
             if delivery.is_last_attempt:
                 outcome = "failed"
+                DEAD_LETTERS.labels(service, msg.subject).inc()
                 log.exception("job on %s failed on its last attempt", msg.subject)
                 reason = f"gave up after {delivery.attempt} attempts: {exc}"
                 await self._fail(msg, on_failure, reason)
@@ -483,6 +511,7 @@ class Bus:
                     await msg.nak(delay=delay)
         finally:
             heartbeat.cancel()
+            unbind_job(scope)
             otel_context.detach(token)
             JOBS_IN_FLIGHT.labels(service).dec()
             JOB_SECONDS.labels(service, msg.subject).observe(time.perf_counter() - started)
@@ -511,12 +540,31 @@ class Bus:
             except Exception as exc:
                 log.warning("could not read dead job: %s", exc)
                 return
+            DEAD_LETTERS.labels(service, stored.subject or "unknown").inc()
             await on_failure(stored.data or b"", "the worker handling it stopped too many times")
             with contextlib.suppress(Exception):
                 await self.js.delete_msg(stream, seq)
 
         # A queue group: one replica of the service handles each advisory.
         return await self.nc.subscribe(subject, queue=f"{service}-dlq", cb=on_advisory)
+
+
+def _kind(subject: str) -> str:
+    """A job's kind as its subject names it (``apply`` for ``jobs.sandbox.apply``)."""
+    return subject.rsplit(".", 1)[-1]
+
+
+def _job_ids(data: bytes) -> tuple[str | None, str | None]:
+    """The ``job_id`` and ``project_id`` of a job message (None for one it lacks)."""
+    try:
+        fields = json.loads(data)
+    except ValueError:
+        return None, None
+    if not isinstance(fields, dict):
+        return None, None
+    job_id, project_id = fields.get("job_id"), fields.get("project_id")
+    return (job_id if isinstance(job_id, str) else None,
+            project_id if isinstance(project_id, str) else None)
 
 
 def _job_id(data: bytes) -> str | None:

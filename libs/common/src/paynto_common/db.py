@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from paynto_common import metrics
 from paynto_common.errors import PermanentJobError
 
 
@@ -526,7 +527,8 @@ class Database:
     async def set_job_status(self, job_id: str, status: str, **fields: Any) -> Job | None:
         """Move a job on, in one statement. A terminal job stays as it is (a late redelivery
         or failure cannot reopen or overwrite it): then, as for an unknown id, the stored row
-        (or None) is returned unchanged."""
+        (or None) is returned unchanged. The one move that ends a job counts it in
+        ``paynto_jobs_finished_total`` (so each job once, in whichever process ends it)."""
         stmt = (
             update(Job)
             .where(col(Job.id) == job_id, col(Job.status).not_in(JobStatus.TERMINAL))
@@ -537,8 +539,10 @@ class Database:
             job = (await s.exec(stmt)).scalars().first()
             await s.commit()
             if job is None:
-                job = await s.get(Job, job_id)
-            return job
+                return await s.get(Job, job_id)
+        if status in JobStatus.TERMINAL:
+            metrics.job_finished(job.kind, status, job.created_at)
+        return job
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -23,6 +23,7 @@ from starlette.routing import Route as HttpRoute
 from paynto_common.bus import Bus, ConsumerOptions, Handler, Route, Router
 from paynto_common.db import Database, JobStatus
 from paynto_common.messages import JobFailed, JobMessage, Subjects
+from paynto_common.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
 from paynto_common.settings import CommonSettings, configure_logging
 from paynto_common.telemetry import setup_tracing
 
@@ -45,10 +46,12 @@ class EmbeddedServer(uvicorn.Server):
 
 
 async def readiness(checks: dict[str, ReadyCheck]) -> JSONResponse:
-    """The ``/readyz`` answer every service gives: 200 when each dependency answers, else 503."""
+    """The ``/readyz`` answer every service gives: 200 when each dependency answers, else 503
+    naming those that do not (``down``)."""
     results = {name: await check() for name, check in checks.items()}
-    ready = all(results.values())
-    return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+    down = [name for name, ok in results.items() if not ok]
+    return JSONResponse({"ready": not down, "checks": results, "down": down},
+                        status_code=503 if down else 200)
 
 
 def metrics_response() -> Response:
@@ -56,8 +59,23 @@ def metrics_response() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def health_app(checks: dict[str, ReadyCheck]) -> Starlette:
-    """``/healthz`` (alive), ``/readyz`` (every dependency answers) and ``/metrics``."""
+async def refresh_consumer_gauges(bus: Bus, service: str) -> None:
+    """Read the service's durable consumer (jobs waiting for it, jobs delivered and not yet
+    acknowledged) into its gauges; left as they were when NATS does not answer in time."""
+    try:
+        info = await asyncio.wait_for(
+            bus.js.consumer_info(bus.subjects.jobs_stream, service), timeout=2)
+    except Exception as exc:
+        log.debug("could not read consumer %s: %s", service, exc)
+        return
+    CONSUMER_PENDING.labels(service).set(info.num_pending or 0)
+    CONSUMER_ACK_PENDING.labels(service).set(info.num_ack_pending or 0)
+
+
+def health_app(checks: dict[str, ReadyCheck],
+               before_scrape: Callable[[], Awaitable[None]] | None = None) -> Starlette:
+    """``/healthz`` (alive), ``/readyz`` (every dependency answers) and ``/metrics``
+    (``before_scrape`` first brings the gauges read from elsewhere up to date)."""
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -66,6 +84,8 @@ def health_app(checks: dict[str, ReadyCheck]) -> Starlette:
         return await readiness(checks)
 
     async def metrics(_: Request) -> Response:
+        if before_scrape is not None:
+            await before_scrape()
         return metrics_response()
 
     return Starlette(
@@ -106,9 +126,9 @@ class Worker:
         self.db: Database | None = None
 
     async def start(self) -> tuple[Bus, Database]:
-        configure_logging(self.settings.log_level)
+        configure_logging(self.settings.log_level, self.settings.log_format, self.service)
         self.settings.log_summary()
-        setup_tracing(self.service, self.settings.otel_exporter_otlp_endpoint)
+        setup_tracing(self.service, self.settings)
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.resolved_database_url())
         await self.db.migrate()
@@ -131,10 +151,15 @@ class Worker:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, self.stop.set)
         checks: dict[str, ReadyCheck] = {"nats": bus.ping, "database": db.ping}
+
+        async def consumer_gauges() -> None:
+            await refresh_consumer_gauges(bus, self.service)
+
         server = EmbeddedServer(
             uvicorn.Config(
-                health_app(checks), host=self.settings.health_host,
+                health_app(checks, consumer_gauges), host=self.settings.health_host,
                 port=self.settings.health_port, log_level="warning", lifespan="off",
+                log_config=None,  # uvicorn's records go through the service's own handler
             )
         )
         health = asyncio.create_task(server.serve())

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from paynto_common.logs import log_handler
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -37,12 +39,33 @@ class CommonSettings(BaseSettings):
     # Copies of each stream on a JetStream cluster (3 in production, 1 on one machine).
     jetstream_replicas: int = 1
     log_level: str = "INFO"
+    # text: one readable line per record (``make run``); json: one JSON object per line, with
+    # trace, job and project ids (production: compose and Kubernetes set it).
+    log_format: Literal["text", "json"] = "text"
+    # The standard OpenTelemetry variables, read here too so a .env file can set them: an
+    # OTLP/HTTP collector's base URL (``/v1/traces`` is added), or the full traces URL.
     otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    # Names every span of this process; unset, each service names itself.
+    otel_service_name: str | None = None
+    otel_traces_sampler: Literal[
+        "always_on", "always_off", "traceidratio", "parentbased_always_on",
+        "parentbased_always_off", "parentbased_traceidratio",
+    ] = "parentbased_always_on"
+    otel_traces_sampler_arg: float = Field(default=1.0, ge=0.0, le=1.0)
+    # Finished spans appended as JSON lines under data_dir/traces, for `paynto traces`
+    # (`make run` turns this on; no collector needed).
+    traces_file: bool = Field(default=False, validation_alias="PAYNTO_TRACES_FILE")
     health_host: str = "127.0.0.1"
     health_port: int = 0
     # Fernet key(s) that encrypt users' secrets (GitHub tokens) at rest; comma-separated to
     # rotate: the first encrypts, all decrypt (see paynto_common.vault).
     secrets_key: SecretStr | None = None
+
+    @field_validator("log_format", "otel_traces_sampler", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("bus_namespace")
     @classmethod
@@ -88,12 +111,15 @@ def _mask_url_password(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
-def configure_logging(level: str) -> None:
-    """One line per record, with the logger name, for every service."""
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, fmt: str = "text", service: str = "paynto") -> None:
+    """One line per record for every service: readable text, or JSON (``LOG_FORMAT=json``)
+    carrying the service, the trace and span ids, and the job and project being handled
+    (:mod:`paynto_common.logs`). Like ``logging.basicConfig``, it leaves a root logger that
+    already has handlers (a test runner's) as it is."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.setLevel(level.upper())
+        root.addHandler(log_handler(fmt, service))
     # HTTP clients log every URL they fetch at INFO, query (tokens, OAuth codes) and all.
     for noisy in ("httpx", "httpx2", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 
@@ -26,7 +27,8 @@ from batch_worker.pipeline import Pipeline
 from batch_worker.settings import BatchSettings
 from paynto_common import batches
 from paynto_common.db import Database
-from paynto_common.service import EmbeddedServer, health_app
+from paynto_common.runtime import port_answers, url_host_port
+from paynto_common.service import EmbeddedServer, ReadyCheck, health_app
 from paynto_common.settings import configure_logging
 from paynto_common.telemetry import setup_tracing
 
@@ -58,11 +60,19 @@ def declare(broker: RedisBroker, pipeline: Pipeline, settings: BatchSettings) ->
     )(clone_site)
 
 
+async def nats_answers(settings: BatchSettings, pipeline: Pipeline) -> bool:
+    """Whether NATS answers: the pipeline's connection once it opened one (on dramatiq's
+    loop, so only its state is read here), else whether the server takes connections."""
+    if pipeline.bus is not None:
+        return bool(pipeline.bus.nc.is_connected)
+    return await asyncio.to_thread(port_answers, *url_host_port(settings.nats_url, 4222))
+
+
 async def run(settings: BatchSettings) -> None:
     """Work batch items until a signal arrives."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format, settings.service_name)
     settings.log_summary()
-    setup_tracing(settings.service_name, settings.otel_exporter_otlp_endpoint)
+    setup_tracing(settings.service_name, settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url())
     await db.migrate()
@@ -85,9 +95,11 @@ async def run(settings: BatchSettings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    checks: dict[str, ReadyCheck] = {"redis": redis_answers, "database": db.ping,
+                                     "nats": functools.partial(nats_answers, settings, pipeline)}
     server = EmbeddedServer(uvicorn.Config(
-        health_app({"redis": redis_answers, "database": db.ping}), host=settings.health_host,
-        port=settings.health_port, log_level="warning", lifespan="off"))
+        health_app(checks), host=settings.health_host,
+        port=settings.health_port, log_level="warning", lifespan="off", log_config=None))
     health = asyncio.create_task(server.serve())
     try:
         await stop.wait()

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.rate_limits import WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
+from opentelemetry import trace
 from sqlmodel import col, update
 
 from batch_worker.settings import BatchSettings
@@ -53,6 +54,8 @@ from paynto_common.messages import (
     JobStarted,
     Subjects,
 )
+from paynto_common.metrics import BATCH_ITEMS
+from paynto_common.telemetry import job_attributes, traced
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +219,13 @@ class Pipeline:
         with window.acquire(raise_on_failure=False) as allowed:
             return bool(allowed)
 
+    @traced("batch item")
     async def _pipeline(self, bus: Bus, db: Database, item: BatchItem, batch: Batch) -> None:
+        # One trace an item's delivery: its clone and build jobs are spans under it.
+        trace.get_current_span().set_attributes({
+            "paynto.batch_id": item.batch_id, "paynto.batch.position": item.position,
+            "paynto.batch.attempt": item.attempts + 1,
+            **job_attributes(item.job_id, item.project_id)})
         if item.started_at is None:
             item.started_at = utcnow()
         await self._update(bus, db, item, status=ItemStatus.RUNNING, step="clone")
@@ -238,6 +247,7 @@ class Pipeline:
         item.result = {**item.result, "zip_url": f"/api/projects/{item.project_id}/zip"}
         await self._end(bus, db, item, ItemStatus.DONE)
 
+    @traced("batch clone")
     async def _clone(self, bus: Bus, db: Database, item: BatchItem,
                      batch: Batch) -> JobEnd | None:
         """The item's clone job to its end (started here unless a delivery before did);
@@ -296,6 +306,7 @@ class Pipeline:
                  item.attempts, job.id)
         return job
 
+    @traced("batch build")
     async def _build(self, bus: Bus, db: Database, item: BatchItem, batch: Batch) -> bool:
         await self._update(bus, db, item, step="build")
         job = await self._job(db, item.build_job_id)
@@ -381,6 +392,11 @@ class Pipeline:
             s.add(item)
             await s.commit()
             await s.refresh(item)
+        status = changes.get("status")
+        if status == ItemStatus.RETRYING:
+            BATCH_ITEMS.labels("retried").inc()
+        elif status in ItemStatus.TERMINAL:
+            BATCH_ITEMS.labels(status).inc()
         await batches.publish_item(bus, item)
 
     @staticmethod

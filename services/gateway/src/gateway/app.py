@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from gateway import sites
 from gateway.api import public_router, router
 from gateway.api.routes.auth import redact_query_in_trace
-from gateway.api.schemas import ID_PATTERN
+from gateway.api.schemas import ID_PATTERN, document_refusals
 from gateway.auth import PreviewSigner, signing_key
 from gateway.body_limit import BodySizeLimit
 from gateway.metrics import HttpMetrics
@@ -120,6 +120,13 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(proxy.router)
     app.include_router(sites.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_refusals(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from fastapi import HTTPException
+from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 from sse_starlette import EventSourceResponse
 
 from gateway.auth import PreviewLinks
+from gateway.metrics import counted_stream
 from gateway.settings import GatewaySettings
 from paynto_common import kanban, ledger
 from paynto_common.bus import Bus
@@ -36,8 +38,10 @@ from paynto_common.messages import (
     JobStarted,
     PlanRequest,
 )
+from paynto_common.telemetry import job_attributes
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("paynto.gateway")
 
 
 async def check_model_job(db: Database, settings: GatewaySettings, project_id: str,
@@ -84,6 +88,8 @@ async def start_job(
         await bus.publish_event(job.id, JobFailed(message="the job bus is unavailable"),
                                 msg_id=f"error:{job.id}")
         raise HTTPException(503, "the job bus is unavailable; try again") from exc
+    # The request's span names the job, so the job's trace is found by its id.
+    trace.get_current_span().set_attributes(job_attributes(job.id, job.project_id, kind))
     return job
 
 
@@ -120,14 +126,26 @@ Signing = tuple[PreviewLinks, str]
 
 
 async def _sse(bus: Bus, job_id: str, after_seq: int, links: Signing | None
-               ) -> AsyncIterator[dict[str, Any]]:
-    async for seq, event in bus.job_events(job_id, after_seq):
-        data = event.data
-        if links is not None and "preview_url" in data:
-            data = links[0].sign(links[1], data)
-        yield {"id": str(seq), "event": event.event, "data": json.dumps(data)}
-        if event.event in TERMINAL_EVENTS:
-            return
+               ) -> AsyncGenerator[dict[str, Any], None]:
+    # One span for the whole relay (not one an event), under the request's: how many events
+    # went out and how the stream ended. Not made current: a generator may be closed from
+    # another context than the one it started in.
+    span = tracer.start_span("sse relay", attributes={
+        **job_attributes(job_id), "paynto.sse.after_seq": after_seq})
+    sent = 0
+    try:
+        async for seq, event in bus.job_events(job_id, after_seq):
+            data = event.data
+            if links is not None and "preview_url" in data:
+                data = links[0].sign(links[1], data)
+            yield {"id": str(seq), "event": event.event, "data": json.dumps(data)}
+            sent += 1
+            if event.event in TERMINAL_EVENTS:
+                span.set_attribute("paynto.sse.end", event.event)
+                return
+    finally:
+        span.set_attribute("paynto.sse.events", sent)
+        span.end()
 
 
 def event_stream(bus: Bus, job_id: str, after_seq: int = 0,
@@ -135,7 +153,7 @@ def event_stream(bus: Bus, job_id: str, after_seq: int = 0,
     """The job's events from after ``after_seq`` until ``complete``, ``error`` or
     ``cancelled``; with ``links``, the preview links in them signed for its user."""
     return EventSourceResponse(
-        _sse(bus, job_id, after_seq, links),
+        counted_stream(job_id, _sse(bus, job_id, after_seq, links)),
         ping=15,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

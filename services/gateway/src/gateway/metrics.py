@@ -1,21 +1,23 @@
-"""HTTP metrics of the gateway, labelled by route template (never by raw path)."""
+"""The gateway's metrics: HTTP by route template (never by raw path, which would grow without
+bound), and the event streams it relays. The families are defined in ``paynto_common.metrics``
+with every other one."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TypeVar
 
-from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUESTS = Counter(
-    "paynto_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "paynto_http_request_seconds",
-    "Time to the response's first byte",
-    ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
-)
+from paynto_common.metrics import HTTP_REQUESTS, HTTP_SECONDS, SSE_STREAMS_OPEN
+
+T = TypeVar("T")
+
+# What a channel's prefix says it follows (``paynto_common.messages``' channel names); any
+# other channel is a job's.
+_STREAM_KINDS = {"project": "project", "run": "plan", "batch": "batch"}
 
 
 class HttpMetrics:
@@ -33,7 +35,7 @@ class HttpMetrics:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                LATENCY.labels(scope["method"], _route(scope)).observe(
+                HTTP_SECONDS.labels(scope["method"], _route(scope)).observe(
                     time.perf_counter() - started
                 )
             await send(message)
@@ -41,9 +43,29 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            REQUESTS.labels(scope["method"], _route(scope), str(status)).inc()
+            HTTP_REQUESTS.labels(scope["method"], _route(scope), str(status)).inc()
 
 
 def _route(scope: Scope) -> str:
     route = scope.get("route")
     return getattr(route, "path", None) or "unmatched"
+
+
+def stream_kind(channel: str) -> str:
+    """What an event channel follows: ``job``, ``project``, ``plan`` or ``batch``."""
+    prefix = channel.split(".", 1)[0] if "." in channel else ""
+    return _STREAM_KINDS.get(prefix, "job")
+
+
+async def counted_stream(channel: str, events: AsyncGenerator[T, None]) -> AsyncIterator[T]:
+    """``events``, counted in ``paynto_sse_streams_open`` from the first read until the stream
+    ends or its client goes (the response cancels the read or closes this generator; either
+    way ``finally`` runs, and ``events`` is closed with it)."""
+    gauge = SSE_STREAMS_OPEN.labels(stream_kind(channel))
+    gauge.inc()
+    try:
+        async with contextlib.aclosing(events):
+            async for event in events:
+                yield event
+    finally:
+        gauge.dec()

@@ -16,8 +16,11 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from opentelemetry import trace
+
 from generator.llm import ModelConfig, Usage, stream_completion
 from paynto_common.safety.paths import is_forbidden
+from paynto_common.telemetry import traced
 
 UPDATE_RE = re.compile(r'<update\s+path="([^"]+)"\s*>\n?(.*?)</update\s*>', re.DOTALL)
 MARKER_RE = re.compile(r"\.\.\.\s*existing code\s*\.\.\.", re.IGNORECASE)
@@ -101,8 +104,11 @@ async def merge_updates(
     return "".join(out), usage, merged_paths
 
 
+@traced("chat fast-apply")
 async def _merge(cfg: ModelConfig, instruction: str, code: str,
                  snippet: str) -> tuple[str, Usage]:
+    span = trace.get_current_span()
+    span.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": cfg.model})
     parts: list[str] = []
     usage = Usage(0, 0, 0.0, None)
     async for piece in stream_completion(cfg, morph_messages(instruction, code, snippet)):
@@ -110,6 +116,9 @@ async def _merge(cfg: ModelConfig, instruction: str, code: str,
             usage = piece
         else:
             parts.append(piece)
+    span.set_attributes({"gen_ai.usage.input_tokens": usage.prompt_tokens,
+                         "gen_ai.usage.output_tokens": usage.completion_tokens,
+                         "paynto.cost_usd": usage.cost_usd})
     text = "".join(parts)
     fenced = _FENCE_RE.match(text.strip())
     return (fenced.group(1) if fenced else text), usage

@@ -41,12 +41,15 @@ litellm is imported on first use only: the import takes several seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
+
+from paynto_common.metrics import MODEL_CALLS, MODEL_COST, MODEL_TOKENS, model_labels
 
 __all__ = ["ModelConfig", "ModelError", "Usage", "resolve_model", "stream_completion"]
 
@@ -148,6 +151,33 @@ async def preload() -> None:
 
 
 async def stream_completion(
+    cfg: ModelConfig, messages: list[dict[str, str]]
+) -> AsyncGenerator[str | Usage, None]:
+    """Stream a chat completion (:func:`_completion`), counted in the model metrics: the
+    call by outcome (ok, error, cancelled), its tokens and its cost, by provider and model."""
+    provider, model = model_labels(cfg.price_model or cfg.model)
+    outcome = "error"
+    try:
+        # Closed with this one: a reader stopping early releases the connection at once.
+        async with contextlib.aclosing(_completion(cfg, messages)) as pieces:
+            async for piece in pieces:
+                if isinstance(piece, Usage):
+                    outcome = "ok"
+                    MODEL_TOKENS.labels(provider, model, "input").inc(piece.prompt_tokens)
+                    MODEL_TOKENS.labels(provider, model, "output").inc(
+                        piece.completion_tokens)
+                    MODEL_COST.labels(provider, model).inc(piece.cost_usd)
+                yield piece
+    except (asyncio.CancelledError, GeneratorExit):
+        # The job stopped (or its reader did) before the answer ended.
+        if outcome != "ok":
+            outcome = "cancelled"
+        raise
+    finally:
+        MODEL_CALLS.labels(provider, model, outcome).inc()
+
+
+async def _completion(
     cfg: ModelConfig, messages: list[dict[str, str]]
 ) -> AsyncGenerator[str | Usage, None]:
     """Stream a chat completion: text deltas as ``str``, then exactly one :class:`Usage`.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 
+from opentelemetry import trace
 from sqlmodel import select
 
 from git_sync.deploys import Deployed, DeployError, deploy_netlify, deploy_vercel
@@ -23,7 +24,9 @@ from paynto_common.bus import Bus
 from paynto_common.db import Database, Deploy, JobStatus, Publish, PublishFile, Site, utcnow
 from paynto_common.errors import PermanentJobError
 from paynto_common.messages import DeployEnded, DeployRequest, DeployView, project_channel, stored
+from paynto_common.metrics import DEPLOYS
 from paynto_common.publishing import deploy_secret, with_base
+from paynto_common.telemetry import traced
 from paynto_common.vault import Vault, get_secret
 
 __all__ = ["DeployJob"]
@@ -58,6 +61,7 @@ class DeployJob:
         token = await get_secret(self.db, self.vault, req.user_id,
                                  deploy_secret(req.provider)) if req.user_id else None
         if not token:
+            DEPLOYS.labels(req.provider, "failed").inc()
             await self._record(req, "failed", error=f"no {req.provider} token is kept")
             raise PermanentJobError(f"no {req.provider} token is kept for this account")
         files = await self._files(req.publish_id, req.provider)
@@ -65,6 +69,7 @@ class DeployJob:
         try:
             done = await self._deploy(req, site, files, token)
         except DeployError as exc:
+            DEPLOYS.labels(req.provider, "failed" if exc.permanent else "retry").inc()
             reason = f"{req.provider}: {exc.message}"
             await self._record(req, "failed" if exc.permanent else "deploying", error=reason)
             if exc.permanent:
@@ -72,13 +77,17 @@ class DeployJob:
             raise RuntimeError(reason) from None  # redelivered with backoff
         await self._keep_site(req, done)
         await self._record(req, "ready", url=done.url)
+        DEPLOYS.labels(req.provider, "ok").inc()
         log.info("publish %s deployed to %s at %s", req.publish_id, req.provider, done.url)
         result = DeployEnded(publish_id=req.publish_id, provider=req.provider, url=done.url)
         await self.db.set_job_status(req.job_id, JobStatus.COMPLETE, result=stored(result))
         await self.bus.publish_event(req.job_id, result, msg_id=f"complete:{req.job_id}")
 
+    @traced("deploy")
     async def _deploy(self, req: DeployRequest, site: Site, files: dict[str, bytes],
                       token: str) -> Deployed:
+        trace.get_current_span().set_attributes({"paynto.deploy.provider": req.provider,
+                                                 "paynto.deploy.files": len(files)})
         timing = {"timeout": self.settings.deploy_timeout_seconds,
                   "poll_seconds": self.settings.deploy_poll_seconds}
         if req.provider == "vercel":

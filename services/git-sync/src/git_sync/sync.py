@@ -15,7 +15,10 @@ published.
 from __future__ import annotations
 
 import logging
+import time
+from urllib.parse import urlsplit
 
+from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -35,15 +38,23 @@ from paynto_common.db import (
 from paynto_common.errors import PermanentJobError
 from paynto_common.gitsync import commit_message
 from paynto_common.messages import GitPushed, GitSyncEnded, GitSyncRequest, project_channel, stored
+from paynto_common.metrics import GIT_PUSH_SECONDS, GIT_PUSHES
 from paynto_common.publishing import request_publish
 from paynto_common.safety.urls import UrlRefused
 from paynto_common.vault import Vault, get_secret
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("paynto.git_sync")
 
 
 def marker(project_id: str, version: int) -> str:
     return f"Paynto-Version: {project_id}/{version}"
+
+
+def push_outcome(done: Pushed) -> str:
+    """How a push went, as ``paynto_git_pushes_total`` counts it: already (the branch held
+    the version), moved (pushed to a new branch), else pushed."""
+    return "already" if done.already else "moved" if done.moved else "pushed"
 
 
 class SyncJob:
@@ -66,14 +77,22 @@ class SyncJob:
         remote = Remote(link.remote_url, token, link.username)
         pushed: list[int] = []
         for version in await self._unpushed(link):
+            started = time.perf_counter()
             try:
-                done = await push_files(
-                    remote, link.branch, version.files, await self._message(version),
-                    author=self.settings.git_author, expected=link.head,
-                    policy=self.settings.fetch_policy(),
-                    marker=marker(link.project_id, version.number),
-                    timeout=self.settings.git_push_timeout_seconds)
+                with tracer.start_as_current_span("git push", attributes={
+                        "paynto.version": version.number, "paynto.git.branch": link.branch,
+                        "server.address": urlsplit(link.remote_url).hostname or ""}) as span:
+                    done = await push_files(
+                        remote, link.branch, version.files, await self._message(version),
+                        author=self.settings.git_author, expected=link.head,
+                        policy=self.settings.fetch_policy(),
+                        marker=marker(link.project_id, version.number),
+                        timeout=self.settings.git_push_timeout_seconds)
+                    span.set_attributes({"paynto.git.already": done.already,
+                                         "paynto.git.moved": done.moved})
+                GIT_PUSHES.labels(push_outcome(done)).inc()
             except (RemoteError, UrlRefused) as exc:
+                GIT_PUSHES.labels("failed").inc()
                 reason = exc.message if isinstance(exc, RemoteError) else \
                     f"{link.remote_url} may not be reached: {exc.reason}"
                 permanent = isinstance(exc, UrlRefused) or exc.status in (401, 404, 422)
@@ -81,6 +100,8 @@ class SyncJob:
                 if permanent:
                     raise PermanentJobError(reason) from None
                 raise RuntimeError(reason) from None  # redelivered with backoff
+            finally:
+                GIT_PUSH_SECONDS.observe(time.perf_counter() - started)
             link = await self._record(link, version.number, done, req.job_id)
             pushed.append(version.number)
         if pushed:

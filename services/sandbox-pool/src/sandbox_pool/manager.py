@@ -23,6 +23,7 @@ from sqlmodel import col, select, update
 
 from paynto_common.db import Database, Sandbox, new_id, utcnow
 from paynto_common.messages import PreviewError, preview_path
+from paynto_common.metrics import SANDBOX_CLAIMS, SANDBOXES_ACTIVE, SANDBOXES_WARM
 from sandbox_pool.provider import (
     COMPILED_SUFFIXES,
     ProviderSandbox,
@@ -88,6 +89,9 @@ class SandboxManager:
         # Told of each error a project's live preview reports (compile or runtime).
         self.on_preview_error: Callable[[str, PreviewError], None] | None = None
         self.preview_errors: dict[str, collections.deque[PreviewError]] = {}
+        # Read when /metrics is scraped (a process runs one manager).
+        SANDBOXES_ACTIVE.set_function(lambda: len(self._live))
+        SANDBOXES_WARM.set_function(lambda: len(self._warm))
 
     @property
     def replica_id(self) -> str:
@@ -253,6 +257,7 @@ class SandboxManager:
             raise LeaseMovedError(f"project {project_id}: its lease changed meanwhile")
         live = Live(sandbox.id, sandbox, renewed)
         self._live[project_id] = live
+        SANDBOX_CLAIMS.labels("warm" if warm is not None else "cold").inc()
         sandbox.on_log = self._error_watcher(project_id)
         async with self.db.session() as s:
             s.add(Sandbox(id=sandbox.id, project_id=project_id, provider=self.provider.name,

@@ -16,8 +16,12 @@ Every fetch goes through the SSRF guard.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from opentelemetry import trace
 
 from paynto_common.bus import Bus, ConsumerOptions, Route
 from paynto_common.db import LOCAL_USER_ID, Database, JobStatus, Scrape
@@ -35,8 +39,10 @@ from paynto_common.messages import (
     stored,
 )
 from paynto_common.messages.scrape import screenshot_path
+from paynto_common.metrics import SCRAPE_SECONDS, SCRAPES
 from paynto_common.safety.urls import Resolver, UrlRefused
 from paynto_common.service import Worker
+from paynto_common.telemetry import traced
 from scraper.extract import same_site_links
 from scraper.firecrawl import FirecrawlError, scrape_with_firecrawl
 from scraper.screenshot import ScreenshotFailed, Screenshotter, ScreenshotUnavailable
@@ -81,23 +87,39 @@ class Scraping:
     async def close(self) -> None:
         await self.screenshots.close()
 
+    @traced("scrape")
     async def scrape(self, url: str, user_id: str, *, pages: int = 1,
                      screenshot: bool = False, project_id: str | None = None) -> Scrape:
         """Read ``url`` (and up to ``pages - 1`` more of its site) for ``user_id`` and store
         it; raise ScrapeFailed with the reason when the site cannot be read."""
         pages = max(1, min(pages, self.settings.scraper_max_pages))
         screenshot = screenshot and self.settings.scraper_screenshots
+        provider = self.settings.scraper_provider
+        # The site's host only: a URL's path and query may carry what is not ours to keep.
+        trace.get_current_span().set_attributes({
+            "paynto.scrape.provider": provider, "paynto.scrape.pages_asked": pages,
+            "paynto.scrape.screenshot": screenshot, "server.address": urlsplit(url).hostname or ""})
+        started = time.perf_counter()
+        outcome = "error"
         try:
-            if self.settings.scraper_provider == "firecrawl":
+            if provider == "firecrawl":
                 read = await self._firecrawl(url, pages, screenshot)
             else:
                 read = await self._local(url, pages, screenshot)
+            outcome = "ok"
         except UrlRefused as exc:
+            outcome = "refused"
             raise ScrapeFailed(f"{url} may not be read: {exc.reason}", 422) from exc
         except ReadFailed as exc:
+            outcome = "failed"
             raise ScrapeFailed(exc.message, exc.status) from exc
         except FirecrawlError as exc:
+            outcome = "failed"
             raise ScrapeFailed(str(exc), exc.status) from exc
+        finally:
+            SCRAPES.labels(provider, outcome).inc()
+            SCRAPE_SECONDS.observe(time.perf_counter() - started)
+        trace.get_current_span().set_attribute("paynto.scrape.pages", len(read.pages))
         first = read.pages[0]
         row = Scrape(user_id=user_id, project_id=project_id, url=url, title=first.title,
                      provider=first.provider,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 
+from opentelemetry import trace
 from sqlmodel import col, delete
 
 from paynto_common.db import JobStatus, Publish, PublishFile, PublishStatus, Site, utcnow
@@ -26,6 +27,7 @@ from paynto_common.messages import (
     project_channel,
     stored,
 )
+from paynto_common.metrics import PUBLISH_BUILD_SECONDS, PUBLISHES
 from paynto_common.publishing import request_deploys, site_url
 from paynto_common.safety.paths import UnsafePathError
 from sandbox_pool import versions
@@ -36,6 +38,7 @@ from sandbox_pool.provider import SandboxUnavailableError
 __all__ = ["PublishJob", "media_type"]
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("paynto.sandbox_pool")
 
 # Types Python's table may not know (or knows differently on other systems).
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
@@ -65,6 +68,7 @@ class PublishJob(JobHandler[PublishRequest]):
         try:
             await self._publish(req, events)
         except PermanentJobError as exc:
+            PUBLISHES.labels("error").inc()
             await self._failed(req, str(exc))
             raise
 
@@ -90,7 +94,11 @@ class PublishJob(JobHandler[PublishRequest]):
         await events.publish(Status(message=f"building version {version.number} to publish"),
                              once="building")
         try:
-            outcome = await self.builder.build(version.files, extra, keep_dist=True)
+            with tracer.start_as_current_span("vite build", attributes={
+                    "paynto.version": version.number, "paynto.packages": extra[:50]}) as span:
+                outcome = await self.builder.build(version.files, extra, keep_dist=True)
+                span.set_attributes({"paynto.build.ok": outcome.ok,
+                                     "paynto.build.files": len(outcome.dist or {})})
         except UnsafePathError as exc:
             raise PermanentJobError(f"version {version.number}: {exc}") from exc
         except SandboxUnavailableError as exc:
@@ -98,7 +106,9 @@ class PublishJob(JobHandler[PublishRequest]):
         except DistRefused as exc:
             raise PermanentJobError(f"version {version.number}: {exc}") from exc
         url = site_url(site.slug)
+        PUBLISH_BUILD_SECONDS.observe(outcome.seconds)
         if not outcome.ok or outcome.dist is None:
+            PUBLISHES.labels("build_failed").inc()
             await self._failed(req, outcome.output or "vite build failed")
             await self._end(req, events, Published(
                 publish_id=req.publish_id, version=version.number, url=url, ok=False,
@@ -120,6 +130,7 @@ class PublishJob(JobHandler[PublishRequest]):
             publish_id=req.publish_id, version=version.number, url=url, ok=True,
             output=outcome.output, files=len(outcome.dist), bytes=size,
             seconds=outcome.seconds))
+        PUBLISHES.labels("ok").inc()
 
     async def _store(self, req: PublishRequest, dist: dict[str, bytes], size: int) -> bool:
         """Store the files and make the publish live (unless a newer one is): one

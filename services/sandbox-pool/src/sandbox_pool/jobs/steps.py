@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from opentelemetry import trace
 
 from paynto_common.bus import Bus
 from paynto_common.db import Database, JobStatus, Version
@@ -29,7 +33,15 @@ from paynto_common.messages import (
     read_result,
     stored,
 )
+from paynto_common.metrics import (
+    PACKAGE_INSTALL_SECONDS,
+    PACKAGE_INSTALLS,
+    PROMPT_TO_PREVIEW,
+    SANDBOX_RECOVERIES,
+    since,
+)
 from paynto_common.packages import detect_imports, validate_package_name
+from paynto_common.telemetry import job_attributes, traced
 from sandbox_pool.manager import Live, SandboxManager
 from sandbox_pool.provider import (
     COMPILED_SUFFIXES,
@@ -41,6 +53,10 @@ from sandbox_pool.provider import (
 log = logging.getLogger(__name__)
 
 J = TypeVar("J", bound=JobMessage)
+tracer = trace.get_tracer("paynto.sandbox_pool")
+# The jobs that turn a person's prompt into a preview: their row's age when the preview is
+# ready is ``paynto_prompt_to_preview_seconds``.
+PROMPT_KINDS = frozenset({"generate", "clone", "ticket", "apply"})
 
 
 @dataclass(frozen=True)
@@ -78,11 +94,16 @@ class JobHandler(Generic[J]):
         self.ctx = ctx
 
     async def __call__(self, req: J, attempt: int) -> None:
-        # The row's attempts count the generator's deliveries of a model job: left as they are.
-        if await self.ctx.db.claim_job(req.job_id, user_id=req.user_id) is None:
-            await self.ended(req)
-            return
-        await self.run(req, self.events(req))
+        # One span for the job's work, named for its kind ("apply", "install packages").
+        name = re.sub(r"(?<!^)(?=[A-Z])", " ", type(self).__name__.removesuffix("Job")).lower()
+        with tracer.start_as_current_span(name, attributes=job_attributes(req.job_id,
+                                                                          req.project_id)):
+            # The row's attempts count the generator's deliveries of a model job: left as
+            # they are.
+            if await self.ctx.db.claim_job(req.job_id, user_id=req.user_id) is None:
+                await self.ended(req)
+                return
+            await self.run(req, self.events(req))
 
     def events(self, req: J) -> JobEvents:
         return JobEvents(self.ctx.bus, req.job_id)
@@ -100,6 +121,7 @@ async def start_sandbox(ctx: Context, events: JobEvents, project_id: str,
     client when this replaces one that went away (nothing to click, nothing lost)."""
     lost = ctx.manager.take_lost(project_id)
     if lost is not None and files:
+        SANDBOX_RECOVERIES.inc()
         what = f"version {version}" if version is not None else "your files"
         await events.publish(Status(
             message=f"the sandbox had stopped ({lost}); restoring {what} into a new one",
@@ -120,11 +142,20 @@ async def start_from(ctx: Context, events: JobEvents, project_id: str,
                                latest.number if latest else None)
 
 
+@traced("npm install")
 async def install(events: JobEvents, live: Live, names: list[str]) -> list[str]:
     """Install ``names`` (valid package specs) into the sandbox, its output streamed to the
     client; return the packages that were not there before."""
-    async with _install_output(events) as on_output:
-        installed = await live.sandbox.ensure_packages(names, on_output)
+    trace.get_current_span().set_attribute("paynto.packages", names[:50])
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        async with _install_output(events) as on_output:
+            installed = await live.sandbox.ensure_packages(names, on_output)
+        outcome = "ok"
+    finally:
+        PACKAGE_INSTALLS.labels(outcome).inc()
+        PACKAGE_INSTALL_SECONDS.observe(time.perf_counter() - started)
     for name in installed:
         await events.publish(PackageInstalled(name=name), once=name)
     return installed
@@ -148,6 +179,7 @@ async def install_imports(events: JobEvents, live: Live, explicit: Iterable[str]
         await install(events, live, wanted)
 
 
+@traced("preview check")
 async def check_preview(events: JobEvents, live: Live, changed: Iterable[str],
                         render: bool = False) -> list[PreviewError]:
     """Compile what the job wrote, now, and tell the client what does not compile (as
@@ -168,6 +200,8 @@ async def check_preview(events: JobEvents, live: Live, changed: Iterable[str],
             error = PreviewError(kind="runtime", path=thrown["path"], message=thrown["message"])
             await events.publish(error, once="runtime")
             errors.append(error)
+    trace.get_current_span().set_attributes({"paynto.preview.files": len(code),
+                                             "paynto.preview.errors": len(errors)})
     return errors
 
 
@@ -176,6 +210,8 @@ async def finish(ctx: Context, events: JobEvents, live: Live, result: Applied) -
     there: its model work) and complete the job with it."""
     await events.publish(PreviewReady(preview_url=live.preview_url), once="")
     job = await ctx.db.job(events.job_id)
+    if job is not None and job.kind in PROMPT_KINDS and job.status not in JobStatus.TERMINAL:
+        PROMPT_TO_PREVIEW.observe(since(job.created_at))
     row = read_result(job.result if job else None, GenerateResult)
     kept = GenerateResult.model_validate({**row.model_dump(), **result.wire()})
     await ctx.db.set_job_status(events.job_id, JobStatus.COMPLETE, result=stored(kept))

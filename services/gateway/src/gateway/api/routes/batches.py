@@ -35,6 +35,7 @@ from paynto_common.db import (
     utcnow,
 )
 from paynto_common.messages import batch_channel
+from paynto_common.metrics import BATCH_ITEMS
 from paynto_common.safety.urls import FetchPolicy, UrlRefused, check_url, fetch, parse_allow_hosts
 
 router = APIRouter()
@@ -201,7 +202,7 @@ REPORT_FIELDS = ["position", "url", "status", "step", "attempts", "project_id", 
                  "failures"]
 
 
-@router.get("/api/batches/{batch_id}/report")
+@router.get("/api/batches/{batch_id}/report", responses={200: {"content": {"text/csv": {}}}})
 async def batch_report(batch_id: str, db: DbDep, user: UserDep,
                        format: Literal["json", "csv"] = Query("json")) -> Response:
     """Every URL's outcome: JSON, or CSV for a spreadsheet."""
@@ -288,6 +289,7 @@ async def cancel_batch(batch_id: str, bus: BusDep, db: DbDep, user: UserDep) -> 
             s.add(row)
             await s.commit()
             await s.refresh(row)
+        BATCH_ITEMS.labels(ItemStatus.CANCELLED).inc()
         await batches.publish_item(bus, row)
     await batches.end_if_finished(db, bus, batch_id)
     return batch_out(batch, await items_of(db, batch_id))
