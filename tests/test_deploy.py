@@ -7,7 +7,8 @@ This machine has no Docker engine and no cluster, so nothing here starts a conta
   against ``kubectl kustomize`` whenever kubectl is installed;
 * every built-in resource passes ``kubernetes_validate`` in strict mode (unknown fields fail);
 * the custom resources, which it has no schema for (KEDA's ScaledObject, the Prometheus
-  Operator's ServiceMonitor), get a structural check of the fields that matter;
+  Operator's ServiceMonitor and PrometheusRule), get a structural check of the fields that
+  matter here, and a schema check in tests/test_observability_deploy.py;
 * references between objects hold: env and volumes name existing ConfigMap/Secret keys,
   Services and monitors select pods and ports that exist, autoscalers target Deployments;
 * compose, the Dockerfile and the Kubernetes files agree with each other and with the code
@@ -64,6 +65,10 @@ APP_UID = 10001
 PAYNTO_COMPONENTS = {"gateway", "worker"}
 SECRET_NAME = "paynto-secrets"
 CONFIG_NAME = "paynto-config"
+# Compose's observability services, and those of them whose images hold no shell or HTTP client
+# to run a healthcheck with (the collector and Jaeger are single static binaries).
+COMPOSE_OBSERVABILITY = {"otel-collector", "jaeger", "prometheus", "grafana"}
+COMPOSE_NO_SHELL = {"otel-collector", "jaeger"}
 
 # The environment variables the services document (the brief's list plus the listen addresses
 # and ports the code reads). .env.example must describe each.
@@ -94,7 +99,8 @@ DOCUMENTED_ENV = {
     "BATCH_RETRY_MAX_BACKOFF_MS", "BATCH_DOMAIN_CONCURRENCY", "BATCH_DOMAIN_PER_MINUTE",
     "BATCH_JOB_TIMEOUT_SECONDS", "BATCH_HEARTBEAT_TIMEOUT_MS", "BATCH_MAINTENANCE_CHANCE",
     "GITHUB_SCOPES", "VERCEL_API_URL", "NETLIFY_API_URL", "DEPLOY_TIMEOUT_SECONDS",
-    "DEPLOY_POLL_SECONDS",
+    "DEPLOY_POLL_SECONDS", "LOG_FORMAT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "PAYNTO_TRACES_FILE",
 }
 SECRET_LIKE = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD)$")
 
@@ -103,10 +109,13 @@ CUSTOM_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
 CLUSTER_SCOPED = {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole",
                   "ClusterRoleBinding", "PriorityClass", "CustomResourceDefinition"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet"}
+# Everything with a pod template: the workloads, and the migration Job.
+POD_KINDS = WORKLOAD_KINDS | {"Job"}
 REPLICA_KINDS = {"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
 
 
@@ -305,7 +314,7 @@ def pod_spec(resource: dict[str, Any]) -> dict[str, Any]:
 
 def all_containers(resources: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for resource in resources:
-        if resource["kind"] in WORKLOAD_KINDS:
+        if resource["kind"] in POD_KINDS:
             spec = pod_spec(resource)
             yield from spec.get("initContainers", [])
             yield from spec["containers"]
@@ -392,7 +401,7 @@ def env_ref_problems(resources: list[dict[str, Any]]) -> list[str]:
             problems.append(f"{where}: {kind} {name} has no key {key}")
 
     for workload in resources:
-        if workload["kind"] not in WORKLOAD_KINDS:
+        if workload["kind"] not in POD_KINDS:
             continue
         spec = pod_spec(workload)
         for container in spec.get("initContainers", []) + spec["containers"]:
@@ -687,7 +696,7 @@ def workload_problems(resources: list[dict[str, Any]]) -> list[str]:
     declares what it needs; Paynto's own services also follow the conventions below."""
     problems = []
     for workload in resources:
-        if workload["kind"] not in WORKLOAD_KINDS:
+        if workload["kind"] not in POD_KINDS:
             continue
         name = workload["metadata"]["name"]
         spec = pod_spec(workload)
@@ -696,7 +705,9 @@ def workload_problems(resources: list[dict[str, Any]]) -> list[str]:
             problems.append(f"{name}: runAsNonRoot is not true")
         if pod_security.get("seccompProfile", {}).get("type") != "RuntimeDefault":
             problems.append(f"{name}: seccompProfile is not RuntimeDefault")
-        if not selects(workload["spec"]["selector"]["matchLabels"], workload):
+        # A Job's selector is generated from its pods' labels.
+        selector = workload["spec"].get("selector", {}).get("matchLabels")
+        if workload["kind"] != "Job" and not selects(selector or {}, workload):
             problems.append(f"{name}: selector does not match the pod labels")
         for container in spec["containers"]:
             security = container.get("securityContext", {})
@@ -890,7 +901,8 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_every_yaml_file_parses() -> None:
-    files = [COMPOSE, *sorted(K8S.rglob("*.yaml")), *sorted(K8S.rglob("*.yml"))]
+    deploy = ROOT / "deploy"
+    files = [COMPOSE, *sorted(deploy.rglob("*.yaml")), *sorted(deploy.rglob("*.yml"))]
     assert len(files) > 5
     for path in files:
         docs = load_docs(path)
@@ -1098,6 +1110,7 @@ def test_autoscaling_and_monitoring_are_present(rendered: dict[str, list[dict[st
     assert [h["spec"]["scaleTargetRef"]["name"]
             for h in of_kind(resources, "HorizontalPodAutoscaler")] == [GATEWAY]
     assert of_kind(resources, "ServiceMonitor")
+    assert of_kind(resources, "PrometheusRule")
     pdbs = of_kind(resources, "PodDisruptionBudget")
     assert any(selects(p["spec"]["selector"]["matchLabels"], get(resources, "Deployment", GATEWAY))
                for p in pdbs)
@@ -1113,7 +1126,7 @@ def test_dev_overlay(rendered: dict[str, list[dict[str, Any]]]) -> None:
     for workload in dev:
         if workload["kind"] in WORKLOAD_KINDS:
             assert workload["spec"].get("replicas") == 1, workload["metadata"]["name"]
-    for kind in ("HorizontalPodAutoscaler", "ScaledObject", "ServiceMonitor"):
+    for kind in ("HorizontalPodAutoscaler", "ScaledObject", "ServiceMonitor", "PrometheusRule"):
         assert not of_kind(dev, kind), kind
     for name in SERVICES:
         container = pod_spec(get(dev, "Deployment", name))["containers"][0]
@@ -1180,8 +1193,12 @@ def test_render_matches_kubectl_kustomize(rendered: dict[str, list[dict[str, Any
 
 def test_compose_services_and_healthchecks(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"nats", "postgres", "redis", *SERVICES}
+    assert set(services) == {"nats", "postgres", "redis", *SERVICES, *COMPOSE_OBSERVABILITY}
     for name, service in services.items():
+        if name in COMPOSE_NO_SHELL:
+            # Nothing in the image could run a check; nobody may wait for it to be healthy.
+            assert "healthcheck" not in service, name
+            continue
         test = service.get("healthcheck", {}).get("test")
         assert test and test[0] in ("CMD", "CMD-SHELL"), f"{name} has no healthcheck"
     nats = services["nats"]
@@ -1219,8 +1236,11 @@ def test_compose_paynto_service(compose: dict[str, Any], name: str) -> None:
     depends = service["depends_on"]
     for infra in ("nats", "postgres", "redis"):
         assert depends[infra]["condition"] == "service_healthy", f"{name} -> {infra}"
-    for other in depends:
-        assert "healthcheck" in services[other]
+    for other, condition in depends.items():
+        if condition["condition"] == "service_healthy":
+            assert "healthcheck" in services[other], f"{name} waits on {other}'s health"
+        else:
+            assert other in COMPOSE_NO_SHELL, f"{name} does not wait for {other} to be healthy"
     if name == GATEWAY:
         published = [str(p) for p in service["ports"]]
         assert any(re.fullmatch(rf"(?:[\d.]+:)?{GATEWAY_PORT}:{GATEWAY_PORT}", p)
