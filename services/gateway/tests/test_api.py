@@ -61,3 +61,24 @@ async def test_starting_too_many_jobs_answers_429_with_retry_after(
     assert "at most 5 a minute" in refused.json()["detail"]
     # Reading is not limited.
     assert (await client.get("/api/projects")).status_code == 200
+
+
+async def test_the_schema_documents_what_the_routes_answer(client: httpx.AsyncClient) -> None:
+    """What the fuzz test (test_fuzz_api.py) holds answers to: a route's own 422 is a sentence
+    (or an object), not only FastAPI's list; downloads, the metrics and a CSV report are not
+    JSON; and a ticket's fields may be left out but are never null."""
+    schema = (await client.get("/openapi.json")).json()
+    detail = schema["components"]["schemas"]["HTTPValidationError"]["properties"]["detail"]
+    assert [arm["type"] for arm in detail["anyOf"]] == ["array", "string", "object"]
+    paths = schema["paths"]
+
+    def content(path: str, method: str = "get") -> list[str]:
+        return list(paths[path][method]["responses"]["200"]["content"])
+
+    assert content("/api/projects/{project_id}/zip") == ["application/zip"]
+    assert content("/api/create-zip", "post") == ["application/zip"]
+    assert content("/metrics") == ["text/plain"]
+    assert content("/api/batches/{batch_id}/report") == ["application/json", "text/csv"]
+    ticket = schema["components"]["schemas"]["TicketPatch"]["properties"]
+    assert all("anyOf" not in field and field["type"] != "null" for field in ticket.values())
+    assert ticket["depends_on"]["maxItems"] == ticket["files"]["maxItems"] == 50

@@ -309,3 +309,14 @@ async def test_the_token_appears_in_no_answer_and_no_log(
         assert alice.token not in seen and refused_token not in seen
     assert "committed to GitHub alice/bakery" in caplog.text  # the log was captured
     assert alice.token not in caplog.text and refused_token not in caplog.text
+
+
+async def test_a_token_no_http_header_can_carry_is_refused(client: httpx.AsyncClient,
+                                                          alice: Person) -> None:
+    """A token is sent on as ``Authorization``: one with a character outside printable ASCII
+    is a 422 naming it, not a 500 from the HTTP client that could not send it."""
+    for token in (alice.token + "\u00e9", "ghp two"):
+        r = await client.put("/api/github/token", json={"token": token}, headers=alice.headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"][0]["loc"] == ["body", "token"]
+    assert not (await client.get("/api/github", headers=alice.headers)).json()["connected"]

@@ -176,3 +176,30 @@ async def test_the_list_shows_each_projects_version_change_and_active_job(
         await client.patch(f"/api/projects/{newer}", json={"name": "renamed"})
         assert [p["id"] for p in (await client.get("/api/projects")).json()] == [
             newer, quiet, older]
+
+
+async def test_what_postgres_cannot_hold_is_refused_on_either_database(
+        settings: GatewaySettings, bus: Bus, database: Database) -> None:
+    """A NUL character (which Postgres stores in no text, not even a query's parameter) and
+    a number past a 4-byte INTEGER are refused with a 4xx saying so, on SQLite and Postgres
+    alike, where Postgres answered 500."""
+    gateway = create_app(settings.model_copy(update={"database_url": database.url}), bus=bus)
+    async with gateway.router.lifespan_context(gateway), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=gateway), base_url="http://test") as client:
+        project = (await client.post("/api/projects", json={"name": "p"})).json()["id"]
+        for url in ("/api/projects/a%00b", f"/api/projects/{project}/jobs?before=a%00b",
+                    "/api/usage?of=a%00b", "/api/sandbox-status?project_id=a%00b"):
+            r = await client.get(url)
+            assert r.status_code == 400, (url, r.text)
+            assert "NUL character" in r.json()["detail"]
+        for body in ({"name": "a\x00b"}, {"name": "ok", "extra\x00": 1}):
+            r = await client.post("/api/projects", json=body)
+            assert r.status_code == 422
+        named = await client.patch(f"/api/projects/{project}", json={"name": "a\x00b"})
+        assert named.status_code == 422
+        assert named.json()["detail"][0]["loc"] == ["body", "name"]
+        assert "NUL character" in named.json()["detail"][0]["msg"]
+        past = await client.get(f"/api/projects/{project}/versions/{2**31}")
+        assert past.status_code == 422
+        listed = (await client.get("/api/projects")).json()
+        assert [(p["id"], p["name"]) for p in listed] == [(project, "p")]

@@ -229,3 +229,20 @@ async def test_a_site_never_built_or_a_failed_build_is_not_served(
         job = await s.get(Job, started["job_id"])
         (project,) = (await s.exec(select(Project).where(Project.id == project_id))).all()
     assert job is not None and job.kind == "publish" and project.id == project_id
+
+
+async def test_versions_past_any_number_and_tokens_no_header_carries_are_refused(
+        client: httpx.AsyncClient, db: Database) -> None:
+    """A version no INTEGER column holds is a 422, not a query that fails (a 500); a deploy
+    token with a character an HTTP header cannot carry is refused before it is stored."""
+    project_id = await project_with_versions(client, db, 1)
+    for url in (f"/api/projects/{project_id}/publish",
+                f"/api/projects/{project_id}/publish/rollback"):
+        r = await client.post(url, json={"version": 2**63})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "version"]
+    for token in ("vcp_caf\u00e9", "two words"):
+        r = await client.put("/api/account/deploy-tokens/vercel", json={"token": token})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "token"]
+    assert (await client.get("/api/account/deploy-tokens")).json()["vercel"] is False
+    async with db.session() as s:
+        assert (await s.exec(select(Publish))).all() == []

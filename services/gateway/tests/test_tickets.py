@@ -105,3 +105,24 @@ async def test_a_running_build_takes_up_what_a_change_made_ready(
     assert [t["state"] for t in retried.json()["tickets"]] == ["queued", "backlog", "backlog"]
     added = await client.post(f"/api/plans/{plan_id}/tickets", json={"title": "Footer"})
     assert [(t["key"], t["state"]) for t in added.json()["tickets"]][-1] == ("T4", "queued")
+
+
+async def test_a_field_set_to_null_is_refused_and_the_ticket_kept(
+        client: httpx.AsyncClient, db: Database, make_plan: MakePlan) -> None:
+    """Leaving a field out keeps it; null is no value of any ticket field (the columns hold
+    none), so it is a 422 naming the field, not a 500 from the database."""
+    plan_id = (await make_plan(CHAIN, BUILT)).id
+    for field in ("title", "description", "acceptance", "type", "priority", "complexity",
+                  "depends_on", "files"):
+        r = await client.patch(f"/api/plans/{plan_id}/tickets/T2", json={field: None})
+        assert r.status_code == 422, (field, r.text)
+        assert r.json()["detail"][0]["loc"] == ["body", field]
+        assert r.json()["detail"][0]["msg"] == \
+            "Value error, may not be null: leave the field out to keep it as it is"
+    added = await client.post(f"/api/plans/{plan_id}/tickets",
+                              json={"title": "Opening hours", "description": None})
+    assert added.status_code == 422
+    tickets = await kanban.tickets_of(db, plan_id)
+    assert [(t.key, t.title, t.description, t.depends_on) for t in tickets] == [
+        ("T1", "ticket T1", "", []), ("T2", "ticket T2", "", ["T1"]),
+        ("T3", "ticket T3", "", ["T2"])]

@@ -134,6 +134,17 @@ async def test_a_token_name_is_short(app: FastAPI, http: httpx.AsyncClient) -> N
     assert r.status_code == 201
 
 
+async def test_a_token_name_with_a_nul_character_is_refused(app: FastAPI,
+                                                            http: httpx.AsyncClient) -> None:
+    """Postgres stores no NUL character: a 422 naming the field on either database (it was
+    stored on SQLite and a 500 on Postgres)."""
+    alice = await user_with_token(app, "alice")
+    r = await http.post("/api/auth/tokens", json={"name": "laptop\x00"}, headers=alice)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"]
+    listed = (await http.get("/api/auth/tokens", headers=alice)).json()
+    assert [row["name"] for row in listed] == ["first"]
+
+
 async def test_only_admins_list_users(app: FastAPI, http: httpx.AsyncClient) -> None:
     alice = await user_with_token(app, "alice")
     root = await user_with_token(app, "root", Role.ADMIN)

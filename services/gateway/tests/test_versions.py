@@ -160,3 +160,25 @@ async def test_a_diff_of_what_is_not_there(client: httpx.AsyncClient, db: Databa
     assert (await client.get(f"{url}/2/diff", params={"against": -1})).status_code == 422
     # Another user's project answers as one that does not exist (test_tenancy.py walks it).
     assert (await client.get("/api/projects/nope/versions/1/diff")).status_code == 404
+
+
+async def test_version_numbers_no_database_column_holds_are_refused(
+        client: httpx.AsyncClient, db: Database) -> None:
+    """A version number past a 4-byte INTEGER is a 422 naming where it was, not a query that
+    fails (a 500 on SQLite past 8 bytes, on Postgres past 4); the last number that fits is
+    merely a version the project does not have."""
+    project = await two_versions(client, db)
+    base = f"/api/projects/{project}"
+    for method, url, body, where in [
+            ("GET", f"{base}/versions/{2**63}", None, ["path", "number"]),
+            ("GET", f"{base}/versions/{2**63}/diff", None, ["path", "number"]),
+            ("GET", f"{base}/versions/2/diff?against={2**63}", None, ["query", "against"]),
+            ("POST", f"{base}/versions/{2**63}/restore", None, ["path", "number"]),
+            ("GET", f"{base}/zip?version={2**63}", None, ["query", "version"]),
+            ("POST", f"{base}/fork", {"version": 2**63}, ["body", "version"])]:
+        r = await client.request(method, url, json=body)
+        assert r.status_code == 422, (url, r.text)
+        assert r.json()["detail"][0]["loc"] == where
+        assert r.json()["detail"][0]["msg"] == \
+            "Input should be less than or equal to 2147483647"
+    assert (await client.get(f"{base}/versions/{2**31 - 1}")).status_code == 404

@@ -3,11 +3,13 @@
 
 ``router`` holds the routes a user calls: each depends on :func:`gateway.auth.resolve_user`,
 declared once here so a new route cannot forget it. ``public_router`` holds the few anyone may
-call: health, metrics, and the steps of signing in.
+call: health, metrics, and the steps of signing in. Both refuse a NUL character in the address
+(:func:`gateway.api.deps.no_nul_in_url`) before any route reads it.
 """
 
 from fastapi import APIRouter, Depends
 
+from gateway.api.deps import no_nul_in_url
 from gateway.api.routes import (
     auth,
     batches,
@@ -25,11 +27,11 @@ from gateway.api.routes import (
 )
 from gateway.auth import resolve_user
 
-public_router = APIRouter()
+public_router = APIRouter(dependencies=[Depends(no_nul_in_url)])
 public_router.include_router(health.router)
 public_router.include_router(auth.public)
 
-router = APIRouter(dependencies=[Depends(resolve_user)])
+router = APIRouter(dependencies=[Depends(no_nul_in_url), Depends(resolve_user)])
 for module in (auth, projects, versions, jobs, plans, tickets, sandboxes, scrapes,
                batches, git, github, publish):
     router.include_router(module.router)

@@ -40,6 +40,15 @@ async def _rate_limited(request: Request) -> None:
     await limiter.check(request)
 
 
+def no_nul_in_url(request: Request) -> None:
+    """Refuse a path or query holding a NUL character (``%00``): no id, name or token has one,
+    and Postgres refuses it even in a query's parameters, so it would answer 500 there."""
+    texts = [request.url.path, *(f"{k}={v}" for k, v in request.query_params.multi_items())]
+    if any("\x00" in text for text in texts):
+        raise HTTPException(400, "the address holds a NUL character (%00), which no id, name "
+                                 "or value may hold")
+
+
 def _last_event_id(last_event_id: Annotated[str | None, Header()] = None) -> int:
     if last_event_id is None or last_event_id == "":
         return 0

@@ -14,10 +14,50 @@ from paynto_common.kanban import Complexity, Priority, TicketType
 from paynto_common.messages import TicketView
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# The largest value of a 4-byte INTEGER column (Postgres'; SQLite's holds 8 bytes): a version
+# number past it names no version, and is refused (422) before a query could fail on it.
+MAX_INT = 2**31 - 1
+# A token sent on in an HTTP header (GitHub's, a deploy provider's): printable ASCII without
+# spaces, as every provider issues them; anything else could not even be sent.
+TOKEN_PATTERN = r"^[\x21-\x7e]+$"
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
+
+
+def document_refusals(openapi: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents a 422's ``detail`` as its list of validation errors only; a route's
+    own refusal says what is wrong in a sentence (a batch's: in an object naming the URLs
+    refused). The schema says all three, so a client knows every shape it may get."""
+    refusal = openapi.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+    if refusal is not None:
+        listed = refusal["properties"]["detail"]
+        refusal["properties"]["detail"] = {
+            "title": listed.pop("title", "Detail"),
+            "anyOf": [listed, {"type": "string"}, {"type": "object"}],
+        }
+    return openapi
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """Postgres stores no NUL character in text (SQLite does): a 422 naming the field on
+        either database, rather than a 500 on Postgres alone. Checked before the field's own
+        validation, so its constraints keep their own messages."""
+        if _holds_nul(value):
+            raise ValueError("contains a NUL character (\\u0000), which no text may hold")
+        return value
 
 
 class ProjectCreate(Body):
@@ -31,7 +71,7 @@ class ProjectPatch(Body):
 class ForkBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     # The version to start from; the latest when left out.
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_INT)
 
 
 class ProjectOut(BaseModel):
@@ -185,21 +225,40 @@ class PlanOut(BaseModel):
                    created_at=plan.created_at, tickets=[kanban.ticket_view(t) for t in tickets])
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """A field's schema without its null arm: None in Python is "left out", never a value."""
+    for arm in [arm for arm in schema.pop("anyOf", []) if arm.get("type") != "null"]:
+        schema.update(arm)
+
+
 TicketKey = Annotated[str, Field(pattern=kanban.KEY_PATTERN)]
 SitePath = Annotated[str, Field(min_length=1, max_length=kanban.MAX_PATH_CHARS)]
 
 
 class TicketPatch(Body):
-    """Fields of a ticket to change (before it is built, or to build it again differently)."""
+    """Fields of a ticket to change (before it is built, or to build it again differently);
+    one left out stays as it is, and none may be null (a ticket has no null fields)."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=kanban.MAX_TITLE_CHARS)
-    description: str | None = Field(default=None, max_length=kanban.MAX_DESCRIPTION_CHARS)
-    acceptance: str | None = Field(default=None, max_length=kanban.MAX_ACCEPTANCE_CHARS)
-    type: TicketType | None = None
-    priority: Priority | None = None
-    complexity: Complexity | None = None
-    depends_on: list[TicketKey] | None = Field(default=None, max_length=kanban.MAX_DEPENDENCIES)
-    files: list[SitePath] | None = Field(default=None, max_length=kanban.MAX_FILES)
+    title: str | None = Field(default=None, min_length=1, max_length=kanban.MAX_TITLE_CHARS,
+                              json_schema_extra=_not_nullable)
+    description: str | None = Field(default=None, max_length=kanban.MAX_DESCRIPTION_CHARS,
+                                    json_schema_extra=_not_nullable)
+    acceptance: str | None = Field(default=None, max_length=kanban.MAX_ACCEPTANCE_CHARS,
+                                   json_schema_extra=_not_nullable)
+    type: TicketType | None = Field(default=None, json_schema_extra=_not_nullable)
+    priority: Priority | None = Field(default=None, json_schema_extra=_not_nullable)
+    complexity: Complexity | None = Field(default=None, json_schema_extra=_not_nullable)
+    depends_on: list[TicketKey] | None = Field(default=None, max_length=kanban.MAX_DEPENDENCIES,
+                                               json_schema_extra=_not_nullable)
+    files: list[SitePath] | None = Field(default=None, max_length=kanban.MAX_FILES,
+                                         json_schema_extra=_not_nullable)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep it as it is")
+        return value
 
 
 class TicketCreate(TicketPatch):

@@ -29,10 +29,11 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from opentelemetry.trace import Span
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, delete, func, select
 
 from gateway.api.deps import DbDep, SettingsDep, UserDep
+from gateway.api.schemas import Body
 from gateway.auth import session_cookie_name
 from gateway.settings import GatewaySettings
 from paynto_common import accounts, ledger
@@ -77,8 +78,7 @@ class Me(BaseModel):
     auth_mode: str
 
 
-class TokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenCreate(Body):
     name: str = Field(default="", max_length=100)
 
 

@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from gateway.api.deps import DbDep, SettingsDep, UserDep, owned_project
 from gateway.api.routes.auth import GITHUB_SECRET, VaultDep
 from gateway.api.routes.git import BRANCH_PATTERN, branch_name
-from gateway.api.schemas import ID_PATTERN, Body, ProjectOut
+from gateway.api.schemas import ID_PATTERN, MAX_INT, TOKEN_PATTERN, Body, ProjectOut
 from gateway.settings import GatewaySettings
 from paynto_common.db import Database, Project, User, Version
 from paynto_common.github import GitHubClient, GitHubError, Repo
@@ -52,7 +52,7 @@ class GitHubStatus(BaseModel):
 
 class TokenBody(Body):
     # A personal access token (classic or fine-grained) with the repo scope.
-    token: str = Field(min_length=1, max_length=1000)
+    token: str = Field(min_length=1, max_length=1000, pattern=TOKEN_PATTERN)
 
 
 class RepoCreate(Body):
@@ -66,7 +66,7 @@ class CommitBody(Body):
     repo: str = Field(max_length=200, pattern=REPO_PATTERN)
     branch: str = Field(default="main", min_length=1, max_length=200, pattern=BRANCH_PATTERN)
     # The version to commit; the latest when left out.
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_INT)
     message: str | None = Field(default=None, min_length=1, max_length=10_000)
 
     @field_validator("branch")

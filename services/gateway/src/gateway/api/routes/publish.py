@@ -17,7 +17,7 @@ from pydantic import Field
 from sqlmodel import col, select
 
 from gateway.api.deps import BusDep, DbDep, JobRateLimit, ProjectDep, UserDep
-from gateway.api.schemas import Body
+from gateway.api.schemas import MAX_INT, TOKEN_PATTERN, Body
 from paynto_common.db import (
     Database,
     Deploy,
@@ -46,14 +46,14 @@ LISTED = 30
 
 
 class PublishBody(Body):
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=MAX_INT)
 
 
 _LATEST = PublishBody()
 
 
 class RollbackBody(Body):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_INT)
 
 
 class SiteChange(Body):
@@ -61,7 +61,7 @@ class SiteChange(Body):
 
 
 class DeployToken(Body):
-    token: str = Field(min_length=1, max_length=1000)
+    token: str = Field(min_length=1, max_length=1000, pattern=TOKEN_PATTERN)
 
 
 async def _latest_number(db: Database, project_id: str) -> int | None:

@@ -8,9 +8,9 @@ import io
 import re
 import zipfile
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlmodel import col, select
 from sse_starlette import EventSourceResponse
 
@@ -24,6 +24,7 @@ from gateway.api.deps import (
     owned_project,
 )
 from gateway.api.schemas import (
+    MAX_INT,
     FileDiffOut,
     ForkBody,
     ProjectFiles,
@@ -39,6 +40,11 @@ from paynto_common.messages import ApplyRequest
 from paynto_common.packages import runnable_project
 
 router = APIRouter()
+# A version's number in a path or a query: past the database's INTEGER it is a 422, not a
+# failed query.
+Number = Annotated[int, Path(ge=0, le=MAX_INT)]
+# What the schema says a download is (not FastAPI's JSON).
+ZIP: dict[int | str, dict[str, Any]] = {200: {"content": {"application/zip": {}}}}
 
 
 async def _version(db: Database, project_id: str, number: int | None) -> Version | None:
@@ -61,7 +67,7 @@ async def project_versions(project: ProjectDep, db: DbDep) -> list[VersionOut]:
 
 
 @router.get("/api/projects/{project_id}/versions/{number}", response_model=ProjectFiles)
-async def project_version(project: ProjectDep, number: int, db: DbDep) -> ProjectFiles:
+async def project_version(project: ProjectDep, number: Number, db: DbDep) -> ProjectFiles:
     row = await _version(db, project.id, number)
     if row is None:
         raise HTTPException(404, f"project {project.id} has no version {number}")
@@ -69,8 +75,9 @@ async def project_version(project: ProjectDep, number: int, db: DbDep) -> Projec
 
 
 @router.get("/api/projects/{project_id}/versions/{number}/diff", response_model=VersionDiff)
-async def version_diff(project: ProjectDep, number: int, db: DbDep,
-                       against: Annotated[int | None, Query(ge=0)] = None) -> VersionDiff:
+async def version_diff(project: ProjectDep, number: Number, db: DbDep,
+                       against: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None
+                       ) -> VersionDiff:
     """What changed from version ``against`` (the one before by default; 0 is no files at
     all, so version 1 shows every file added) to version ``number``, as hunks by file."""
     row = await _version(db, project.id, number)
@@ -91,7 +98,7 @@ async def version_diff(project: ProjectDep, number: int, db: DbDep,
 
 @router.post("/api/projects/{project_id}/versions/{number}/restore",
              dependencies=[JobRateLimit])
-async def restore_version(project: ProjectDep, number: int, bus: BusDep, db: DbDep,
+async def restore_version(project: ProjectDep, number: Number, bus: BusDep, db: DbDep,
                           user: UserDep, links: LinksDep) -> EventSourceResponse:
     """Make version ``number`` the project's newest version again (its files exactly, as a new
     version: nothing is lost) and show it in a fresh sandbox; the job's events as SSE."""
@@ -141,13 +148,15 @@ async def _zip(db: Database, project: Project, number: int | None) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@router.get("/api/projects/{project_id}/zip")
-async def project_zip(project: ProjectDep, db: DbDep, version: int | None = None) -> Response:
+@router.get("/api/projects/{project_id}/zip", response_class=Response, responses=ZIP)
+async def project_zip(project: ProjectDep, db: DbDep,
+                      version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None
+                      ) -> Response:
     """The project (latest version, or ``?version=N``) as a runnable Vite app in a zip."""
     return await _zip(db, project, version)
 
 
-@router.post("/api/create-zip")
+@router.post("/api/create-zip", response_class=Response, responses=ZIP)
 async def create_zip(body: SandboxBody, db: DbDep, user: UserDep) -> Response:
     """The original deployment's name for the same download."""
     return await _zip(db, await owned_project(db, body.project_id, user), None)
