@@ -201,5 +201,7 @@ async def test_what_postgres_cannot_hold_is_refused_on_either_database(
         assert "NUL character" in named.json()["detail"][0]["msg"]
         past = await client.get(f"/api/projects/{project}/versions/{2**31}")
         assert past.status_code == 422
+        # Outside the API too: the preview proxy's sandbox id.
+        assert (await client.get("/preview/a%00b/")).status_code == 404
         listed = (await client.get("/api/projects")).json()
         assert [(p["id"], p["name"]) for p in listed] == [(project, "p")]

@@ -49,6 +49,8 @@ class EndpointCache:
         self._cache: dict[str, tuple[float, str | None]] = {}
 
     async def resolve(self, sandbox_id: str) -> str | None:
+        if not re.fullmatch(ID_PATTERN, sandbox_id):
+            return None  # no sandbox has such an id (and Postgres would refuse a NUL in it)
         hit = self._cache.get(sandbox_id)
         now = time.monotonic()
         if hit and now - hit[0] < ENDPOINT_TTL_S:
