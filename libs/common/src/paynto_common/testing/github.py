@@ -30,13 +30,12 @@ a branch holds.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import itertools
 import json
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,7 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from paynto_common.testing.serve import serve_app
+from paynto_common.testing.serve import ServedDouble
 
 ERROR_DOCS = "https://docs.github.com/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors"
 REST_DOCS = "https://docs.github.com/rest"
@@ -136,7 +135,7 @@ class _Grant:
     code_challenge_method: str | None
 
 
-class GitHubDouble:
+class GitHubDouble(ServedDouble):
     """The state of the fake GitHub (its users, codes and tokens) and its ASGI app."""
 
     def __init__(self, callback_url: str, *, client_id: str = "Iv1.paynto-test",
@@ -283,16 +282,6 @@ class GitHubDouble:
 
     def app(self) -> Starlette:
         return Starlette(routes=self.routes())
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[GitHubDouble]:
-        """Serve on a free loopback port for the ``async with`` block; :attr:`url` is where."""
-        async with serve_app(self.app()) as url:
-            self.url = url
-            try:
-                yield self
-            finally:
-                self.url = None
 
     # -- the web flow ---------------------------------------------------------------------
 

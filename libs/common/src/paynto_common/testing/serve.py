@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -94,3 +94,23 @@ def serving_in_thread(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+class ServedDouble:
+    """A stand-in for an outside service (GitHub, Vercel, Netlify): its state, its ASGI app
+    (``app()``), and ``running()``, which serves it on a free loopback port for an ``async
+    with`` block (:attr:`url` says where, while it serves)."""
+
+    url: str | None = None
+
+    def app(self) -> Any:
+        raise NotImplementedError
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Self]:
+        async with serve_app(self.app()) as url:
+            self.url = url
+            try:
+                yield self
+            finally:
+                self.url = None

@@ -19,12 +19,10 @@ Without ``Authorization: Bearer <token>`` every call is ``401 {"code": 401, "mes
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from paynto_common.testing.serve import serve_app
+from paynto_common.testing.serve import ServedDouble
 
 
 @dataclass
@@ -76,7 +74,7 @@ class NetlifyDeploy:
 
 
 @dataclass
-class NetlifyDouble:
+class NetlifyDouble(ServedDouble):
     """The fake Netlify's state (sites, deploys) and its ASGI app."""
 
     token: str = "netlify-test-token"
@@ -106,16 +104,6 @@ class NetlifyDouble:
             Route("/api/v1/sites/{site_id}/deploys", self._create_deploy, methods=["POST"]),
             Route("/api/v1/deploys/{deploy_id}", self._get_deploy, methods=["GET"]),
         ])
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[NetlifyDouble]:
-        """Serve on a free loopback port for the ``async with`` block; :attr:`url` is where."""
-        async with serve_app(self.app()) as url:
-            self.url = url
-            try:
-                yield self
-            finally:
-                self.url = None
 
     def _authorized(self, request: Request) -> bool:
         ok = request.headers.get("authorization") == f"Bearer {self.token}"

@@ -19,11 +19,9 @@ invalid token. Every request is recorded with its ``teamId``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from paynto_common.testing.serve import serve_app
+from paynto_common.testing.serve import ServedDouble
 
 
 @dataclass
@@ -75,7 +73,7 @@ class Logged:
 
 
 @dataclass
-class VercelDouble:
+class VercelDouble(ServedDouble):
     """The fake Vercel's state (uploaded files, deployments) and its ASGI app."""
 
     token: str = "vercel-test-token"
@@ -102,16 +100,6 @@ class VercelDouble:
             Route("/v13/deployments", self._create, methods=["POST"]),
             Route("/v13/deployments/{id}", self._get, methods=["GET"]),
         ])
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[VercelDouble]:
-        """Serve on a free loopback port for the ``async with`` block; :attr:`url` is where."""
-        async with serve_app(self.app()) as url:
-            self.url = url
-            try:
-                yield self
-            finally:
-                self.url = None
 
     def _authorized(self, request: Request) -> bool:
         ok = request.headers.get("authorization") == f"Bearer {self.token}"

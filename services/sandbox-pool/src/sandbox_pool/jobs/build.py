@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from opentelemetry import trace
+
 from paynto_common.db import JobStatus, Version
 from paynto_common.errors import PermanentJobError
 from paynto_common.messages import BuildRequest, Built, Status, stored
@@ -41,9 +43,10 @@ from sandbox_pool.node_modules import NodeModulesCache, NodeModulesError
 from sandbox_pool.provider import SandboxUnavailableError
 from sandbox_pool.resource_limits import MB, workspace_bytes
 
-__all__ = ["BuildJob", "BuildOutcome", "Builder", "DistRefused", "read_dist"]
+__all__ = ["BuildJob", "BuildOutcome", "Builder", "DistRefused", "build_version", "read_dist"]
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("paynto.sandbox_pool")
 
 # node_modules is a read-only mount: Vite's default config loader writes a bundled copy of the
 # config into node_modules/.vite-temp, so the config is imported as it is instead.
@@ -242,22 +245,36 @@ class BuildJob(JobHandler[BuildRequest]):
                 "build checks run in a local (bubblewrap) sandbox, and this sandbox pool "
                 f"drives {ctx.manager.provider.name} sandboxes")
         version = await _version(ctx, req)
-        extra = self.builder.packages(version.files)
-        if extra:
-            await events.publish(Status(message=f"installing {', '.join(extra)} for the build"),
-                                 once="installing")
-        await events.publish(Status(message=f"building version {version.number}"),
-                             once="building")
-        try:
-            outcome = await self.builder.build(version.files, extra)
-        except UnsafePathError as exc:
-            raise PermanentJobError(f"version {version.number}: {exc}") from exc
-        except SandboxUnavailableError as exc:
-            raise PermanentJobError(str(exc)) from exc
+        outcome = await build_version(self.builder, version, events)
         result = Built(version=version.number, ok=outcome.ok, seconds=outcome.seconds,
                        output=outcome.output)
         await ctx.db.set_job_status(req.job_id, JobStatus.COMPLETE, result=stored(result))
         await events.publish(result, once="")
+
+
+async def build_version(builder: Builder, version: Version, events: JobEvents, *,
+                        keep_dist: bool = False, purpose: str = "") -> BuildOutcome:
+    """Build ``version`` (telling the job's client what is installed and built, in a
+    ``vite build`` span): a build check, or a publish's build (``keep_dist``). A build that
+    cannot run at all (an unsafe path, no jail here, a ``dist/`` that may not be published)
+    is a PermanentJobError; one that fails is an outcome."""
+    extra = builder.packages(version.files)
+    if extra:
+        await events.publish(Status(message=f"installing {', '.join(extra)} for the build"),
+                             once="installing")
+    await events.publish(Status(message=f"building version {version.number}{purpose}"),
+                         once="building")
+    try:
+        with tracer.start_as_current_span("vite build", attributes={
+                "paynto.version": version.number, "paynto.packages": list(extra[:50])}) as span:
+            outcome = await builder.build(version.files, extra, keep_dist=keep_dist)
+            span.set_attributes({"paynto.build.ok": outcome.ok,
+                                 "paynto.build.files": len(outcome.dist or {})})
+    except (UnsafePathError, DistRefused) as exc:
+        raise PermanentJobError(f"version {version.number}: {exc}") from exc
+    except SandboxUnavailableError as exc:
+        raise PermanentJobError(str(exc)) from exc
+    return outcome
 
 
 async def _version(ctx: Context, req: BuildRequest) -> Version:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import mimetypes
 
-from opentelemetry import trace
 from sqlmodel import col, delete
 
 from paynto_common.db import JobStatus, Publish, PublishFile, PublishStatus, Site, utcnow
@@ -29,16 +28,13 @@ from paynto_common.messages import (
 )
 from paynto_common.metrics import PUBLISH_BUILD_SECONDS, PUBLISHES
 from paynto_common.publishing import request_deploys, site_url
-from paynto_common.safety.paths import UnsafePathError
 from sandbox_pool import versions
-from sandbox_pool.jobs.build import Builder, DistRefused
+from sandbox_pool.jobs.build import Builder, build_version
 from sandbox_pool.jobs.steps import Context, JobEvents, JobHandler
-from sandbox_pool.provider import SandboxUnavailableError
 
 __all__ = ["PublishJob", "media_type"]
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer("paynto.sandbox_pool")
 
 # Types Python's table may not know (or knows differently on other systems).
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
@@ -87,24 +83,8 @@ class PublishJob(JobHandler[PublishRequest]):
         version = await versions.numbered(ctx.db, req.project_id, req.version)
         if version is None:
             raise PermanentJobError(f"project {req.project_id} has no version {req.version}")
-        extra = self.builder.packages(version.files)
-        if extra:
-            await events.publish(Status(message=f"installing {', '.join(extra)} for the build"),
-                                 once="installing")
-        await events.publish(Status(message=f"building version {version.number} to publish"),
-                             once="building")
-        try:
-            with tracer.start_as_current_span("vite build", attributes={
-                    "paynto.version": version.number, "paynto.packages": extra[:50]}) as span:
-                outcome = await self.builder.build(version.files, extra, keep_dist=True)
-                span.set_attributes({"paynto.build.ok": outcome.ok,
-                                     "paynto.build.files": len(outcome.dist or {})})
-        except UnsafePathError as exc:
-            raise PermanentJobError(f"version {version.number}: {exc}") from exc
-        except SandboxUnavailableError as exc:
-            raise PermanentJobError(str(exc)) from exc
-        except DistRefused as exc:
-            raise PermanentJobError(f"version {version.number}: {exc}") from exc
+        outcome = await build_version(self.builder, version, events, keep_dist=True,
+                                      purpose=" to publish")
         url = site_url(site.slug)
         PUBLISH_BUILD_SECONDS.observe(outcome.seconds)
         if not outcome.ok or outcome.dist is None:
