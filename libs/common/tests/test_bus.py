@@ -272,3 +272,28 @@ async def test_a_cancelled_job_stops_where_it_runs_and_is_not_redelivered(bus: B
     await task
     assert started.count("slow") == 1 and failures == []
     assert await pending_jobs(bus) == 0
+
+
+async def test_a_message_nested_too_deep_to_parse_is_dropped_and_the_consumer_goes_on(
+        bus: Bus) -> None:
+    # json.loads raises RecursionError (not ValueError) for it: it once ended the consumer,
+    # and with it the worker, on every replica that took it.
+    seen: list[str] = []
+    dropped: list[bytes] = []
+
+    async def handler(delivery: Delivery) -> None:
+        seen.append(GenerateRequest.model_validate_json(delivery.data).job_id)
+
+    async def on_failure(data: bytes, _reason: str) -> None:
+        dropped.append(data)
+
+    await bus.js.publish(bus.subjects.generate, b"[" * 50_000,
+                         stream=bus.subjects.jobs_stream)
+    await bus.publish_job(bus.subjects.generate, job("after"), msg_id="after")
+    stop = asyncio.Event()
+    task = asyncio.create_task(bus.run_consumer("generator", handler, on_failure, stop, FAST))
+    await wait_for(lambda: seen == ["after"] and len(dropped) == 1)
+    assert not task.done()
+    stop.set()
+    await task
+    assert await pending_jobs(bus) == 0

@@ -554,14 +554,20 @@ def _kind(subject: str) -> str:
     return subject.rsplit(".", 1)[-1]
 
 
-def _job_ids(data: bytes) -> tuple[str | None, str | None]:
-    """The ``job_id`` and ``project_id`` of a job message (None for one it lacks)."""
+def _fields(data: bytes) -> dict[str, Any] | None:
+    """A job message's top-level fields, or None when it is no JSON object. Anything a
+    publisher sent may arrive here, a document nested too deep to parse included (the JSON
+    decoder raises RecursionError for it): none of it may take the consumer down."""
     try:
         fields = json.loads(data)
-    except ValueError:
-        return None, None
-    if not isinstance(fields, dict):
-        return None, None
+    except (ValueError, RecursionError):
+        return None
+    return fields if isinstance(fields, dict) else None
+
+
+def _job_ids(data: bytes) -> tuple[str | None, str | None]:
+    """The ``job_id`` and ``project_id`` of a job message (None for one it lacks)."""
+    fields = _fields(data) or {}
     job_id, project_id = fields.get("job_id"), fields.get("project_id")
     return (job_id if isinstance(job_id, str) else None,
             project_id if isinstance(project_id, str) else None)
@@ -569,11 +575,7 @@ def _job_ids(data: bytes) -> tuple[str | None, str | None]:
 
 def _job_id(data: bytes) -> str | None:
     """The ``job_id`` of a job message, or None when it has none."""
-    try:
-        value = json.loads(data).get("job_id")
-    except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
+    return _job_ids(data)[0]
 
 
 async def _keep_in_progress(msg: Msg, every: float) -> None:
