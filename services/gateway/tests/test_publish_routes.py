@@ -16,9 +16,7 @@ from paynto_common.bus import Bus
 from paynto_common.db import (
     LOCAL_USER_ID,
     Database,
-    Job,
     JobStatus,
-    Project,
     Publish,
     PublishFile,
     PublishStatus,
@@ -225,10 +223,16 @@ async def test_a_site_never_built_or_a_failed_build_is_not_served(
     project_id = await project_with_versions(client, db, 1)
     started = (await client.post(f"/api/projects/{project_id}/publish")).json()
     assert (await client.get(started["url"])).status_code == 404
+    # Its build failed, as the sandbox pool records one: still nothing to serve, live or
+    # pinned to its version.
     async with db.session() as s:
-        job = await s.get(Job, started["job_id"])
-        (project,) = (await s.exec(select(Project).where(Project.id == project_id))).all()
-    assert job is not None and job.kind == "publish" and project.id == project_id
+        row = await s.get(Publish, started["publish_id"])
+        assert row is not None
+        row.status, row.error = PublishStatus.FAILED, "vite build failed"
+        s.add(row)
+        await s.commit()
+    assert (await client.get(started["url"])).status_code == 404
+    assert (await client.get(f"{started['url']}v1/")).status_code == 404
 
 
 async def test_versions_past_any_number_and_tokens_no_header_carries_are_refused(
