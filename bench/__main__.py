@@ -17,6 +17,8 @@
   (bench/publish.py).
 - Streaming capacity: open SSE streams one gateway holds, and the delay added to each piece of
   concurrent generations, against reading the model directly (bench/streaming.py).
+- Bus throughput: no-op jobs through ``Bus.run_consumer`` in 4 worker processes, against plain
+  nats-py on the same server (bench/bus.py).
 """
 
 from __future__ import annotations
@@ -204,7 +206,7 @@ async def main() -> int:
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
     only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
-                            "auth", "scrape", "batch", "git", "publish", "streams"]
+                            "auth", "scrape", "batch", "git", "publish", "streams", "bus"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -249,6 +251,10 @@ async def main() -> int:
             from bench.streaming import streaming_capacity
 
             rows += await streaming_capacity(nats_url, Path(tmp) / "streams")
+        if "bus" in only:
+            from bench.bus import bus_throughput
+
+            rows += await bus_throughput(nats_url)
     print(table(rows))
     return 0
 

@@ -66,6 +66,42 @@ async def test_job_is_handled_once_and_removed(bus: Bus) -> None:
     assert await pending_jobs(bus) == 0
 
 
+async def test_a_backlog_is_taken_in_batches_never_more_at_once_than_the_concurrency(
+        bus: Bus) -> None:
+    """Jobs waiting before the consumer starts are fetched as many at a time as there are
+    free slots: every one is handled once, and at no moment do more than ``concurrency``
+    run (the handler holds each until released, so the limit is really reached)."""
+    count = 30
+    for n in range(count):
+        await bus.publish_job(bus.subjects.generate, job(f"b{n}"), msg_id=f"b{n}")
+    running = 0
+    most = 0
+    seen: list[str] = []
+    release = asyncio.Event()
+
+    async def handler(d: Delivery) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await release.wait()
+            seen.append(GenerateRequest.model_validate_json(d.data).job_id)
+        finally:
+            running -= 1
+
+    stop, task = await consume(bus, handler, [])
+    await wait_for(lambda: running == FAST.concurrency)
+    await asyncio.sleep(0.3)  # room for a fifth to start, were the slots miscounted
+    assert running == FAST.concurrency
+    release.set()
+    await wait_for(lambda: len(seen) == count)
+    stop.set()
+    await task
+    assert most == FAST.concurrency
+    assert sorted(seen) == sorted(f"b{n}" for n in range(count))
+    assert await pending_jobs(bus) == 0
+
+
 async def test_transient_failure_is_retried_then_succeeds(bus: Bus) -> None:
     attempts: list[int] = []
 

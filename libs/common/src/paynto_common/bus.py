@@ -409,25 +409,32 @@ class Bus:
         canceller = await self.nc.subscribe(self.subjects.cancel, cb=on_cancel)
         try:
             while not stop.is_set():
+                # Wait for one free slot, then take every other free one: one fetch asks for
+                # as many jobs as can start now (one round trip per batch, not per job).
                 await slots.acquire()
+                free = 1
+                while free < opts.concurrency and not slots.locked():
+                    await slots.acquire()
+                    free += 1
                 if stop.is_set():
-                    slots.release()
+                    for _ in range(free):
+                        slots.release()
                     break
                 try:
-                    msgs = await psub.fetch(batch=1, timeout=0.5)
+                    msgs = await psub.fetch(batch=free, timeout=0.5)
                 except NatsTimeoutError:
-                    slots.release()
-                    continue
+                    msgs = []
                 except Exception as exc:  # connection trouble: the client reconnects
-                    slots.release()
                     log.warning("fetch failed: %s", exc)
+                    msgs = []
                     await asyncio.sleep(0.5)
-                    continue
+                for _ in range(free - len(msgs)):
+                    slots.release()
                 for msg in msgs:
-                    job_id = _job_id(msg.data)
-                    task = asyncio.create_task(
-                        self._handle(service, msg, handler, on_failure, opts, cancelled)
-                    )
+                    job_id, project_id = _job_ids(msg.data)
+                    task = asyncio.create_task(self._handle(
+                        service, msg, handler, on_failure, opts, cancelled,
+                        job_id=job_id, project_id=project_id))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                     task.add_done_callback(lambda _t: slots.release())
@@ -446,8 +453,11 @@ class Bus:
 
     async def _handle(
         self, service: str, msg: Msg, handler: Handler, on_failure: FailureHook,
-        opts: ConsumerOptions, cancelled: set[str] | None = None,
+        opts: ConsumerOptions, cancelled: set[str] | None = None, *,
+        job_id: str | None = None, project_id: str | None = None,
     ) -> None:
+        """Run one delivery: ``job_id`` and ``project_id`` are the message's own, read once by
+        the caller (a job message is parsed here only by its handler)."""
         headers = dict(msg.headers or {})
         delivery = Delivery(
             subject=msg.subject,
@@ -458,7 +468,6 @@ class Bus:
             msg=msg,
         )
         token = otel_context.attach(extract_context(headers))
-        job_id, project_id = _job_ids(msg.data)
         named = job_attributes(job_id, project_id, _kind(msg.subject))
         scope = bind_job(job_id, project_id, _kind(msg.subject))
         heartbeat = asyncio.create_task(_keep_in_progress(msg, opts.ack_wait / 3))
@@ -478,7 +487,7 @@ class Bus:
                 await handler(delivery)
             await msg.ack_sync(timeout=5)
         except asyncio.CancelledError:
-            if cancelled is not None and _job_id(msg.data) in cancelled:
+            if cancelled is not None and job_id in cancelled:
                 # Stopped by its owner: whoever cancelled it recorded that; it is done here.
                 outcome = "cancelled"
                 with contextlib.suppress(Exception):
