@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from paynto_common.db import Database, Job, JobStatus, Version
+from paynto_common.db import Database, Job, JobStatus, Project, User, Version
 from paynto_common.errors import PermanentJobError
 from paynto_common.testing.worker import new_job
 
@@ -34,6 +34,33 @@ async def test_claiming_a_job_marks_it_running_once_it_is_over_nothing_is_left(
     assert await database.claim_job(job.id, attempt=3) is None
     with pytest.raises(PermanentJobError, match="unknown job missing"):
         await database.claim_job("missing")
+
+
+async def test_a_job_is_claimed_only_for_the_user_who_owns_its_project(
+        database: Database) -> None:
+    """The message's user, else the row's, must own the project: a job acting for anyone
+    else fails for good and is left as it was, not marked running."""
+    async with database.session() as s:
+        owner, other = User(name="owner"), User(name="other")
+        s.add_all([owner, other])
+        await s.flush()
+        project = Project(name="theirs", owner_id=owner.id)
+        s.add(project)
+        await s.flush()
+        mine = Job(project_id=project.id, kind="generate", user_id=owner.id)
+        forged = Job(project_id=project.id, kind="generate", user_id=other.id)
+        s.add_all([mine, forged])
+        await s.commit()
+    with pytest.raises(PermanentJobError, match=f"user {other.id}, who does not own"):
+        await database.claim_job(mine.id, attempt=1, user_id=other.id)
+    with pytest.raises(PermanentJobError, match="does not own"):
+        await database.claim_job(forged.id, attempt=1)
+    for job_id in (mine.id, forged.id):
+        stored = await database.job(job_id)
+        assert stored is not None and stored.status == JobStatus.QUEUED
+    claimed = await database.claim_job(mine.id, attempt=1, user_id=owner.id)
+    assert claimed is not None and claimed.status == JobStatus.RUNNING
+    assert (await database.claim_job(mine.id, attempt=2)) is not None  # the row's own user
 
 
 async def test_one_version_per_job_and_per_number(database: Database) -> None:
