@@ -73,7 +73,7 @@ async def test_what_a_silent_replica_held_expires(bus: Bus) -> None:
 async def test_a_warm_sandbox_is_claimed_then_refilled(
     managers: MakeManager, db: Database, new_project: NewProject
 ) -> None:
-    pool = await managers("r1", pool_size=1)
+    pool = await managers("r1", pool_size=1, pool_max=1)
     assert await pool.refill_once() == 1
     (warm_id,) = pool._warm
     project = await new_project()

@@ -101,6 +101,11 @@ SANDBOXES_ACTIVE = Gauge("paynto_sandboxes_active",
                          "Project sandboxes running on this replica")
 SANDBOXES_WARM = Gauge("paynto_sandboxes_warm",
                        "Warm sandboxes this replica holds for projects to claim")
+SANDBOX_POOL_TARGET = Gauge(
+    "paynto_sandbox_pool_target",
+    "Warm sandboxes the pool aims for across replicas: SANDBOX_POOL_SIZE plus recent demand, "
+    "up to SANDBOX_POOL_MAX",
+)
 SANDBOX_CLAIMS = Counter(
     "paynto_sandbox_claims_total",
     "Sandboxes given to a project, by source: warm (from the pool) or cold (a pool miss: "
@@ -185,8 +190,8 @@ ALL: tuple[MetricWrapperBase, ...] = (
     JOBS_HANDLED, JOB_SECONDS, JOBS_IN_FLIGHT, EVENTS_PUBLISHED, JOB_REDELIVERIES,
     DEAD_LETTERS, CONSUMER_PENDING, CONSUMER_ACK_PENDING,
     JOBS_FINISHED, JOB_DURATION, PROMPT_TO_PREVIEW,
-    SANDBOXES_ACTIVE, SANDBOXES_WARM, SANDBOX_CLAIMS, SANDBOX_RECOVERIES, PACKAGE_INSTALLS,
-    PACKAGE_INSTALL_SECONDS, PUBLISHES, PUBLISH_BUILD_SECONDS,
+    SANDBOXES_ACTIVE, SANDBOXES_WARM, SANDBOX_POOL_TARGET, SANDBOX_CLAIMS, SANDBOX_RECOVERIES,
+    PACKAGE_INSTALLS, PACKAGE_INSTALL_SECONDS, PUBLISHES, PUBLISH_BUILD_SECONDS,
     MODEL_CALLS, MODEL_TOKENS, MODEL_COST,
     SCRAPES, SCRAPE_SECONDS,
     BATCH_ITEMS,

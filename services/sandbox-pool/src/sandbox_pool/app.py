@@ -80,6 +80,8 @@ async def run(settings: SandboxPoolSettings) -> None:
     await registry.open()
     manager = SandboxManager(db, provider, registry, PoolOptions(
         pool_size=settings.sandbox_pool_size,
+        pool_max=settings.pool_max(),
+        demand_window=settings.sandbox_pool_demand_window,
         idle_timeout=settings.sandbox_idle_timeout,
         max_active=settings.sandbox_max_active,
         keep_alive=settings.sandbox_keep_alive,

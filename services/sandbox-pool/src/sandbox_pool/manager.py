@@ -6,7 +6,10 @@ for idleness or its replica goes away, the next job restores the version into a 
 Each project's sandbox is owned by one replica (its lease in the :class:`Registry`); every job
 of the project runs there (:meth:`SandboxManager.place` says where). Each replica keeps a share
 of the warm pool: ready sandboxes with the template running, advertised in the registry so any
-replica can claim one for a project, in milliseconds, instead of starting a server.
+replica can claim one for a project, in milliseconds, instead of starting a server. The pool's
+size follows demand (:mod:`.demand`): its minimum, plus the claims lately seen arriving
+together, up to its maximum; it refills in the background as claims arrive and gives back what
+it no longer needs one sandbox a beat.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import asyncio
 import collections
 import contextlib
 import logging
+import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +28,13 @@ from sqlmodel import col, select, update
 
 from paynto_common.db import Database, Sandbox, new_id, utcnow
 from paynto_common.messages import PreviewError, preview_path
-from paynto_common.metrics import SANDBOX_CLAIMS, SANDBOXES_ACTIVE, SANDBOXES_WARM
+from paynto_common.metrics import (
+    SANDBOX_CLAIMS,
+    SANDBOX_POOL_TARGET,
+    SANDBOXES_ACTIVE,
+    SANDBOXES_WARM,
+)
+from sandbox_pool.demand import Demand, pool_target
 from sandbox_pool.provider import (
     COMPILED_SUFFIXES,
     ProviderSandbox,
@@ -43,7 +54,18 @@ class LeaseMovedError(RuntimeError):
 @dataclass
 class PoolOptions:
     pool_size: int = 1
-    """Warm sandboxes wanted per provider, across all replicas."""
+    """Warm sandboxes kept per provider across all replicas however quiet it is: the minimum."""
+    pool_max: int = 8
+    """The most warm sandboxes demand may ask for, across all replicas."""
+    demand_window: float = 300.0
+    """How long a burst of claims keeps the pool above its minimum."""
+    refill_delay: float = 0.2
+    """The pause in claims the refill waits for (at most five times this). A claim's job
+    answers within tens of milliseconds; a dev server started in that moment takes a core for
+    a second and, on a small machine, would slow that answer several times over. A burst's
+    claims are then also counted together before the pool decides how many to start."""
+    refill_concurrency: int = field(default_factory=lambda: max(1, min(2, os.cpu_count() or 1)))
+    """Warm sandboxes this replica starts at once (each start takes about a core)."""
     idle_timeout: float = 900.0
     """A sandbox no job touched for this long is stopped (its project stays in the database)."""
     max_active: int = 20
@@ -86,12 +108,18 @@ class SandboxManager:
         self._creating = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._refill_wanted = asyncio.Event()
+        self.demand = Demand(self.options.demand_window)
+        # Seconds to start a warm sandbox (a moving average; a guess until one is measured):
+        # claims that close together are one burst.
+        self._start_seconds = 1.0
+        self._target = self.options.pool_size
         # Told of each error a project's live preview reports (compile or runtime).
         self.on_preview_error: Callable[[str, PreviewError], None] | None = None
         self.preview_errors: dict[str, collections.deque[PreviewError]] = {}
         # Read when /metrics is scraped (a process runs one manager).
         SANDBOXES_ACTIVE.set_function(lambda: len(self._live))
         SANDBOXES_WARM.set_function(lambda: len(self._warm))
+        SANDBOX_POOL_TARGET.set_function(lambda: self._target)
 
     @property
     def replica_id(self) -> str:
@@ -108,7 +136,7 @@ class SandboxManager:
     # ----- lifecycle -----
 
     async def start(self) -> None:
-        await self.registry.heartbeat()
+        await self.registry.heartbeat(self._own_demand())
         await self.reconcile()
         await self.provider.reclaim(self.registry.alive)
         self._tasks = [asyncio.create_task(self._keep_loop(), name="sandbox keep-alive"),
@@ -170,7 +198,7 @@ class SandboxManager:
             taken = await self.registry.take_lease(
                 project_id, {"owner": self.replica_id, "sandbox": sandbox_id, **extra})
             if taken is not None:
-                self._refill_wanted.set()
+                self._claimed()
                 return self.replica_id
             mine.reserved_until = None
             mine.advert = await self.registry.advertise(self.provider.name, sandbox_id)
@@ -183,14 +211,22 @@ class SandboxManager:
             taken = await self.registry.take_lease(
                 project_id, {"owner": owner, "sandbox": sandbox_id, **extra})
             if taken is not None:
-                self._refill_wanted.set()
+                self._claimed()
                 return owner
             # Another job of the project leased it first: put the warm sandbox back on offer.
             await self.registry.reoffer(warm)
             return None
         taken = await self.registry.take_lease(
             project_id, {"owner": self.replica_id, "sandbox": None, **extra})
-        return self.replica_id if taken is not None else None
+        if taken is None:
+            return None
+        self._claimed()
+        return self.replica_id
+
+    def _claimed(self) -> None:
+        """A project is about to be given a sandbox: count it, and refill behind it."""
+        self.demand.claimed()
+        self._refill_wanted.set()
 
     # ----- the owner's side -----
 
@@ -226,6 +262,8 @@ class SandboxManager:
             # Its last sandbox here went (died, or was stopped) and the lease with it.
             lease = await self.registry.take_lease(
                 project_id, {"owner": self.replica_id, "sandbox": None})
+            if lease is not None:
+                self._claimed()
         if lease is None or lease.value.get("owner") != self.replica_id:
             raise LeaseMovedError(f"project {project_id} is not leased to this replica")
         await self._make_room()
@@ -391,8 +429,9 @@ class SandboxManager:
                 log.exception("keep-alive beat failed")
 
     async def keep_once(self, reconcile: bool = False) -> None:
-        """One beat: say this replica lives, renew what it holds, reap what idled too long."""
-        await self.registry.heartbeat()
+        """One beat: say this replica lives (and its demand), renew what it holds, reap what
+        idled too long."""
+        await self.registry.heartbeat(self._own_demand())
         now = time.monotonic()
         for project_id, live in list(self._live.items()):
             if self.lock(project_id).locked():
@@ -440,35 +479,121 @@ class SandboxManager:
 
     async def _refill_loop(self) -> None:
         while True:
+            woken = False
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.beat):
                     await self._refill_wanted.wait()
+                    woken = True
+            if woken:
+                await self._quiet()
             self._refill_wanted.clear()
             try:
-                await self.refill_once()
+                if not await self.refill_once():
+                    await self.trim_once()
             except Exception:
                 log.exception("could not refill the warm pool")
                 await asyncio.sleep(self.beat)
 
+    async def _quiet(self) -> None:
+        """Wait until claims pause for ``refill_delay`` (a burst's warm claims are answered
+        first, without dev servers starting beside them), but no longer than five times
+        that after the first."""
+        delay = self.options.refill_delay
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 5 * delay
+        while (left := give_up - loop.time()) > 0:
+            self._refill_wanted.clear()
+            try:
+                async with asyncio.timeout(min(delay, left)):
+                    await self._refill_wanted.wait()
+            except TimeoutError:
+                return
+
+    def _own_demand(self) -> int:
+        # Claims closer together than a couple of starts arrive faster than one replica can
+        # start sandboxes for them: they count as one burst (starts slowed down by a loaded
+        # machine do not stretch a burst past ten seconds).
+        return self.demand.peak(min(10.0, max(2.0, 2 * self._start_seconds)))
+
+    async def target(self) -> tuple[int, int]:
+        """Warm sandboxes the pool aims for across all replicas (by this replica's demand and
+        the others' last heartbeats), and how many other replicas share the work."""
+        others, their_demand = await self.registry.others()
+        self._target = pool_target(self.options.pool_size, self.options.pool_max,
+                                   self._own_demand() + their_demand)
+        return self._target, others
+
+    async def _offers(self) -> dict[str, str]:
+        """The warm sandboxes on offer (id → owner replica), on live replicas."""
+        offered = {sandbox_of_warm_key(w.key): str(w.value.get("owner"))
+                   for w in await self.registry.warm(self.provider.name)
+                   if await self.registry.alive(str(w.value.get("owner")))}
+        # A listing may lag a put just made: count this replica's own offers for sure.
+        offered.update({sid: self.replica_id for sid, w in self._warm.items()
+                        if w.reserved_until is None})
+        return offered
+
     async def refill_once(self) -> int:
-        """Start warm sandboxes here until the pool holds ``pool_size``; return how many."""
+        """Start warm sandboxes here until the pool holds its target; return how many.
+
+        Each replica starts its share of what is missing (the others start theirs), a few at
+        a time, and looks again: the offers it sees then include theirs."""
         started = 0
         while True:
-            offered = {sandbox_of_warm_key(w.key) for w in await self.registry.warm(
-                self.provider.name) if await self.registry.alive(str(w.value.get("owner")))}
-            # A listing may lag a put just made: count this replica's own offers for sure.
-            offered |= {sid for sid, w in self._warm.items() if w.reserved_until is None}
-            if len(offered) + self._creating >= self.options.pool_size:
+            target, others = await self.target()
+            missing = target - len(await self._offers()) - self._creating
+            if missing <= 0:
                 return started
-            self._creating += 1
-            try:
-                sandbox = await self._new_sandbox({})
-            finally:
-                self._creating -= 1
-            advert = await self.registry.advertise(self.provider.name, sandbox.id)
-            self._warm[sandbox.id] = _Warm(sandbox, advert)
-            started += 1
-            log.info("warm sandbox %s ready", sandbox.id)
+            batch = min(math.ceil(missing / (others + 1)), self.options.refill_concurrency)
+            made = await asyncio.gather(*(self._new_warm() for _ in range(batch)),
+                                        return_exceptions=True)
+            started += sum(isinstance(m, str) for m in made)
+            for failure in made:
+                if isinstance(failure, BaseException):
+                    raise failure
+
+    async def _new_warm(self) -> str:
+        self._creating += 1
+        began = time.monotonic()
+        try:
+            sandbox = await self._new_sandbox({})
+        finally:
+            self._creating -= 1
+        self._start_seconds = 0.7 * self._start_seconds + 0.3 * (time.monotonic() - began)
+        advert = await self.registry.advertise(self.provider.name, sandbox.id)
+        self._warm[sandbox.id] = _Warm(sandbox, advert)
+        log.info("warm sandbox %s ready", sandbox.id)
+        return sandbox.id
+
+    async def trim_once(self) -> bool:
+        """Stop one warm sandbox past the target, when this replica holds the most of them
+        (every replica reads the same offers, so only one of them stops one a beat, and the
+        pool does not fall under its target by racing); True when one was stopped."""
+        target, _others = await self.target()
+        offered = await self._offers()
+        if len(offered) <= target or self._creating:
+            return False
+        held = collections.Counter(offered.values())
+        most = max(held.values())
+        if self.replica_id != min(r for r, n in held.items() if n == most):
+            return False
+        mine = [sid for sid, w in self._warm.items()
+                if w.reserved_until is None and w.advert is not None]
+        if not mine:
+            return False
+        # Out of the pool here first, so no job here picks it meanwhile; then off the offers,
+        # at the revision read, unless another replica claimed it in between.
+        warm = self._warm.pop(mine[0])
+        assert warm.advert is not None
+        if not await self.registry.release(warm.advert):
+            warm.advert = None
+            warm.reserved_until = time.monotonic() + 2 * self.registry.ttl
+            self._warm[mine[0]] = warm
+            return False
+        log.info("warm sandbox %s stopped: the pool held %d for a target of %d",
+                 mine[0], len(offered), target)
+        await warm.sandbox.destroy()
+        return True
 
     async def _drop_warm(self, sandbox_id: str) -> None:
         warm = self._warm.pop(sandbox_id, None)

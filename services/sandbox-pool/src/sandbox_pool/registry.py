@@ -3,7 +3,9 @@
 One bucket (``Subjects.sandbox_bucket``) whose entries all expire ``ttl`` seconds after their
 last write, so whatever a dead replica held disappears by itself:
 
-- ``replica.<id>``: a live replica; rewritten every ``ttl / 3`` seconds by its heartbeat.
+- ``replica.<id>``: a live replica; rewritten every ``ttl / 3`` seconds by its heartbeat, with
+  the demand for warm sandboxes it has lately seen (``{"alive": true, "demand": n}``), so every
+  replica sizes the shared warm pool by the claims of all.
 - ``project.<project id>``: the lease: ``{"owner": replica, "sandbox": id | null, ...}``. Every job
   of the project runs on the owner (another replica forwards it there), which rewrites the
   lease while it keeps the sandbox.
@@ -72,8 +74,24 @@ class Registry:
 
     # ----- replicas -----
 
-    async def heartbeat(self) -> None:
-        await self.kv.put(f"replica.{self.replica_id}", _dump({"alive": True}))
+    async def heartbeat(self, demand: int = 0) -> None:
+        await self.kv.put(f"replica.{self.replica_id}",
+                          _dump({"alive": True, "demand": demand}))
+
+    async def others(self) -> tuple[int, int]:
+        """How many other replicas live, and the sum of the demand their last heartbeats
+        told."""
+        try:
+            keys = [k for k in await self.kv.keys() if k.startswith("replica.")
+                    and k != f"replica.{self.replica_id}"]
+        except NoKeysError:
+            return 0, 0
+        entries = [e for e in [await self._get(k) for k in keys] if e is not None]
+        demand = 0
+        for entry in entries:
+            told = entry.value.get("demand")
+            demand += told if isinstance(told, int) and told > 0 else 0
+        return len(entries), demand
 
     async def alive(self, replica_id: str) -> bool:
         if replica_id == self.replica_id:

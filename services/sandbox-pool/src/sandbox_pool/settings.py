@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -14,8 +15,14 @@ class SandboxPoolSettings(CommonSettings):
     service_name: str = "sandbox-pool"
     health_port: int = 9102
     sandbox_provider: Literal["local", "e2b", "vercel"] = "local"
-    # Warm sandboxes (template running) kept ready per provider, across all replicas.
+    # Warm sandboxes (template running) kept ready per provider, across all replicas, however
+    # quiet it is: the pool grows past it with demand (bursts of claims), up to the maximum.
     sandbox_pool_size: int = Field(default=1, ge=0, le=100)
+    # The most warm sandboxes demand may ask for; unset, by this machine's memory (see
+    # pool_max()).
+    sandbox_pool_max: int | None = Field(default=None, ge=0, le=100)
+    # How long a burst of claims keeps the pool above its minimum.
+    sandbox_pool_demand_window: float = Field(default=300.0, gt=0)
     # A project sandbox no job touched for this long is stopped; its files stay in the database.
     sandbox_idle_timeout: float = Field(default=900.0, gt=0)
     # Project sandboxes per replica; past it the least recently used idle one is stopped.
@@ -51,6 +58,21 @@ class SandboxPoolSettings(CommonSettings):
     concurrency: int = 4
     ack_wait_seconds: float = 60.0
     max_deliver: int = 5
+
+    def pool_max(self) -> int:
+        """``SANDBOX_POOL_MAX``, else 8, fewer when idle local sandboxes (about 300 MB each)
+        would take more than a quarter of this machine's memory; never under
+        ``SANDBOX_POOL_SIZE``. Unset with a minimum of 0, it is 0: a pool turned off stays off
+        (as ``SANDBOX_POOL_SIZE=0`` meant before the pool followed demand)."""
+        if self.sandbox_pool_max is not None:
+            return max(self.sandbox_pool_max, self.sandbox_pool_size)
+        if self.sandbox_pool_size == 0:
+            return 0
+        cap = 8
+        if self.sandbox_provider == "local":
+            memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            cap = min(cap, memory // 4 // (300 * 2**20))
+        return max(cap, self.sandbox_pool_size)
 
     def deps_dir(self) -> Path:
         return self.deps_cache_dir or self.data_dir / "deps"
