@@ -231,8 +231,9 @@ async def answer_scrape(scraping: Scraping, req: ScrapeRequest) -> ScrapeReply:
 
 async def run(settings: ScraperSettings) -> None:
     """Take clone jobs and answer scrape requests until a signal arrives."""
-    worker = Worker(settings, SCRAPER, ConsumerOptions(ack_wait=60.0,
-                                                       concurrency=settings.concurrency))
+    worker = Worker(settings, SCRAPER, ConsumerOptions(
+        ack_wait=settings.ack_wait_seconds, max_deliver=settings.max_deliver,
+        concurrency=settings.concurrency))
     bus, db = await worker.start()
     scraping = Scraping(settings, db)
 

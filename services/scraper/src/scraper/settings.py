@@ -28,6 +28,10 @@ class ScraperSettings(CommonSettings):
     scraper_page_delay_seconds: float = 0.0
     # Jobs (clones) one replica runs at once.
     concurrency: int = 4
+    # How long a delivered clone may go unheard of (the worker's heartbeat keeps a long read
+    # alive) before another replica is given it: what a crashed scraper costs its job.
+    ack_wait_seconds: float = 60.0
+    max_deliver: int = 5
     firecrawl_api_key: SecretStr | None = None
     # A self-hosted Firecrawl (then the key may be empty).
     firecrawl_api_url: str | None = None
