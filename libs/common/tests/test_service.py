@@ -9,9 +9,15 @@ from pathlib import Path
 
 from paynto_common.bus import Bus, Router
 from paynto_common.db import Database, JobStatus
-from paynto_common.messages import SCRAPER, CreateSandboxRequest, Status, Subjects
+from paynto_common.messages import (
+    SCRAPER,
+    CreateSandboxRequest,
+    JobCancelled,
+    Status,
+    Subjects,
+)
 from paynto_common.runtime import free_port
-from paynto_common.service import Worker, record_failure
+from paynto_common.service import Worker, end_stream, record_failure
 from paynto_common.settings import CommonSettings
 from paynto_common.testing.worker import new_job
 
@@ -48,6 +54,27 @@ async def test_a_job_that_finished_after_all_is_left_alone(bus: Bus, db: Databas
     assert told == []
     info = await bus.js.stream_info(bus.subjects.events_stream)
     assert info.state.messages == 0
+
+
+async def test_an_ended_job_whose_stream_did_not_end_gets_its_end_once(
+        bus: Bus, db: Database) -> None:
+    running, failed, told = [await new_job(db, "sandbox") for _ in range(3)]
+    await db.set_job_status(failed.id, JobStatus.ERROR, error="no sandbox")
+    await db.set_job_status(told.id, JobStatus.CANCELLED)
+    await bus.publish_event(told.id, JobCancelled(by="owner"), msg_id=f"cancelled:{told.id}")
+
+    # A job still running is not ended by a stray delivery; one whose end is told already
+    # is not told twice.
+    assert not await end_stream(bus, db, running.id)
+    assert not await end_stream(bus, db, told.id)
+    # The worker died between the row and the stream: the row's end is published, once.
+    assert await end_stream(bus, db, failed.id)
+    assert not await end_stream(bus, db, failed.id)
+    last = await bus.last_event(failed.id)
+    assert last is not None and (last.event, last.data) == ("error", {"message": "no sandbox"})
+    assert await bus.last_event(running.id) is None
+    info = await bus.js.stream_info(bus.subjects.events_stream)
+    assert info.state.messages == 2
 
 
 async def test_an_unreadable_job_is_dropped_without_a_hook(bus: Bus, db: Database) -> None:

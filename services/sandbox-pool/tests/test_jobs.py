@@ -19,6 +19,7 @@ from paynto_common.messages import (
     ApplyRequest,
     GenerateResult,
     JobMessage,
+    JobStarted,
     read_result,
 )
 from paynto_common.testing.worker import consuming, events_until_end
@@ -139,6 +140,30 @@ async def test_a_redelivered_apply_stores_no_second_version(pool: Pool) -> None:
     # The stream told the end once.
     again = await pool.events(job_id)
     assert [name for name, _ in again].count("complete") == 1
+
+
+async def test_a_job_whose_worker_died_before_its_stream_ended_is_ended_from_its_row(
+        pool: Pool) -> None:
+    # The replica before stored the change and ended the row, then died before the stream
+    # heard: every client following the job would wait for ever.
+    project, job_id = await pool.job({
+        "files": ["src/App.jsx"], "preview_url": "/preview/gone/", "version": 3,
+        "preview_errors": 0, "usage": {"prompt_tokens": 40, "completion_tokens": 2}})
+    await pool.db.set_job_status(job_id, JobStatus.COMPLETE)
+    await pool.bus.publish_event(job_id, JobStarted(job_id=job_id), msg_id=f"job:{job_id}")
+    request = ApplyRequest(job_id=job_id, project_id=project, response=ANSWER)
+
+    events = await pool.apply(request)
+    # The end the row tells, as the first replica would have published it (the model's
+    # usage is the row's, not the event's); nothing was applied again.
+    assert events == [("job", {"job_id": job_id}), ("complete", {
+        "files": ["src/App.jsx"], "preview_url": "/preview/gone/", "version": 3,
+        "preview_errors": 0})]
+    assert await pool.versions(project) == []
+    # Another late delivery finds the stream ended and adds nothing.
+    await pool.jobs.run(pool.bus.subjects.apply, request.model_dump_json().encode())
+    info = await pool.bus.js.stream_info(pool.bus.subjects.events_stream)
+    assert info.state.messages == 2
 
 
 async def test_a_malformed_job_fails_for_good_with_a_clear_error(pool: Pool) -> None:

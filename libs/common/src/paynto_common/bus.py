@@ -259,6 +259,18 @@ class Bus:
         EVENTS_PUBLISHED.labels(payload.event).inc()
         return int(ack.seq)
 
+    async def last_event(self, channel: str) -> JobEvent | None:
+        """The last event on a channel (None when it has none, or it is unreadable)."""
+        try:
+            msg = await self.js.get_last_msg(self.subjects.events_stream,
+                                             self.subjects.events(channel))
+        except NotFoundError:
+            return None
+        try:
+            return JobEvent.model_validate_json(msg.data or b"")
+        except ValueError:
+            return None
+
     # Core request/reply, outside the streams: for questions any replica can answer now.
 
     async def cancel(self, job_id: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,7 +23,15 @@ from starlette.routing import Route as HttpRoute
 
 from paynto_common.bus import Bus, ConsumerOptions, Handler, Route, Router
 from paynto_common.db import Database, JobStatus
-from paynto_common.messages import JobFailed, JobMessage, Subjects
+from paynto_common.messages import (
+    TERMINAL_EVENTS,
+    Completed,
+    Event,
+    JobCancelled,
+    JobFailed,
+    JobMessage,
+    Subjects,
+)
 from paynto_common.metrics import CONSUMER_ACK_PENDING, CONSUMER_PENDING
 from paynto_common.settings import CommonSettings, configure_logging
 from paynto_common.telemetry import setup_tracing
@@ -109,6 +118,37 @@ async def record_failure(bus: Bus, db: Database, data: bytes, reason: str,
     await bus.publish_event(job.job_id, JobFailed(message=reason), msg_id=f"error:{job.job_id}")
     for hook in hooks:
         await hook(db, bus, job.job_id, reason)
+
+
+async def end_stream(bus: Bus, db: Database, job_id: str,
+                     completed: type[Completed] = Completed) -> bool:
+    """Called when a delivery finds its job already ended (its claim answered None): make its
+    stream end too. A worker that died between ending the row and publishing the end, or a bus
+    that failed just then, leaves every client following the job waiting for an end that
+    never comes; the row says how it ended, so that is published (``completed`` reads the
+    row's stored result; under the id the first publish used, so the stream drops it if that
+    got through after all). True when the end had to be published."""
+    job = await db.job(job_id)
+    if job is None or job.status not in JobStatus.TERMINAL:
+        return False
+    last = await bus.last_event(job_id)
+    if last is not None and last.event in TERMINAL_EVENTS:
+        return False
+    payload: Event
+    if job.status == JobStatus.COMPLETE:
+        try:
+            payload = completed.model_validate(job.result or {})
+        except ValidationError:
+            payload = Completed()
+        msg_id = f"complete:{job_id}:"
+    elif job.status == JobStatus.ERROR:
+        payload, msg_id = JobFailed(message=job.error or "the job failed"), f"error:{job_id}"
+    else:
+        payload, msg_id = JobCancelled(), f"cancelled:{job_id}"
+    log.warning("job %s ended %s but its stream did not: publishing its end from the row",
+                job_id, job.status)
+    await bus.publish_event(job_id, payload, msg_id=msg_id)
+    return True
 
 
 class Worker:

@@ -26,6 +26,7 @@ from paynto_common.errors import PermanentJobError
 from paynto_common.messages import DeployEnded, DeployRequest, DeployView, project_channel, stored
 from paynto_common.metrics import DEPLOYS
 from paynto_common.publishing import deploy_secret, with_base
+from paynto_common.service import end_stream
 from paynto_common.telemetry import traced
 from paynto_common.vault import Vault, get_secret
 
@@ -52,6 +53,7 @@ class DeployJob:
     async def handle(self, req: DeployRequest, attempt: int) -> None:
         job = await self.db.claim_job(req.job_id, attempt, user_id=req.user_id)
         if job is None:
+            await end_stream(self.bus, self.db, req.job_id, DeployEnded)
             return
         async with self.db.session() as s:
             publish = await s.get(Publish, req.publish_id)

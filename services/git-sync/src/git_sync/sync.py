@@ -41,6 +41,7 @@ from paynto_common.messages import GitPushed, GitSyncEnded, GitSyncRequest, proj
 from paynto_common.metrics import GIT_PUSH_SECONDS, GIT_PUSHES
 from paynto_common.publishing import request_publish
 from paynto_common.safety.urls import UrlRefused
+from paynto_common.service import end_stream
 from paynto_common.vault import Vault, get_secret
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class SyncJob:
     async def handle(self, req: GitSyncRequest, attempt: int) -> None:
         job = await self.db.claim_job(req.job_id, attempt, user_id=req.user_id)
         if job is None:
+            await end_stream(self.bus, self.db, req.job_id, GitSyncEnded)
             return
         async with self.db.session() as s:
             link = await s.get(GitLink, req.project_id)

@@ -28,6 +28,7 @@ from paynto_common.db import LOCAL_USER_ID, Database, JobStatus, Scrape
 from paynto_common.errors import PermanentJobError
 from paynto_common.messages import (
     SCRAPER,
+    Applied,
     CloneRequest,
     GenerateRequest,
     GenerateResult,
@@ -41,7 +42,7 @@ from paynto_common.messages import (
 from paynto_common.messages.scrape import screenshot_path
 from paynto_common.metrics import SCRAPE_SECONDS, SCRAPES
 from paynto_common.safety.urls import Resolver, UrlRefused
-from paynto_common.service import Worker
+from paynto_common.service import Worker, end_stream
 from paynto_common.telemetry import traced
 from scraper.extract import same_site_links
 from scraper.firecrawl import FirecrawlError, scrape_with_firecrawl
@@ -188,6 +189,7 @@ class CloneJob:
     async def handle(self, req: CloneRequest, attempt: int) -> None:
         job = await self.db.claim_job(req.job_id, attempt, user_id=req.user_id)
         if job is None:
+            await end_stream(self.bus, self.db, req.job_id, Applied)
             return
         result = read_result(job.result, GenerateResult)
         row = await self._stored(result.scrape_id)

@@ -46,6 +46,7 @@ from paynto_common.answer import summarize_answer
 from paynto_common.db import Job, JobStatus, Plan, Scrape, Ticket, TicketState
 from paynto_common.errors import PermanentJobError
 from paynto_common.messages import (
+    Applied,
     ApplyRequest,
     AutoFix,
     FixAnswer,
@@ -56,6 +57,7 @@ from paynto_common.messages import (
     read_result,
     stored,
 )
+from paynto_common.service import end_stream
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class GenerateJob(JobHandler):
     async def handle(self, req: GenerateRequest, attempt: int) -> None:
         job = await self.db.claim_job(req.job_id, attempt, user_id=req.user_id)
         if job is None:
+            await end_stream(self.bus, self.db, req.job_id, Applied)
             return
         if req.ticket_id:
             await kanban.move_ticket(self.db, self.bus, req.ticket_id, TicketState.GENERATING)

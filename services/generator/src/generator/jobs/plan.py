@@ -35,6 +35,7 @@ from paynto_common.messages import (
     read_result,
     stored,
 )
+from paynto_common.service import end_stream
 
 # How many times a plan that fails its checks goes back to the model to be corrected.
 PLAN_REPAIRS = 1
@@ -46,6 +47,7 @@ class PlanJob(JobHandler):
     async def handle(self, req: PlanRequest, attempt: int) -> None:
         job = await self.db.claim_job(req.job_id, attempt, user_id=req.user_id)
         if job is None:
+            await end_stream(self.bus, self.db, req.job_id, Planned)
             return
         async with self.db.session() as s:
             plan = (await s.exec(select(Plan).where(Plan.job_id == req.job_id))).first()

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from opentelemetry import trace
 
@@ -23,6 +23,7 @@ from paynto_common.db import Database, JobStatus, Version
 from paynto_common.gitsync import request_sync
 from paynto_common.messages import (
     Applied,
+    Completed,
     Event,
     GenerateResult,
     JobMessage,
@@ -41,6 +42,7 @@ from paynto_common.metrics import (
     since,
 )
 from paynto_common.packages import detect_imports, validate_package_name
+from paynto_common.service import end_stream
 from paynto_common.telemetry import job_attributes, traced
 from sandbox_pool.manager import Live, SandboxManager
 from sandbox_pool.provider import (
@@ -88,7 +90,11 @@ class JobEvents:
 
 class JobHandler(Generic[J]):
     """The handler of one kind of job. Every job starts by claiming its row: a delivery of a
-    job that already ended (a late redelivery) runs nothing."""
+    job that already ended (a late redelivery) runs nothing, but ends the job's stream if the
+    worker before died between ending the row and telling the stream."""
+
+    # What the job's ``complete`` event holds (read back from its row for that).
+    completed: ClassVar[type[Completed]] = Applied
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -102,6 +108,7 @@ class JobHandler(Generic[J]):
             # they are.
             if await self.ctx.db.claim_job(req.job_id, user_id=req.user_id) is None:
                 await self.ended(req)
+                await end_stream(self.ctx.bus, self.ctx.db, req.job_id, self.completed)
                 return
             await self.run(req, self.events(req))
 
