@@ -38,6 +38,8 @@ async def _follow(c: httpx.AsyncClient, path: str, body: dict[str, Any]
                   ) -> tuple[dict[str, Any], str | None]:
     """Start a job, print its progress, return how it ended and its id (None: refused)."""
     chars = 0
+    # The attempt writing now, once a reset named it (a fix round starts its count again).
+    attempt: int | None = None
     outcome: dict[str, Any] = {}
     job_id: str | None = None
     try:
@@ -52,12 +54,15 @@ async def _follow(c: httpx.AsyncClient, path: str, body: dict[str, Any]
                 if note := ev.data.get("screenshot_note"):
                     print(f"  no screenshot: {note}", flush=True)
             elif ev.event == "stream":
-                chars += len(ev.data.get("text", ""))
-                print(f"\r  writing code… {chars:,} characters", end="", flush=True)
+                # Pieces of an attempt another replaced (a cut-off worker's) are void.
+                if attempt is None or int(ev.data.get("attempt", 1)) == attempt:
+                    chars += len(ev.data.get("text", ""))
+                    print(f"\r  writing code… {chars:,} characters", end="", flush=True)
             elif ev.event == "status":
                 # A restarted attempt (another worker, model or fix round) writes anew.
                 if ev.data.get("reset"):
                     chars = 0
+                    attempt = int(ev.data.get("attempt") or 1)
                 print(f"\n• {ev.data.get('message')}", flush=True)
             elif ev.event == "file":
                 print(f"\n  wrote {ev.data['path']}", end="", flush=True)

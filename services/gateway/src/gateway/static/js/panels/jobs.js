@@ -78,6 +78,9 @@ function handleEvent(ev) {
       if (data.reset) {
         clearOutput();
         code.resetLive();
+        // The attempt writing now: a worker cut off by a bus restart may still send a few
+        // pieces of the one it replaced. (A fix round starts its own count again.)
+        job.attempt = data.attempt || 1;
       }
       atLeast(data.model || data.ai !== undefined ? "model" : "queued");
       // Auto-fix rounds ("autofix": n) and their stop come as status lines too.
@@ -91,7 +94,8 @@ function handleEvent(ev) {
                 "busy");
       break;
     case "stream":
-      if (data.text) {
+      // Pieces of an attempt another replaced are void, whenever they arrive.
+      if (data.text && (job.attempt === undefined || (data.attempt || 1) === job.attempt)) {
         appendOutput(data.text);
         code.liveDelta(data.text);
         atLeast("writing");

@@ -1,0 +1,48 @@
+"""How the CLI follows a job's events, against a loopback server speaking the gateway's SSE:
+a restarted attempt's ``reset`` voids what was written, and pieces the replaced attempt still
+sends afterwards (a worker cut off by a bus restart) are not counted."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from paynto_cli.main import _follow
+from paynto_common.testing.serve import serve_app
+
+EVENTS = [
+    ("job", {"job_id": "j1"}),
+    ("stream", {"text": "abcd", "attempt": 1}),
+    ("status", {"message": "the worker restarted; writing again", "reset": True, "attempt": 2}),
+    # Late pieces of the attempt the reset replaced.
+    ("stream", {"text": "zzzzzzzzzz", "attempt": 1}),
+    ("stream", {"text": "xy", "attempt": 2}),
+    ("status", {"message": "fix round 1", "reset": True, "attempt": 1}),
+    # A fix round counts its attempts again: its pieces are counted.
+    ("stream", {"text": "fixed", "attempt": 1}),
+    ("complete", {"version": 1}),
+]
+
+
+async def stream(_: Request) -> Response:
+    body = "".join(f"id: {n}\nevent: {name}\ndata: {json.dumps(data)}\n\n"
+                   for n, (name, data) in enumerate(EVENTS, 1))
+    return Response(body, media_type="text/event-stream")
+
+
+async def test_a_replaced_attempts_late_pieces_are_not_counted(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    app = Starlette(routes=[Route("/api/generate", stream, methods=["POST"])])
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as c:
+        outcome, job_id = await _follow(c, "/api/generate", {"prompt": "a page"})
+    assert (outcome, job_id) == ({"event": "complete", "version": 1}, "j1")
+    counts = [line.rsplit("writing code… ", 1)[1]
+              for line in capsys.readouterr().out.replace("\r", "\n").splitlines()
+              if "writing code…" in line]
+    assert counts == ["4 characters", "2 characters", "5 characters"]
