@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 import pytest
 from nats.js.api import ConsumerConfig
@@ -100,6 +101,27 @@ async def test_a_backlog_is_taken_in_batches_never_more_at_once_than_the_concurr
     assert most == FAST.concurrency
     assert sorted(seen) == sorted(f"b{n}" for n in range(count))
     assert await pending_jobs(bus) == 0
+
+
+async def test_an_idle_consumer_waits_quietly_and_takes_the_next_job(
+        bus: Bus, caplog: pytest.LogCaptureFixture) -> None:
+    """With nothing queued, each fetch of several slots ends in a timeout: no failure is
+    logged, and a job published then is taken. (A batch fetch whose deadline runs out while
+    the server's answer races its timer, on a loaded machine, raises asyncio's TimeoutError,
+    not nats-py's: that was logged as a failure and slept half a second.)"""
+    seen: list[str] = []
+
+    async def handler(d: Delivery) -> None:
+        seen.append(GenerateRequest.model_validate_json(d.data).job_id)
+
+    with caplog.at_level(logging.WARNING, logger="paynto_common.bus"):
+        stop, task = await consume(bus, handler, [])
+        await asyncio.sleep(1.2)  # a couple of empty fetches
+        await bus.publish_job(bus.subjects.generate, job("late"), msg_id="late")
+        await wait_for(lambda: seen == ["late"])
+        stop.set()
+        await task
+    assert [r.getMessage() for r in caplog.records if "fetch" in r.getMessage()] == []
 
 
 async def test_transient_failure_is_retried_then_succeeds(bus: Bus) -> None:

@@ -434,7 +434,9 @@ class Bus:
                     break
                 try:
                     msgs = await psub.fetch(batch=free, timeout=0.5)
-                except NatsTimeoutError:
+                except TimeoutError:
+                    # Nothing to take (nats-py raises its own TimeoutError for a fetch of one,
+                    # asyncio's for a batch: both are this).
                     msgs = []
                 except Exception as exc:  # connection trouble: the client reconnects
                     log.warning("fetch failed: %s", exc)
