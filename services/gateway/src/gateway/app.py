@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from redis.asyncio import Redis
+from sqlalchemy.exc import OperationalError
 
 from gateway import sites
 from gateway.api import public_router, router
@@ -140,6 +141,14 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
             for e in errors
         ]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        # The database went away (restarted, failing over): a 503 that says so and when to
+        # try again, not a bare 500 and a traceback per request while it is away.
+        log.warning("database unavailable: %s", str(exc.orig or exc).splitlines()[0])
+        return JSONResponse({"detail": "the database is unavailable; try again"},
+                            status_code=503, headers={"Retry-After": "2"})
 
     @app.get("/", include_in_schema=False)
     async def studio() -> FileResponse:

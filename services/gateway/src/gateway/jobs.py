@@ -12,6 +12,7 @@ checked first (:func:`check_model_job`: the prompt's length, the budgets), and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncGenerator
@@ -79,14 +80,18 @@ async def start_job(
             await s.commit()
     except IntegrityError:
         raise unknown from None  # deleted between the check and the insert
-    await bus.publish_event(job.id, JobStarted(job_id=job.id), msg_id=f"job:{job.id}")
     try:
+        # Inside the try too: a row left "queued" by a bus that failed here would be a job
+        # nobody runs and every studio shows as active for ever.
+        await bus.publish_event(job.id, JobStarted(job_id=job.id), msg_id=f"job:{job.id}")
         await bus.publish_job(JOB_KINDS[kind].subject(bus.subjects), message, msg_id=job.id)
     except Exception as exc:
         log.error("could not publish job %s: %s", job.id, exc)
         await db.set_job_status(job.id, JobStatus.ERROR, error="the job bus is unavailable")
-        await bus.publish_event(job.id, JobFailed(message="the job bus is unavailable"),
-                                msg_id=f"error:{job.id}")
+        # Best effort: the bus that just failed may fail this too; the row says it already.
+        with contextlib.suppress(Exception):
+            await bus.publish_event(job.id, JobFailed(message="the job bus is unavailable"),
+                                    msg_id=f"error:{job.id}")
         raise HTTPException(503, "the job bus is unavailable; try again") from exc
     # The request's span names the job, so the job's trace is found by its id.
     trace.get_current_span().set_attributes(job_attributes(job.id, job.project_id, kind))
