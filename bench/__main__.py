@@ -19,6 +19,9 @@
   concurrent generations, against reading the model directly (bench/streaming.py).
 - Bus throughput: no-op jobs through ``Bus.run_consumer`` in 4 worker processes, against plain
   nats-py on the same server (bench/bus.py).
+- Soak: 1,000 jobs from 50 clients while workers are killed; lost, duplicated, failed and job
+  times against the same load without kills (bench/soak.py; ``python -m bench.soak`` for
+  other sizes or a longer run).
 """
 
 from __future__ import annotations
@@ -206,7 +209,7 @@ async def main() -> int:
     if not port_answers("127.0.0.1", int(nats_url.rsplit(":", 1)[1])):
         print("bench: no NATS answers at", nats_url, "- the system will start an embedded one")
     only = sys.argv[1:] or ["dispatch", "preview", "sandbox", "context", "install", "plan",
-                            "auth", "scrape", "batch", "git", "publish", "streams", "bus"]
+                            "auth", "scrape", "batch", "git", "publish", "streams", "bus", "soak"]
     rows = [("measure", "result", "detail")]
     with tempfile.TemporaryDirectory() as tmp:
         if "dispatch" in only:
@@ -255,6 +258,10 @@ async def main() -> int:
             from bench.bus import bus_throughput
 
             rows += await bus_throughput(nats_url)
+        if "soak" in only:
+            from bench.soak import soak_bench
+
+            rows += await soak_bench(nats_url, Path(tmp) / "soak", database_url=DATABASE_URL)
     print(table(rows))
     return 0
 
