@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 
 import pytest
@@ -122,6 +123,30 @@ async def test_an_idle_consumer_waits_quietly_and_takes_the_next_job(
         stop.set()
         await task
     assert [r.getMessage() for r in caplog.records if "fetch" in r.getMessage()] == []
+
+
+async def test_a_lone_job_is_taken_at_once_not_when_the_fetch_ends(bus: Bus) -> None:
+    """A consumer with free slots waits for jobs in fetches of a minute here, each asking for
+    as many jobs as it has free slots: a job published into that wait starts then, not a
+    minute later (the server answers a fetch once it has a job and no more are waiting)."""
+    seen: list[str] = []
+
+    async def handler(d: Delivery) -> None:
+        seen.append(GenerateRequest.model_validate_json(d.data).job_id)
+
+    slow = dataclasses.replace(FAST, fetch_wait=60.0)
+    _stop, task = await consume(bus, handler, [], slow)
+    try:
+        await asyncio.sleep(0.3)  # the consumer is in its first fetch
+        await bus.publish_job(bus.subjects.generate, job("lone"), msg_id="lone")
+        await wait_for(lambda: seen == ["lone"], timeout=30)
+        # The next one too: the consumer went back to waiting and was not holding a slot.
+        await bus.publish_job(bus.subjects.generate, job("next"), msg_id="next")
+        await wait_for(lambda: seen == ["lone", "next"], timeout=30)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_transient_failure_is_retried_then_succeeds(bus: Bus) -> None:

@@ -74,6 +74,8 @@ class ConsumerOptions:
     backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0)
     concurrency: int = 8
     drain_timeout: float = 20.0
+    # How long one fetch waits for a job before the loop looks at its stop flag again.
+    fetch_wait: float = 0.5
 
 
 @dataclass
@@ -433,7 +435,9 @@ class Bus:
                         slots.release()
                     break
                 try:
-                    msgs = await psub.fetch(batch=free, timeout=0.5)
+                    # As many as are free: the server answers as soon as it has one job for
+                    # the request and none more waiting (a lone job is not held back).
+                    msgs = await psub.fetch(batch=free, timeout=opts.fetch_wait)
                 except TimeoutError:
                     # Nothing to take (nats-py raises its own TimeoutError for a fetch of one,
                     # asyncio's for a batch: both are this).
