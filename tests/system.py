@@ -13,12 +13,22 @@ import httpx
 from paynto_cli.launcher import HEALTH_PORTS, System, start_system, wait_ready
 from paynto_cli.sse import Event, JobStream
 from paynto_common.messages import stream_problem
-from paynto_common.runtime import free_port
+from paynto_common.runtime import free_port, url_host_port
 from paynto_common.settings import CommonSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 # node_modules are shared by every test run on this machine: npm install only once.
 DEPS_CACHE = Path(os.environ.get("PAYNTO_TEST_DEPS", ROOT / ".data" / "test-deps"))
+
+
+def free_ports(count: int, taken: set[int]) -> list[int]:
+    """``count`` distinct free loopback ports, none of them in ``taken``."""
+    found: list[int] = []
+    while len(found) < count:
+        candidate = free_port()
+        if candidate not in taken and candidate not in found:
+            found.append(candidate)
+    return found
 
 
 @contextmanager
@@ -46,10 +56,14 @@ def running_system(
         "SANDBOX_LEASE_TTL": "3",
         **(extra_env or {}),
     }
-    ports = {name: free_port() for name in HEALTH_PORTS}
-    for name, count in (replicas or {}).items():
-        ports.update({f"{name}.{i}": free_port() for i in range(1, count)})
-    system = start_system(settings, port=port or free_port(), extra_env=env, health_ports=ports,
+    # Free ports none of which is another's, nor one a URL names for a server not started
+    # yet (an embedded NATS or Redis on a port the caller picked: free now, taken soon).
+    taken = {url_host_port(nats_url, 4222)[1], url_host_port(redis_url, 6379)[1]}
+    names = [*HEALTH_PORTS, *(f"{name}.{i}" for name, count in (replicas or {}).items()
+                              for i in range(1, count))]
+    ports = dict(zip(names, free_ports(len(names), taken), strict=True))
+    gateway_port = port or free_ports(1, taken | set(ports.values()))[0]
+    system = start_system(settings, port=gateway_port, extra_env=env, health_ports=ports,
                           replicas=replicas)
     try:
         wait_ready(system, timeout=240)

@@ -23,6 +23,8 @@ EVENTS = [
     # Late pieces of the attempt the reset replaced.
     ("stream", {"text": "zzzzzzzzzz", "attempt": 1}),
     ("stream", {"text": "xy", "attempt": 2}),
+    # A piece that names no attempt is the current one's.
+    ("stream", {"text": "z"}),
     ("status", {"message": "fix round 1", "reset": True, "attempt": 1}),
     # A fix round counts its attempts again: its pieces are counted.
     ("stream", {"text": "fixed", "attempt": 1}),
@@ -45,4 +47,4 @@ async def test_a_replaced_attempts_late_pieces_are_not_counted(
     counts = [line.rsplit("writing code… ", 1)[1]
               for line in capsys.readouterr().out.replace("\r", "\n").splitlines()
               if "writing code…" in line]
-    assert counts == ["4 characters", "2 characters", "5 characters"]
+    assert counts == ["4 characters", "2 characters", "3 characters", "5 characters"]

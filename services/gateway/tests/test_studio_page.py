@@ -405,7 +405,8 @@ def _split_event(seq: int, payload: Event) -> str:
 
 # A generation as the gateway streams it (sse-starlette ends lines with \r\n and sends
 # ": ping" comments). A worker restarts the job after the first draft: its status says
-# ``reset``, and the draft must go. Event 6 splits its JSON over two data lines.
+# ``reset``, and the draft must go, as must a late piece of the first attempt. Event 7
+# splits its JSON over two data lines.
 OK_EVENTS = [
     ": ping\r\n\r\n",
     _event(1, JobStarted(job_id="j-ok")),
@@ -414,13 +415,15 @@ OK_EVENTS = [
     _event(4, Status(message="a worker stopped; generating again (attempt 2)", reset=True,
                      attempt=2)),
     _event(5, StreamDelta(text='<file path="src/App.jsx">', attempt=2)),
-    _split_event(6, StreamDelta(text="hello roastery</file>")),
-    _event(7, FileWritten(path="src/App.jsx")),
-    _event(8, PackageInstalled(name="lucide-react")),
+    # The first attempt's worker, cut off, still sends a piece: it must not show.
+    _event(6, StreamDelta(text="late words of the first attempt", attempt=1)),
+    _split_event(7, StreamDelta(text="hello roastery</file>")),
+    _event(8, FileWritten(path="src/App.jsx")),
+    _event(9, PackageInstalled(name="lucide-react")),
     ": ping\r\n\r\n",
-    _event(9, FileWritten(path="src/index.css")),
-    _event(10, PreviewReady(preview_url="/preview/demo/")),
-    _event(11, Applied(files=["src/App.jsx", "src/index.css"], preview_url="/preview/demo/",
+    _event(10, FileWritten(path="src/index.css")),
+    _event(11, PreviewReady(preview_url="/preview/demo/")),
+    _event(12, Applied(files=["src/App.jsx", "src/index.css"], preview_url="/preview/demo/",
                        version=1)),
 ]
 

@@ -54,8 +54,10 @@ async def _follow(c: httpx.AsyncClient, path: str, body: dict[str, Any]
                 if note := ev.data.get("screenshot_note"):
                     print(f"  no screenshot: {note}", flush=True)
             elif ev.event == "stream":
-                # Pieces of an attempt another replaced (a cut-off worker's) are void.
-                if attempt is None or int(ev.data.get("attempt", 1)) == attempt:
+                # Pieces of an attempt another replaced (a cut-off worker's) are void; one
+                # that names no attempt is taken as the current one's.
+                named = ev.data.get("attempt")
+                if attempt is None or named is None or int(named) == attempt:
                     chars += len(ev.data.get("text", ""))
                     print(f"\r  writing code… {chars:,} characters", end="", flush=True)
             elif ev.event == "status":

@@ -94,8 +94,10 @@ function handleEvent(ev) {
                 "busy");
       break;
     case "stream":
-      // Pieces of an attempt another replaced are void, whenever they arrive.
-      if (data.text && (job.attempt === undefined || (data.attempt || 1) === job.attempt)) {
+      // Pieces of an attempt another replaced are void, whenever they arrive (a piece that
+      // names no attempt is taken as the current one's).
+      if (data.text && (job.attempt === undefined || data.attempt === undefined
+                        || data.attempt === job.attempt)) {
         appendOutput(data.text);
         code.liveDelta(data.text);
         atLeast("writing");
