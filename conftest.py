@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -126,13 +127,12 @@ def postgres_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         server.cleanup()
 
 
-@pytest.fixture
-def postgres_url(postgres_base_url: str) -> Iterator[str]:
-    """A fresh database per test on the Postgres server, dropped afterwards."""
+@contextmanager
+def fresh_database(admin: str) -> Iterator[str]:
+    """A new database on the Postgres server at ``admin`` (its URL), dropped afterwards."""
     import psycopg
 
     name = "paynto_" + uuid.uuid4().hex[:10]
-    admin = postgres_base_url
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -140,6 +140,20 @@ def postgres_url(postgres_base_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url: str) -> Iterator[str]:
+    """A fresh database per test on the Postgres server, dropped afterwards."""
+    with fresh_database(postgres_base_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def postgres_module_url(postgres_base_url: str) -> Iterator[str]:
+    """A fresh database shared by one module's tests (a system they all run on)."""
+    with fresh_database(postgres_base_url) as url:
+        yield url
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

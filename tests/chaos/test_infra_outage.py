@@ -18,7 +18,7 @@ afterwards completes, with no service restarted.
 A delivery whose heartbeats were lost while NATS was away may be delivered again while the
 first is still streaming: its late ``stream`` pieces (``attempt`` 1) reach the client after
 the ``reset`` of attempt 2. The studio and the CLI drop pieces of a replaced attempt;
-``streamed_text`` here reads the stream by attempt the same way, and the stored version is
+``streamed_text`` here reads the stream with the CLI's rule, and the stored version is
 one, from one answer.
 """
 
@@ -33,7 +33,7 @@ import httpx
 import pytest
 
 from paynto_cli.launcher import System
-from paynto_cli.sse import ApiError, Event, JobStream
+from paynto_cli.sse import AnswerText, ApiError, Event, JobStream
 from paynto_common.runtime import free_port
 from paynto_common.testing.scripted_llm import Reply, ScriptedLLM
 from scraper.testing.sites import ServedSite, serve_site
@@ -229,19 +229,13 @@ async def assert_still_working(system: System, pids: dict[str, int]) -> None:
 
 
 def streamed_text(events: list[Event]) -> str:
-    """The answer as the stream tells it: the text of the attempt that the last ``reset``
-    began. A delivery the server gave up on during the outage may still be running, and its
-    late pieces (of an older ``attempt``) arrive interleaved with the new attempt's: they are
-    not the answer (the studio shows them today: see the module's note)."""
-    text, current = "", 0
+    """The answer as the CLI reads it from the stream (a delivery the server gave up on
+    during the outage may still be running, its late pieces interleaved with the new
+    attempt's: they are not the answer)."""
+    answer = AnswerText()
     for e in events:
-        attempt = e.data.get("attempt")
-        if e.data.get("reset"):
-            text, current = "", int(attempt or current)
-        if e.event == "stream" and int(attempt or 0) >= current:
-            current = int(attempt or 0)
-            text += e.data["text"]
-    return text
+        answer.add(e)
+    return answer.text
 
 
 def pids_of(system: System) -> dict[str, int]:

@@ -44,10 +44,8 @@ import asyncio
 import contextlib
 import signal
 import subprocess
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -95,26 +93,13 @@ EXIT_BOUND = 60.0
 
 
 @pytest.fixture(scope="module")
-def database_url(postgres_base_url: str) -> Iterator[str]:
-    """A database of the module's own on the Postgres server: the drills lock its tables."""
-    name = "paynto_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(postgres_base_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(postgres_base_url)._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(postgres_base_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory, nats_url: str,
-           database_url: str) -> Iterator[System]:
+           postgres_module_url: str) -> Iterator[System]:
     env = {**scripted_model_env(LLM_PORT), "AUTOFIX_ROUNDS": "0",
            # The loopback sites these tests clone; nothing else internal.
            "SCRAPER_ALLOW_HOSTS": "127.0.0.1", "SCRAPER_SCREENSHOTS": "false"}
     with running_system(tmp_path_factory.mktemp("restarts"), nats_url,
-                        database_url=database_url, extra_env=env) as s:
+                        database_url=postgres_module_url, extra_env=env) as s:
         yield s
 
 
@@ -271,14 +256,15 @@ async def test_clients_streaming_through_a_restarted_gateway_get_every_event_onc
     ("sandbox_pool", lambda ev: ev.event == "file"),
 ], ids=["generator", "sandbox-pool"])
 async def test_sigterm_drains_the_job_a_worker_holds(
-    system: System, database_url: str, worker: str, mid_job: Callable[[Event], bool],
+    system: System, postgres_module_url: str, worker: str,
+    mid_job: Callable[[Event], bool],
 ) -> None:
     async with ScriptedLLM.running(LLM_PORT, default=SLOW) as llm, \
             httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c, \
             contextlib.AsyncExitStack() as held:
         release: Callable[[], None] = lambda: None  # noqa: E731
         if worker == "sandbox_pool":
-            release = await held.enter_async_context(versions_held(database_url))
+            release = await held.enter_async_context(versions_held(postgres_module_url))
         project = await create_project(c, f"drained by {worker}")
         events: list[Event] = []
         stopping: asyncio.Task[int] | None = None

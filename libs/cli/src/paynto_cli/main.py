@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from paynto_cli.credentials import auth_headers, store_token
-from paynto_cli.sse import ApiError, JobStream
+from paynto_cli.sse import AnswerText, ApiError, JobStream
 from paynto_common.safety.paths import UnsafePathError, confine
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -37,9 +37,7 @@ def _refused(resp: httpx.Response, what: str) -> str:
 async def _follow(c: httpx.AsyncClient, path: str, body: dict[str, Any]
                   ) -> tuple[dict[str, Any], str | None]:
     """Start a job, print its progress, return how it ended and its id (None: refused)."""
-    chars = 0
-    # The attempt writing now, once a reset named it (a fix round starts its count again).
-    attempt: int | None = None
+    answer = AnswerText()
     outcome: dict[str, Any] = {}
     job_id: str | None = None
     try:
@@ -54,17 +52,12 @@ async def _follow(c: httpx.AsyncClient, path: str, body: dict[str, Any]
                 if note := ev.data.get("screenshot_note"):
                     print(f"  no screenshot: {note}", flush=True)
             elif ev.event == "stream":
-                # Pieces of an attempt another replaced (a cut-off worker's) are void; one
-                # that names no attempt is taken as the current one's.
-                named = ev.data.get("attempt")
-                if attempt is None or named is None or int(named) == attempt:
-                    chars += len(ev.data.get("text", ""))
-                    print(f"\r  writing code… {chars:,} characters", end="", flush=True)
+                if answer.add(ev):
+                    print(f"\r  writing code… {len(answer.text):,} characters", end="",
+                          flush=True)
             elif ev.event == "status":
                 # A restarted attempt (another worker, model or fix round) writes anew.
-                if ev.data.get("reset"):
-                    chars = 0
-                    attempt = int(ev.data.get("attempt") or 1)
+                answer.add(ev)
                 print(f"\n• {ev.data.get('message')}", flush=True)
             elif ev.event == "file":
                 print(f"\n  wrote {ev.data['path']}", end="", flush=True)

@@ -20,6 +20,30 @@ class Event:
     data: dict[str, Any]
 
 
+class AnswerText:
+    """A job's answer as its stream tells it. A ``status`` with ``reset`` starts the text
+    again and names the attempt writing from then on; ``stream`` pieces of another attempt
+    (a worker cut off by a bus restart may still send a few) are not the answer. A piece
+    that names no attempt is the current one's. The studio's ``panels/jobs.js`` keeps the
+    same rule."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.attempt: int | None = None
+
+    def add(self, ev: Event) -> bool:
+        """Take one event; True when it is a piece of the answer (added to ``text``)."""
+        named = ev.data.get("attempt")
+        if ev.event == "status" and ev.data.get("reset"):
+            self.text, self.attempt = "", int(named or 1)
+            return False
+        if ev.event != "stream" or not (self.attempt is None or named is None
+                                        or int(named) == self.attempt):
+            return False
+        self.text += ev.data.get("text", "")
+        return True
+
+
 async def parse_sse(lines: AsyncIterator[str]) -> AsyncIterator[Event]:
     """Turn the lines of an event stream into events (comments and pings skipped)."""
     ev_id: str | None = None
