@@ -124,15 +124,6 @@ class Tally:
                 "max": max(values, default=float("nan"))}
 
 
-def fake_e2b_env(url: str, api_key: str, domain: str, preview: str, clients: int
-                 ) -> dict[str, str]:
-    """The sandbox pool on the E2B fake, with room for every client's project sandbox (past
-    SANDBOX_MAX_ACTIVE the idle ones would be stopped and restored on the next prompt)."""
-    return {"SANDBOX_PROVIDER": "e2b", "E2B_API_KEY": api_key, "E2B_API_URL": url,
-            "E2B_SANDBOX_URL": url, "E2B_DOMAIN": domain, "E2B_PREVIEW_URL": preview,
-            "SANDBOX_MAX_ACTIVE": str(clients + 10)}
-
-
 @contextlib.contextmanager
 def soak_system(data: Path, nats_url: str, clients: int, database_url: str = "",
                 extra_env: dict[str, str] | None = None) -> Iterator[System]:
@@ -141,8 +132,9 @@ def soak_system(data: Path, nats_url: str, clients: int, database_url: str = "",
     from tests.test_hosted_sandbox import fake_e2b_in_thread
 
     with fake_e2b_in_thread() as fake:
-        env = fake_e2b_env(fake.url, fake.api_key, fake.domain, fake.preview_url_template,
-                           clients)
+        # Room for every client's project sandbox (past SANDBOX_MAX_ACTIVE the idle ones
+        # would be stopped and restored on the next prompt).
+        env = {**fake.system_env(), "SANDBOX_MAX_ACTIVE": str(clients + 10)}
         # A restarted service should start as a deployed image's does, from compiled
         # bytecode: where PYTHONDONTWRITEBYTECODE is set (and the venv holds no .pyc), each
         # restart would compile every module again (seconds of CPU) and measure that. The

@@ -50,11 +50,7 @@ def fake_e2b_in_thread() -> Iterator[FakeE2B]:
 
 async def test_a_project_runs_in_a_hosted_sandbox(tmp_path: Path, nats_url: str) -> None:
     with fake_e2b_in_thread() as fake:
-        env = {
-            "SANDBOX_PROVIDER": "e2b", "E2B_API_KEY": fake.api_key,
-            "E2B_API_URL": fake.url, "E2B_SANDBOX_URL": fake.url, "E2B_DOMAIN": fake.domain,
-            "E2B_PREVIEW_URL": fake.preview_url_template, "SANDBOX_POOL_SIZE": "1",
-        }
+        env = {**fake.system_env(), "SANDBOX_POOL_SIZE": "1"}
         with running_system(tmp_path, nats_url, extra_env=env) as system:
             async with httpx.AsyncClient(base_url=system.gateway_url, timeout=120) as c:
                 project = await create_project(c)

@@ -316,6 +316,12 @@ class FakeE2B:
         """Where a sandbox's public port is reached: ``{host}`` stands for ``get_host(port)``."""
         return f"{self.url}/traffic/{{host}}"
 
+    def system_env(self) -> dict[str, str]:
+        """The environment that points a sandbox pool's E2B provider at this fake."""
+        return {"SANDBOX_PROVIDER": "e2b", "E2B_API_KEY": self.api_key, "E2B_API_URL": self.url,
+                "E2B_SANDBOX_URL": self.url, "E2B_DOMAIN": self.domain,
+                "E2B_PREVIEW_URL": self.preview_url_template}
+
     def sandbox(self, sandbox_id: str) -> FakeE2BSandbox:
         """The live fake sandbox ``sandbox_id`` (KeyError when it is gone)."""
         sandbox = self._live(sandbox_id)
