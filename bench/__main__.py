@@ -2,7 +2,8 @@
 
 - Dispatch overhead: time to the first ``stream`` event through gateway → NATS → generator →
   NATS → gateway → SSE, against a scripted model with zero delay, minus the same stream read
-  directly through litellm in one process (the baseline, measured in the same run).
+  directly with plain httpx in one process (the baseline, measured in the same run); the
+  generator's model client alone is shown beside it.
 - Prompt to preview-ready with the offline generator: a new project (new sandbox) and later
   prompts in the same project (its sandbox already running).
 - The sandbox pool (bench/sandbox.py): warm claim, cold create, edit to HMR, memory.
@@ -51,9 +52,9 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
 
 
-async def first_chunk_litellm(base_url: str) -> float:
-    """Time to the first text delta read straight from the model server with litellm, the
-    same client code the generator runs."""
+async def first_chunk_client(base_url: str) -> float:
+    """Time to the first text delta read straight from the model server with the generator's
+    own model client (for an OpenAI-compatible server at a base URL: generator.openai_stream)."""
     from generator.llm import ModelConfig, stream_completion
 
     cfg = ModelConfig(model="openai/scripted", api_base=base_url, api_key="bench")
@@ -122,9 +123,9 @@ async def dispatch(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
     with scripted_server({"text": REPLY, "chunk_size": 4096}) as base_url:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as raw:
-            await first_chunk_litellm(base_url)  # pay litellm's import and first call once
+            await first_chunk_client(base_url)  # pay the imports and the first call once
             baselines = {
-                conc: (await rounds(conc, lambda: first_chunk_litellm(base_url)),
+                conc: (await rounds(conc, lambda: first_chunk_client(base_url)),
                        await rounds(conc, lambda: first_chunk_raw(raw)))
                 for conc in (1, 50)
             }
@@ -143,7 +144,7 @@ async def dispatch(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
                         m = summary(await rounds(conc, sample))
                         lit, raw_ = (summary(x) for x in baselines[conc])
                         # The baseline is the same stream read straight from the model server
-                        # by one process; the overhead includes litellm's own client cost in
+                        # by one process; the overhead includes the model client's own cost in
                         # the generator, shown beside it.
                         rows.append((
                             f"dispatch overhead, concurrency {conc}, {generators} generator(s)",
@@ -151,7 +152,7 @@ async def dispatch(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
                             f"p99 {ms(m['p99'] - raw_['p99'])}",
                             f"first stream event via system p50 {ms(m['p50'])} p99 "
                             f"{ms(m['p99'])}; direct HTTP p50 {ms(raw_['p50'])} p99 "
-                            f"{ms(raw_['p99'])}; direct litellm p50 {ms(lit['p50'])} "
+                            f"{ms(raw_['p99'])}; direct model client p50 {ms(lit['p50'])} "
                             f"(n={m['n']})",
                         ))
     return rows

@@ -1,4 +1,6 @@
-"""generator.llm against a scripted OpenAI-compatible server on loopback, through litellm.
+"""generator.llm against a scripted OpenAI-compatible server on loopback: every streaming and
+failure test runs twice, through our own OpenAI-compatible client (what a local server at
+``LLM_API_BASE`` gets) and through litellm (every other provider), which must behave alike.
 
 Nothing here reaches a real provider except the ``live`` tests, which run only when their
 provider's key is in the environment.
@@ -35,8 +37,23 @@ TEXT = (
 ) * 5
 
 
+CLIENTS = ("openai", "litellm")
+client = CLIENTS[0]
+
+
+@pytest.fixture(params=CLIENTS)
+def each_client(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The client :func:`config` asks for, one run of each test per client."""
+    monkeypatch.setattr(sys.modules[__name__], "client", request.param)
+    return str(request.param)
+
+
+both_clients = pytest.mark.usefixtures("each_client")
+
+
 def config(llm: ScriptedLLM, **overrides: object) -> ModelConfig:
-    cfg = ModelConfig(model="openai/scripted", api_base=llm.base_url, api_key="test")
+    cfg = ModelConfig(model="openai/scripted", api_base=llm.base_url, api_key="test",
+                      client=client)
     for name, value in overrides.items():
         setattr(cfg, name, value)
     return cfg
@@ -68,6 +85,7 @@ async def collect_until_error(cfg: ModelConfig) -> tuple[str, ModelError]:
 # -- streaming -----------------------------------------------------------------------------
 
 
+@both_clients
 async def test_streamed_text_reassembles_and_usage_comes_last(llm: ScriptedLLM) -> None:
     llm.script(Reply(TEXT, chunk_size=7, prompt_tokens=1234, completion_tokens=567))
     texts, usages = await collect(config(llm))
@@ -77,6 +95,7 @@ async def test_streamed_text_reassembles_and_usage_comes_last(llm: ScriptedLLM) 
     assert usages == [Usage(1234, 567, 0.0, "stop")]
 
 
+@both_clients
 async def test_priced_model_reports_a_cost(llm: ScriptedLLM) -> None:
     llm.script(Reply("hi", prompt_tokens=1_000_000, completion_tokens=0))
     cfg = config(llm, price_model="openai/gpt-4.1-mini")
@@ -84,6 +103,7 @@ async def test_priced_model_reports_a_cost(llm: ScriptedLLM) -> None:
     assert usage.cost_usd > 0
 
 
+@both_clients
 async def test_missing_usage_chunk_is_estimated(llm: ScriptedLLM) -> None:
     llm.script(Reply(TEXT, send_usage=False))
     texts, [usage] = await collect(config(llm))
@@ -92,12 +112,14 @@ async def test_missing_usage_chunk_is_estimated(llm: ScriptedLLM) -> None:
     assert usage.completion_tokens > 0
 
 
+@both_clients
 async def test_length_finish_reason_is_reported(llm: ScriptedLLM) -> None:
     llm.script(Reply("partial answ", finish_reason="length"))
     _, [usage] = await collect(config(llm))
     assert usage.finish_reason == "length"
 
 
+@both_clients
 async def test_request_carries_system_prompt_and_asks_for_usage(llm: ScriptedLLM) -> None:
     await collect(config(llm), build_messages("a landing page for a bakery"))
     [body] = llm.requests
@@ -111,6 +133,7 @@ async def test_request_carries_system_prompt_and_asks_for_usage(llm: ScriptedLLM
     assert 8192 in (body.get("max_tokens"), body.get("max_completion_tokens"))
 
 
+@both_clients
 async def test_api_key_is_sent_as_a_bearer_token() -> None:
     async with ScriptedLLM.running(required_api_key="sekrit") as llm:
         texts, _ = await collect(config(llm, api_key=SecretStr("sekrit")))
@@ -120,6 +143,7 @@ async def test_api_key_is_sent_as_a_bearer_token() -> None:
         assert caught.value.status == 401
 
 
+@both_clients
 @pytest.mark.timeout(30)
 async def test_stopping_early_releases_the_stream(llm: ScriptedLLM) -> None:
     llm.script(Reply("x" * 400, chunk_size=4, chunk_delay=0.2))
@@ -135,6 +159,7 @@ async def test_stopping_early_releases_the_stream(llm: ScriptedLLM) -> None:
 # -- failures ------------------------------------------------------------------------------
 
 
+@both_clients
 @pytest.mark.parametrize(
     ("status", "transient"),
     [
@@ -152,12 +177,14 @@ async def test_http_errors_are_classified(llm: ScriptedLLM, status: int, transie
     assert len(llm.requests) == 1
 
 
+@both_clients
 async def test_rate_limit_carries_the_retry_hint(llm: ScriptedLLM) -> None:
     llm.script(Reply(status=429, retry_after=1.5))
     _, error = await collect_until_error(config(llm))
     assert error.retry_after == 1.5
 
 
+@both_clients
 @pytest.mark.parametrize("cleanly", [False, True], ids=["connection-dropped", "body-ended"])
 async def test_stream_cut_mid_way_is_transient(llm: ScriptedLLM, cleanly: bool) -> None:
     llm.script(Reply(TEXT, chunk_size=5, cut_after_chars=42, cut_cleanly=cleanly))
@@ -169,6 +196,7 @@ async def test_stream_cut_mid_way_is_transient(llm: ScriptedLLM, cleanly: bool) 
     assert "ended early" in error.message
 
 
+@both_clients
 @pytest.mark.timeout(30)
 async def test_slow_first_byte_times_out(llm: ScriptedLLM) -> None:
     llm.script(Reply("late", delay=60))
@@ -179,6 +207,7 @@ async def test_slow_first_byte_times_out(llm: ScriptedLLM) -> None:
     assert "timed out" in error.message
 
 
+@both_clients
 @pytest.mark.timeout(30)
 async def test_stall_mid_stream_times_out(llm: ScriptedLLM) -> None:
     llm.script(Reply(TEXT, chunk_size=10, chunk_delay=60))
@@ -189,13 +218,15 @@ async def test_stall_mid_stream_times_out(llm: ScriptedLLM) -> None:
     assert error.transient
 
 
+@both_clients
 @pytest.mark.timeout(30)
 async def test_unreachable_server_is_transient() -> None:
     # A port that was free a moment ago: nothing listens there.
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cfg = ModelConfig(model="openai/scripted", api_base=f"http://127.0.0.1:{port}/v1", api_key="k")
+    cfg = ModelConfig(model="openai/scripted", api_base=f"http://127.0.0.1:{port}/v1",
+                      api_key="k", client=client)
     _, error = await collect_until_error(cfg)
     assert error.transient
     assert error.status is None
@@ -398,6 +429,24 @@ def test_gateway_prices_under_the_gateway_name() -> None:
     cfg = resolve_model("anthropic/claude-sonnet-4.5", {"AI_GATEWAY_API_KEY": "g"})
     assert cfg is not None
     assert cfg.price_model == "vercel_ai_gateway/anthropic/claude-sonnet-4.5"
+
+
+@pytest.mark.parametrize(
+    ("llm_model", "env", "client"),
+    [
+        pytest.param("openai/llama3.1", {"LLM_API_BASE": OLLAMA}, "openai", id="local-server"),
+        pytest.param("ollama/llama3.1", {"LLM_API_BASE": OLLAMA}, "litellm",
+                     id="ollama-native-protocol"),
+        pytest.param(None, {"AI_GATEWAY_API_KEY": "g"}, "litellm", id="gateway-priced"),
+        pytest.param(None, {"OPENAI_API_KEY": "sk"}, "litellm", id="provider"),
+    ],
+)
+def test_only_a_local_openai_compatible_server_is_read_directly(
+    llm_model: str | None, env: dict[str, str], client: str
+) -> None:
+    cfg = resolve_model(llm_model, env)
+    assert cfg is not None
+    assert cfg.client == client
 
 
 def test_api_base_without_model_is_a_config_error() -> None:

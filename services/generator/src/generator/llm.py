@@ -82,6 +82,16 @@ class ModelConfig:
     max_tokens: int = 8192
     timeout: float = 120.0
     price_model: str | None = None
+    # "openai": read the stream with our own client (generator.openai_stream); "litellm":
+    # through litellm. Unset, an "openai/" model at a base URL of its own with no price of its
+    # own (a local OpenAI-compatible server) is read directly, every other through litellm.
+    client: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.client:
+            direct = (self.api_base is not None and self.model.startswith("openai/")
+                      and self.price_model is None)
+            self.client = "openai" if direct else "litellm"
 
     def api_key_value(self) -> str | None:
         """The API key as plain text (``None`` lets litellm read the provider's variable)."""
@@ -102,6 +112,16 @@ class Usage:
     completion_tokens: int
     cost_usd: float
     finish_reason: str | None = None
+
+
+@dataclass
+class End:
+    """How a stream ended: the provider's finish reason (None: it never said) and the token
+    counts it reported (None when it sent no usage)."""
+
+    finish_reason: str | None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 class ModelError(Exception):
@@ -187,6 +207,31 @@ async def _completion(
     No retries happen here (see the module docstring). ``cfg.timeout`` bounds the wait for
     the first byte and for each later read, not the whole answer.
     """
+    from generator.openai_stream import stream_chat
+
+    pieces = stream_chat(cfg, messages) if cfg.client == "openai" else _litellm_chat(cfg, messages)
+    parts: list[str] = []
+    end = End(None)
+    async with contextlib.aclosing(pieces):
+        async for piece in pieces:
+            if isinstance(piece, End):
+                end = piece
+            else:
+                parts.append(piece)
+                yield piece
+    if end.finish_reason is None:
+        # litellm catches this itself for OpenAI-style streams; other providers' streams can
+        # end quietly, and a half answer must not pass for a whole one.
+        raise ModelError(
+            f"stream ended early: {cfg.model} stopped without a finish reason",
+            transient=True,
+        )
+    yield _usage(_litellm(), cfg, messages, "".join(parts), end)
+
+
+async def _litellm_chat(cfg: ModelConfig, messages: list[dict[str, str]]
+                        ) -> AsyncGenerator[str | End, None]:
+    """The same stream through litellm: text deltas, then one :class:`End`."""
     litellm = _litellm()
     try:
         response = await litellm.acompletion(
@@ -207,9 +252,7 @@ async def _completion(
     except Exception as exc:
         raise _model_error(exc, cfg) from exc
 
-    parts: list[str] = []
-    finish_reason: str | None = None
-    usage: Any = None
+    end = End(None)
     try:
         stream = aiter(response)
         while True:
@@ -219,44 +262,29 @@ async def _completion(
                 break
             except Exception as exc:
                 raise _model_error(exc, cfg) from exc
-            if getattr(chunk, "usage", None):
-                usage = chunk.usage
+            usage = getattr(chunk, "usage", None)
+            if usage:
+                end.prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+                end.completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
             for choice in chunk.choices or ():
                 text = choice.delta.content if choice.delta else None
                 if text:
-                    parts.append(text)
                     yield text
                 if choice.finish_reason:
-                    finish_reason = choice.finish_reason
+                    end.finish_reason = choice.finish_reason
     finally:
         # Closing releases the HTTP connection at once when the caller stops early (a
         # cancelled job), so the provider stops generating tokens nobody will read.
         aclose = getattr(response, "aclose", None)
         if aclose is not None:
             await aclose()
-
-    if finish_reason is None:
-        # litellm catches this itself for OpenAI-style streams; other providers' streams can
-        # end quietly, and a half answer must not pass for a whole one.
-        raise ModelError(
-            f"stream ended early: {cfg.model} stopped without a finish reason",
-            transient=True,
-        )
-    yield _usage(litellm, cfg, messages, "".join(parts), usage, finish_reason)
+    yield end
 
 
-def _usage(
-    litellm: Any,
-    cfg: ModelConfig,
-    messages: list[dict[str, str]],
-    text: str,
-    reported: Any,
-    finish_reason: str,
-) -> Usage:
-    if reported is not None:
-        prompt_tokens = int(getattr(reported, "prompt_tokens", 0) or 0)
-        completion_tokens = int(getattr(reported, "completion_tokens", 0) or 0)
-    else:
+def _usage(litellm: Any, cfg: ModelConfig, messages: list[dict[str, str]], text: str,
+           end: End) -> Usage:
+    prompt_tokens, completion_tokens = end.prompt_tokens, end.completion_tokens
+    if prompt_tokens is None or completion_tokens is None:
         # Some OpenAI-compatible servers ignore stream_options; count with litellm's tokenizer.
         prompt_tokens = _count(litellm, cfg.model, messages=messages)
         completion_tokens = _count(litellm, cfg.model, text=text)
@@ -270,7 +298,7 @@ def _usage(
     except Exception:
         # Unpriced models (local ones, new ones) raise; their cost is unknown, counted as 0.
         cost = 0.0
-    return Usage(prompt_tokens, completion_tokens, cost, finish_reason)
+    return Usage(prompt_tokens, completion_tokens, cost, end.finish_reason)
 
 
 def _count(litellm: Any, model: str, **content: Any) -> int:
@@ -281,7 +309,25 @@ def _count(litellm: Any, model: str, **content: Any) -> int:
 
 
 # Statuses worth another try: timeouts, conflicts, rate limits and every server-side failure.
-_TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+STATUS_WORDS = {
+    400: "rejected the request",
+    401: "refused the API key",
+    403: "denied access",
+    404: "does not know this model",
+    429: "is rate limiting us",
+}
+
+
+def http_failure(where: str, status: int, detail: str, headers: Any) -> ModelError:
+    """A provider's HTTP error answer as a :class:`ModelError` (``headers`` give the retry
+    hint, when there is one)."""
+    return ModelError(
+        f"{where} {STATUS_WORDS.get(status, 'failed')} (HTTP {status}): {detail}",
+        transient=status >= 500 or status in TRANSIENT_STATUSES,
+        status=status,
+        retry_after=retry_after(headers),
+    )
 
 
 def _model_error(exc: Exception, cfg: ModelConfig) -> ModelError:
@@ -313,20 +359,8 @@ def _model_error(exc: Exception, cfg: ModelConfig) -> ModelError:
     if status is None:
         # Not an HTTP answer we understand (a bug in litellm or here): retrying won't help.
         return ModelError(f"model call to {where} failed: {detail}", transient=False)
-    transient = status >= 500 or status in _TRANSIENT_STATUSES
-    kind = {
-        400: "rejected the request",
-        401: "refused the API key",
-        403: "denied access",
-        404: "does not know this model",
-        429: "is rate limiting us",
-    }.get(status, "failed")
-    return ModelError(
-        f"{where} {kind} (HTTP {status}): {detail}",
-        transient=transient,
-        status=status,
-        retry_after=_retry_after(exc),
-    )
+    return http_failure(where, status, detail,
+                        getattr(getattr(exc, "response", None), "headers", None))
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -338,9 +372,8 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _retry_after(exc: Exception) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
+def retry_after(headers: Any) -> float | None:
+    """The provider's hint in seconds (``retry-after-ms``, then ``retry-after``), if any."""
     if headers is None:
         return None
     try:
