@@ -253,6 +253,23 @@ async def test_an_event_carries_the_fields_its_publisher_set(bus: Bus) -> None:
     assert (ev.event, ev.data) == ("status", {"message": "hello", "reset": True})
 
 
+async def test_events_sent_without_waiting_are_stored_in_the_order_sent(bus: Bus) -> None:
+    """``send_event`` returns before the stream has the event; what is published after it,
+    with or without waiting, is stored after it, and each ack names its sequence."""
+    acks = [await bus.send_event("j4", Status(message=f"s{i}")) for i in range(20)]
+    last = await bus.publish_event("j4", Completed())
+    seqs = [await ack for ack in acks]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 20
+    assert seqs[-1] < last
+    got: list[tuple[int, str]] = []
+    async with asyncio.timeout(5):
+        async for seq, ev in bus.job_events("j4"):
+            got.append((seq, ev.data.get("message", ev.event)))
+            if ev.event == "complete":
+                break
+    assert got == [*zip(seqs, (f"s{i}" for i in range(20)), strict=True), (last, "complete")]
+
+
 async def test_router_runs_each_subject_with_its_model(bus: Bus) -> None:
     seen: list[tuple[str, str, int]] = []
 

@@ -261,6 +261,27 @@ class Bus:
         EVENTS_PUBLISHED.labels(payload.event).inc()
         return int(ack.seq)
 
+    async def send_event(self, channel: str, payload: Event, msg_id: str | None = None
+                         ) -> asyncio.Future[int]:
+        """Put an event on its way without waiting for the stream to take it, and return
+        what to await for its sequence (it raises if the stream did not take the event
+        within 5 s; left unawaited, a failure is dropped quietly). Whatever is published
+        later on this connection is stored after it: the server keeps one connection's
+        order. For events a job sends on its way to slower work (the model call), so the
+        round trip overlaps that work."""
+        envelope = JobEvent.of(channel, payload)
+        headers = inject_headers({"Nats-Msg-Id": msg_id} if msg_id else None)
+        ack = await self.js.publish_async(self.subjects.events(channel),
+                                          envelope.model_dump_json().encode(), headers=headers)
+        EVENTS_PUBLISHED.labels(payload.event).inc()
+
+        async def stored() -> int:
+            return int((await asyncio.wait_for(ack, 5)).seq)
+
+        task = asyncio.ensure_future(stored())
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        return task
+
     async def last_event(self, channel: str) -> JobEvent | None:
         """The last event on a channel (None when it has none, or it is unreadable)."""
         try:
