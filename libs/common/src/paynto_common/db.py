@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from paynto_common import metrics
+from paynto_common import metrics, sqlite_driver
 from paynto_common.errors import PermanentJobError
 
 
@@ -461,6 +461,9 @@ class Database:
         if self.is_sqlite:
             # Several service processes share the file: wait on locks instead of failing.
             kwargs["connect_args"] = {"timeout": 30}
+            if "+aiosqlite" in url:
+                # One trip to the driver's thread a statement, not four (see the module).
+                kwargs["module"] = sqlite_driver.dbapi()
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
