@@ -354,7 +354,7 @@ def described(differences: list[Any]) -> set[str]:
 async def test_the_comparison_sees_a_model_change_without_its_migration(url: str) -> None:
     # The guard against a model changed without a migration: the models revisions ahead of
     # the database (0002's accounts, 0003's scrapes, 0004's batches, 0005's git sync, 0006's
-    # publishing), every change of theirs is seen.
+    # publishing, 0007's index of a project's jobs by time), every change of theirs is seen.
     at_revision_0001(url)
     with connected(url) as conn:
         assert described(schema_differences(conn, SQLModel.metadata)) == {
@@ -370,6 +370,7 @@ async def test_the_comparison_sees_a_model_change_without_its_migration(url: str
             "add_table gitpush", "add_index ix_gitpush_project_id",
             "add_table site", "add_index ix_site_user_id", "add_table publish",
             "add_index ix_publish_project_id", "add_table publishfile", "add_table deploy",
+            "add_index ix_job_project_id_created_at",
         }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Index,
     LargeBinary,
     Text,
     UniqueConstraint,
@@ -174,6 +175,10 @@ class JobStatus:
 
 
 class Job(SQLModel, table=True):
+    # A project's turns newest first (its history for the model, the studio's list): read
+    # from the end of the index, not found by sorting every job the project ever had.
+    __table_args__ = (Index("ix_job_project_id_created_at", "project_id", "created_at"),)
+
     id: str = Field(default_factory=new_id, primary_key=True)
     project_id: str = Field(foreign_key="project.id", index=True)
     kind: str

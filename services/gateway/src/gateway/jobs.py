@@ -83,8 +83,12 @@ async def start_job(
     try:
         # Inside the try too: a row left "queued" by a bus that failed here would be a job
         # nobody runs and every studio shows as active for ever.
-        await bus.publish_event(job.id, JobStarted(job_id=job.id), msg_id=f"job:{job.id}")
+        # The stream's first event is on its way before the job (so stored first), and the
+        # two round trips overlap.
+        started = await bus.send_event(job.id, JobStarted(job_id=job.id),
+                                       msg_id=f"job:{job.id}")
         await bus.publish_job(JOB_KINDS[kind].subject(bus.subjects), message, msg_id=job.id)
+        await started
     except Exception as exc:
         log.error("could not publish job %s: %s", job.id, exc)
         await db.set_job_status(job.id, JobStatus.ERROR, error="the job bus is unavailable")
