@@ -18,8 +18,11 @@ errors it prints.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -215,6 +218,32 @@ def http_client_for(endpoint: str, timeout: float = 30.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=endpoint.rstrip("/"), timeout=timeout)
 
 
+# Kept clients, per event loop, for the sandboxes asked most recently: each apply asks its
+# sandbox's server two or three questions, and a client made and closed for each (its
+# transport, its connection) cost more CPU than the questions.
+KEPT_CLIENTS = 64
+_kept: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                 OrderedDict[str, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
+
+
+async def ask_sandbox(endpoint: str, path: str, params: dict[str, Any] | None = None,
+                      timeout: float = 60.0) -> httpx.Response:
+    """GET ``path`` (with query ``params``) from the dev server at ``endpoint`` on a kept
+    connection. A kept connection the server has closed meanwhile (it restarted) costs one
+    more try on a new one."""
+    clients = _kept.setdefault(asyncio.get_running_loop(), OrderedDict())
+    client = clients.get(endpoint)
+    if client is None:
+        client = clients[endpoint] = http_client_for(endpoint, timeout=timeout)
+        while len(clients) > KEPT_CLIENTS:
+            await clients.popitem(last=False)[1].aclose()
+    clients.move_to_end(endpoint)
+    try:
+        return await client.get(path, params=params, timeout=timeout)
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        return await client.get(path, params=params, timeout=timeout)
+
+
 async def compile_errors(sandbox: ProviderSandbox, paths: Iterable[str]) -> list[dict[str, Any]]:
     """Ask the sandbox's dev server to compile ``paths`` now; return the errors (an empty list
     also when the server cannot tell, such as an older serve.mjs)."""
@@ -222,9 +251,8 @@ async def compile_errors(sandbox: ProviderSandbox, paths: Iterable[str]) -> list
     if not wanted:
         return []
     try:
-        async with http_client_for(sandbox.endpoint, timeout=60.0) as client:
-            response = await client.get(sandbox.base_path + "__paynto/check",
-                                        params={"path": wanted})
+        response = await ask_sandbox(sandbox.endpoint, sandbox.base_path + "__paynto/check",
+                                     {"path": wanted})
         if response.status_code != 200:
             return []
         errors = response.json().get("errors", [])
@@ -248,8 +276,7 @@ async def render_error(sandbox: ProviderSandbox) -> dict[str, Any] | None:
     a ``runtime`` preview error; None when it renders, when the error is one only a server
     meets (a browser global such as ``window`` missing), or when there is no verdict."""
     try:
-        async with http_client_for(sandbox.endpoint, timeout=60.0) as client:
-            response = await client.get(sandbox.base_path + "__paynto/render")
+        response = await ask_sandbox(sandbox.endpoint, sandbox.base_path + "__paynto/render")
         if response.status_code != 200:
             return None
         raw = response.json().get("error")

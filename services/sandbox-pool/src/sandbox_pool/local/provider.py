@@ -22,6 +22,7 @@ from sandbox_pool.provider import (
     Alive,
     OutputCallback,
     SandboxGoneError,
+    ask_sandbox,
     check_sandbox_args,
 )
 from sandbox_pool.resource_limits import MB, Cgroups, ResourceLimits
@@ -201,8 +202,8 @@ class LocalSandbox:
         if not self.server.running():
             return
         try:
-            async with self.http_client(timeout=10.0) as client:
-                await client.get(self.base_path + "__paynto/settle", params={"path": paths})
+            await ask_sandbox(self.endpoint, self.base_path + "__paynto/settle",
+                              {"path": paths}, timeout=10.0)
         except httpx.HTTPError as exc:
             log.debug("sandbox %s: settle request failed: %s", self.id, exc)
 
