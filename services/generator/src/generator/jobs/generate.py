@@ -304,13 +304,14 @@ class GenerateJob(JobHandler):
         """The project's earlier turns, from the database (any replica, after any restart):
         the last few requests and what their answers did."""
         async with self.db.session() as s:
+            # The two columns only: a whole row is also its result's JSON, parsed for nothing.
             rows = (await s.exec(
-                select(Job).where(Job.project_id == req.project_id,
-                                  col(Job.kind).in_(("generate", "ticket")),
-                                  Job.id != req.job_id, col(Job.response).is_not(None))
+                select(Job.prompt, Job.response).where(
+                    Job.project_id == req.project_id, col(Job.kind).in_(("generate", "ticket")),
+                    Job.id != req.job_id, col(Job.response).is_not(None))
                 .order_by(col(Job.created_at).desc()).limit(HISTORY_TURNS))).all()
-        return [(job.prompt or "", summarize_answer(job.response or ""))
-                for job in reversed(rows)]
+        return [(prompt or "", summarize_answer(response or ""))
+                for prompt, response in reversed(rows)]
 
     async def _scraped_pages(self, req: GenerateRequest) -> list[ScrapedPage]:
         """The pages of the clone's stored scrape: its user's only."""
