@@ -1,6 +1,7 @@
 """How the CLI follows a job's events, against a loopback server speaking the gateway's SSE:
-a restarted attempt's ``reset`` voids what was written, and pieces the replaced attempt still
-sends afterwards (a worker cut off by a bus restart) are not counted."""
+a restarted attempt's ``reset`` voids what was written, pieces the replaced attempt still
+sends afterwards (a worker cut off by a bus restart) are not counted, and a finished stream
+leaves its connection to the next request."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from paynto_cli.main import _follow
+from paynto_cli.sse import JobStream
 from paynto_common.testing.serve import serve_app
 
 EVENTS = [
@@ -48,3 +50,19 @@ async def test_a_replaced_attempts_late_pieces_are_not_counted(
               for line in capsys.readouterr().out.replace("\r", "\n").splitlines()
               if "writing code…" in line]
     assert counts == ["4 characters", "2 characters", "3 characters", "5 characters"]
+
+
+async def test_the_next_job_reuses_the_connection_a_finished_stream_ends_on() -> None:
+    app = Starlette(routes=[Route("/api/generate", stream, methods=["POST"])])
+    connections: list[object] = []
+
+    async def note(response: httpx.Response) -> None:
+        connections.append(response.extensions["network_stream"])
+
+    async with serve_app(app) as url, httpx.AsyncClient(
+            base_url=url, event_hooks={"response": [note]}) as c:
+        for _ in range(3):
+            events = [ev.event async for ev in JobStream(c).run("POST", "/api/generate")]
+            assert events[-1] == "complete"
+    assert len(connections) == 3
+    assert len({id(conn) for conn in connections}) == 1

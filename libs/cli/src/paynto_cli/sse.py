@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -103,11 +104,20 @@ class JobStream:
             if resp.status_code >= 400:
                 await resp.aread()
                 raise ApiError(resp.status_code, _detail(resp))
-            async for ev in parse_sse(resp.aiter_lines()):
+            lines = resp.aiter_lines()
+            async for ev in parse_sse(lines):
                 if ev.event == "job":
                     self.job_id = ev.data["job_id"]
                 if ev.id is not None:
                     self.last_id = ev.id
+                if ev.event in TERMINAL:
+                    # The server ends the response here: read that end (it is on its way),
+                    # so the connection goes back to the pool instead of being closed
+                    # mid-response, and the next request need not open another.
+                    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+                        async with asyncio.timeout(1):
+                            async for _ in lines:
+                                pass
                 yield ev
 
 
