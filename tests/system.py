@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import nats
 
 from paynto_cli.launcher import HEALTH_PORTS, System, start_system, wait_ready
 from paynto_cli.sse import Event, JobStream
-from paynto_common.messages import stream_problem
+from paynto_common.bus import Bus
+from paynto_common.messages import Subjects, stream_problem
 from paynto_common.runtime import free_port, url_host_port
 from paynto_common.settings import CommonSettings
 
@@ -70,6 +75,33 @@ def running_system(
         yield system
     finally:
         system.stop()
+        drop_namespace(nats_url, namespace)
+
+
+def drop_namespace(nats_url: str, namespace: str) -> None:
+    """Delete the streams a run made under ``namespace`` on a NATS server that outlives it
+    (the machine's): otherwise every run leaves three behind. Best effort, and quick when
+    the server was the run's own embedded one and has stopped with it. On a thread of its
+    own, so a caller inside an event loop can call it too."""
+
+    async def quiet(_: Exception) -> None:
+        """Not nats-py's default, which prints the refused connection's traceback."""
+
+    async def drop() -> None:
+        nc = await nats.connect(nats_url, connect_timeout=1, allow_reconnect=False,
+                                error_cb=quiet)
+        try:
+            await Bus(nc, Subjects(namespace)).drop_streams()
+        finally:
+            await nc.close()
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            asyncio.run(drop())
+
+    thread = threading.Thread(target=run, name=f"drop {namespace}")
+    thread.start()
+    thread.join(timeout=10)
 
 
 def scripted_model_env(port: int, model: str = "openai/scripted") -> dict[str, str]:
