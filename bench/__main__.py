@@ -142,7 +142,7 @@ async def dispatch(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
                     for conc in (1, 50) if generators == 1 else (50,):
                         sample = functools.partial(first_stream_event, c, project)
                         m = summary(await rounds(conc, sample))
-                        lit, raw_ = (summary(x) for x in baselines[conc])
+                        client_, raw_ = (summary(x) for x in baselines[conc])
                         # The baseline is the same stream read straight from the model server
                         # by one process; the overhead includes the model client's own cost in
                         # the generator, shown beside it.
@@ -152,7 +152,7 @@ async def dispatch(nats_url: str, data: Path) -> list[tuple[str, str, str]]:
                             f"p99 {ms(m['p99'] - raw_['p99'])}",
                             f"first stream event via system p50 {ms(m['p50'])} p99 "
                             f"{ms(m['p99'])}; direct HTTP p50 {ms(raw_['p50'])} p99 "
-                            f"{ms(raw_['p99'])}; direct model client p50 {ms(lit['p50'])} "
+                            f"{ms(raw_['p99'])}; direct model client p50 {ms(client_['p50'])} "
                             f"(n={m['n']})",
                         ))
     return rows
