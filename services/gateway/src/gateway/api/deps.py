@@ -1,5 +1,9 @@
 """FastAPI dependency aliases, so route signatures stay short.
 
+Every dependency is ``async def``, even one that only reads the app's state: FastAPI runs a
+plain ``def`` on its thread pool, a thread hop per dependency per request
+(``tests/test_gateway_deps`` checks every route).
+
 ``UserDep`` is who is asking (see :mod:`gateway.auth`). ``ProjectDep``, ``PlanDep`` and
 ``JobDep`` load the row a route's ``project_id`` / ``plan_id`` / ``job_id`` parameter names (a
 path parameter where the path has one, else the query parameter) if the user owns it, or
@@ -23,15 +27,15 @@ from paynto_common.db import Database, Job, Plan, Project, User
 R = TypeVar("R", Plan, Job)
 
 
-def _bus(request: Request) -> Bus:
+async def _bus(request: Request) -> Bus:
     return request.app.state.bus
 
 
-def _db(request: Request) -> Database:
+async def _db(request: Request) -> Database:
     return request.app.state.db
 
 
-def _settings(request: Request) -> GatewaySettings:
+async def _settings(request: Request) -> GatewaySettings:
     return request.app.state.settings
 
 
@@ -40,7 +44,7 @@ async def _rate_limited(request: Request) -> None:
     await limiter.check(request)
 
 
-def no_nul_in_url(request: Request) -> None:
+async def no_nul_in_url(request: Request) -> None:
     """Refuse a path or query holding a NUL character (``%00``): no id, name or token has one,
     and Postgres refuses it even in a query's parameters, so it would answer 500 there."""
     texts = [request.url.path, *(f"{k}={v}" for k, v in request.query_params.multi_items())]
@@ -49,7 +53,7 @@ def no_nul_in_url(request: Request) -> None:
                                  "or value may hold")
 
 
-def _last_event_id(last_event_id: Annotated[str | None, Header()] = None) -> int:
+async def _last_event_id(last_event_id: Annotated[str | None, Header()] = None) -> int:
     if last_event_id is None or last_event_id == "":
         return 0
     try:

@@ -61,7 +61,7 @@ public = APIRouter()
 router = APIRouter()
 
 
-def _vault(request: Request) -> Vault:
+async def _vault(request: Request) -> Vault:
     """The app's vault (made at start: ``gateway.app``)."""
     vault: Vault = request.app.state.vault
     return vault

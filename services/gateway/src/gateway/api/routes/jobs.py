@@ -105,7 +105,7 @@ async def job_status(job: JobDep, links: LinksDep) -> Job:
     return job
 
 
-def _kinds(kinds: str | None = None) -> list[str] | None:
+async def _kinds(kinds: str | None = None) -> list[str] | None:
     """``?kinds=generate,restore`` as a list of known kinds (422 naming the unknown ones)."""
     if kinds is None:
         return None
