@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 
-from paynto_common.db import Database, Job, JobStatus, Project, User, Version
+from paynto_common.db import (
+    COMMIT_NOW,
+    Database,
+    Job,
+    JobStatus,
+    ModelCall,
+    Project,
+    User,
+    Version,
+    insert_of,
+)
 from paynto_common.errors import PermanentJobError
 from paynto_common.testing.worker import new_job
 
@@ -81,3 +92,21 @@ async def test_a_job_needs_a_real_project(database: Database) -> None:
         async with database.session() as s:
             s.add(Job(project_id="missing", kind="generate"))
             await s.commit()
+
+
+async def test_insert_of_writes_a_row_as_built(database: Database) -> None:
+    """``insert_of`` (the INSERT a last write commits with, COMMIT_NOW) stores every field
+    the row was built with, and leaves an id the database assigns to the database."""
+    job = await new_job(database, "generate")
+    calls = [ModelCall(job_id=job.id, project_id=job.project_id, model="m", purpose="answer",
+                       prompt_tokens=n, cost_usd=0.5) for n in (1, 2)]
+    for call in calls:
+        async with database.session() as s:
+            await s.exec(insert_of(call), execution_options=COMMIT_NOW)
+            await s.commit()
+    async with database.session() as s:
+        stored = (await s.exec(select(ModelCall).order_by(col(ModelCall.id)))).all()
+    assert [(c.prompt_tokens, c.cost_usd, c.created_at.replace(tzinfo=None)) for c in stored] \
+        == [(c.prompt_tokens, c.cost_usd, c.created_at.replace(tzinfo=None)) for c in calls]
+    ids = [c.id for c in stored]
+    assert None not in ids and len(set(ids)) == 2

@@ -3,6 +3,7 @@ aiosqlite's own adapter, in fewer trips to the connection's thread."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from paynto_common import sqlite_driver
-from paynto_common.db import Database, Job, Project, User
+from paynto_common.db import COMMIT_NOW, Database, Job, Project, User, insert_of
 
 
 @pytest.fixture
@@ -99,6 +100,59 @@ async def test_the_database_uses_it_for_a_sqlite_url(tmp_path: Path, trips: list
         trips.clear()
         claimed = await db.claim_job(job.id, 1, user_id="u1")
         assert claimed is not None and claimed.attempts == 1
-        assert len(trips) == 2, trips
+        assert trips == ["_run"]  # the UPDATE and its COMMIT together (COMMIT_NOW)
+    finally:
+        await db.close()
+
+
+def _other_writer_gets_the_lock(path: Path) -> bool:
+    """Whether another connection (another process, as far as SQLite knows) can take the
+    file's write lock at once, without waiting."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+        return False
+    finally:
+        other.close()
+
+
+async def test_commit_now_commits_with_the_statement_and_frees_the_lock(
+        tmp_path: Path, trips: list[str]) -> None:
+    """A write with COMMIT_NOW holds SQLite's write lock for the statement only: before the
+    session commits, the row is committed and another writer gets the lock. Without it the
+    lock is held until the commit."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'paynto.db'}")
+    path = tmp_path / "paynto.db"
+    try:
+        await db.migrate()
+        async with db.session() as s:
+            s.add(User(id="u1", name="u1"))
+            await s.commit()
+        async with db.session() as s:
+            await s.exec(insert_of(Project(id="held", name="p", owner_id="u1")))
+            assert not _other_writer_gets_the_lock(path)
+            await s.commit()
+        trips.clear()
+        async with db.session() as s:
+            await s.exec(insert_of(Project(id="freed", name="p", owner_id="u1")),
+                         execution_options=COMMIT_NOW)
+            assert _other_writer_gets_the_lock(path)
+            seen = sqlite3.connect(path).execute(
+                "SELECT count(*) FROM project WHERE id = 'freed'").fetchone()
+            assert seen == (1,)  # committed, not only unlocked
+            await s.commit()
+        assert trips == ["_run"]  # the session's commit had nothing left to do
+        # A write refused with COMMIT_NOW commits nothing, and the session goes on.
+        async with db.session() as s:
+            with pytest.raises(exc.IntegrityError):
+                await s.exec(insert_of(Project(id="freed", name="again", owner_id="u1")),
+                             execution_options=COMMIT_NOW)
+            await s.rollback()
+            names = (await s.exec(text("SELECT name FROM project ORDER BY id"))).all()
+        assert [tuple(n) for n in names] == [("p",), ("p",)]
     finally:
         await db.close()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     exists,
+    insert,
     or_,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -32,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from paynto_common import metrics, sqlite_driver
 from paynto_common.errors import PermanentJobError
+from paynto_common.sqlite_driver import COMMIT_NOW as COMMIT_NOW  # the services take it here
 
 
 def utcnow() -> datetime:
@@ -40,6 +42,16 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def insert_of(row: SQLModel) -> Any:
+    """An ``INSERT`` of ``row`` as built (its defaults made already; an id the database
+    assigns left to it): for a transaction's last write, executed with :data:`COMMIT_NOW`,
+    which the ORM's own flush cannot take."""
+    table = type(row).__table__  # type: ignore[attr-defined]
+    values = {name: value for name, value in row.model_dump().items()
+              if value is not None or not table.c[name].primary_key}
+    return insert(table).values(values)
 
 
 LOCAL_USER_ID = "local"
@@ -466,12 +478,18 @@ class Database:
         if self.is_sqlite:
             # Several service processes share the file: wait on locks instead of failing.
             kwargs["connect_args"] = {"timeout": 30}
+            # Kept, not made and dropped: a connection is a thread and four pragmas, and a
+            # worker running dozens of jobs outgrew the default 5 (+10 made for a moment)
+            # many times a second.
+            kwargs["pool_size"] = 64
             if "+aiosqlite" in url:
                 # One trip to the driver's thread a statement, not four (see the module).
                 kwargs["module"] = sqlite_driver.dbapi()
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            if "+aiosqlite" in url:
+                sqlite_driver.listen(self.engine)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -541,7 +559,7 @@ class Database:
             .returning(Job)
         )
         async with self.session() as s:
-            job = (await s.exec(stmt)).scalars().first()
+            job = (await s.exec(stmt, execution_options=COMMIT_NOW)).scalars().first()
             await s.commit()
             if job is not None:
                 return job
@@ -570,7 +588,7 @@ class Database:
             .returning(Job)
         )
         async with self.session() as s:
-            job = (await s.exec(stmt)).scalars().first()
+            job = (await s.exec(stmt, execution_options=COMMIT_NOW)).scalars().first()
             await s.commit()
             if job is None:
                 return await s.get(Job, job_id)

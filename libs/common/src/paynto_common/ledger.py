@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from paynto_common.db import Database, ModelCall, Project
+from paynto_common.db import COMMIT_NOW, Database, ModelCall, Project, insert_of
 
 
 async def record(db: Database, job_id: str, project_id: str, model: str, purpose: str,
@@ -22,10 +22,11 @@ async def record(db: Database, job_id: str, project_id: str, model: str, purpose
     keeps it after the project is deleted)."""
     async with db.session() as s:
         project = await s.get(Project, project_id)
-        s.add(ModelCall(job_id=job_id, project_id=project_id,
-                        user_id=project.owner_id if project is not None else None,
-                        model=model, purpose=purpose, prompt_tokens=prompt_tokens,
-                        completion_tokens=completion_tokens, cost_usd=cost_usd))
+        call = ModelCall(job_id=job_id, project_id=project_id,
+                         user_id=project.owner_id if project is not None else None,
+                         model=model, purpose=purpose, prompt_tokens=prompt_tokens,
+                         completion_tokens=completion_tokens, cost_usd=cost_usd)
+        await s.exec(insert_of(call), execution_options=COMMIT_NOW)
         await s.commit()
 
 

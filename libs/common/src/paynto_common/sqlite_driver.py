@@ -8,6 +8,14 @@ one-row claim took six. Here a statement is one trip (the cursor lives and dies 
 thread, its rows and counts come back together), and a commit or rollback with no transaction
 open is none: a read is one trip, a write two.
 
+A transaction's last write may also commit in its own trip: executed with the execution
+options :data:`COMMIT_NOW` (on an engine :func:`listen` has seen to), the statement and the
+``COMMIT`` run together on the thread, and the session's commit then finds nothing to do.
+SQLite's write lock, which every process sharing the file waits for, is held for the statement
+alone instead of until the event loop comes round to the commit: under load that was tens of
+milliseconds (at 50 clients a job row's ``INSERT`` waited 20 ms at the median and 0.5 s at p90,
+the waiters asleep in SQLite's busy handler while the lock sat idle).
+
 Used through ``create_async_engine(url, module=dbapi())``; nothing else changes (the
 dialect, the pool, server-side cursors and error translation are SQLAlchemy's own).
 """
@@ -19,21 +27,29 @@ import sqlite3
 from typing import Any, cast
 
 import aiosqlite
+from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-__all__ = ["dbapi"]
+__all__ = ["COMMIT_NOW", "dbapi", "listen"]
+
+COMMIT_NOW = {"paynto_commit_now": True}
+"""Execution options for a transaction's last write: it commits with the statement (only on an
+engine of this driver; elsewhere they are ignored and the session's commit commits)."""
 
 _Result = tuple[Any, int, int | None, list[Any] | None]
 
 
-def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Result:
-    """One statement, start to end, on the connection's thread."""
+def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool,
+         commit: bool) -> _Result:
+    """One statement, start to end, on the connection's thread; then, with ``commit``, the
+    transaction's ``COMMIT``."""
     cursor = conn.cursor()
     try:
         if many:
@@ -41,16 +57,19 @@ def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) 
         else:
             cursor.execute(operation, () if parameters is None else parameters)
         rows = cursor.fetchall() if cursor.description else None
-        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+        result = cursor.description, cursor.rowcount, cursor.lastrowid, rows
     finally:
         cursor.close()
+    if commit and conn.in_transaction:
+        conn.commit()
+    return result
 
 
 class _Cursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor with nothing open between statements: each ``execute`` runs in one trip and
     keeps what it returned (rows, description, counts) here."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_commit_now", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: Any) -> None:  # no super(): it would make a cursor
         self._adapt_connection = adapt_connection
@@ -60,6 +79,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
         self._description: Any = None
         self._rowcount = -1
         self._lastrowid: int | None = None
+        self._commit_now = False
 
     @property
     def description(self) -> Any:
@@ -90,7 +110,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     async def _run(self, operation: Any, parameters: Any, many: bool) -> None:
         async with self._adapt_connection._execute_mutex:
             result: _Result = await self._connection._execute(
-                _run, self._connection._conn, operation, parameters, many)
+                _run, self._connection._conn, operation, parameters, many, self._commit_now)
         self._description, self._rowcount, self._lastrowid, rows = result
         self._rows = collections.deque(rows or ())
 
@@ -126,6 +146,17 @@ class _Dbapi(AsyncAdapt_aiosqlite_dbapi):
         connection = aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True
         return _Connection(self, cast(Any, await_(connection)))
+
+
+def _before_execute(_conn: Any, cursor: Any, _statement: str, _parameters: Any, context: Any,
+                    _many: bool) -> None:
+    if isinstance(cursor, _Cursor) and context is not None:
+        cursor._commit_now = bool(context.execution_options.get("paynto_commit_now"))
+
+
+def listen(engine: AsyncEngine) -> None:
+    """Honour :data:`COMMIT_NOW` on ``engine`` (made with :func:`dbapi`)."""
+    event.listen(engine.sync_engine, "before_cursor_execute", _before_execute)
 
 
 def dbapi() -> Any:

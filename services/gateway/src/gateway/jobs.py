@@ -28,7 +28,7 @@ from gateway.metrics import counted_stream
 from gateway.settings import GatewaySettings
 from paynto_common import kanban, ledger
 from paynto_common.bus import Bus
-from paynto_common.db import Database, Job, JobStatus, Project, User
+from paynto_common.db import COMMIT_NOW, Database, Job, JobStatus, Project, User, insert_of
 from paynto_common.messages import (
     JOB_KINDS,
     TERMINAL_EVENTS,
@@ -76,7 +76,7 @@ async def start_job(
             project = await s.get(Project, message.project_id)
             if project is None or project.owner_id != user.id:
                 raise unknown
-            s.add(job)
+            await s.exec(insert_of(job), execution_options=COMMIT_NOW)
             await s.commit()
     except IntegrityError:
         raise unknown from None  # deleted between the check and the insert
