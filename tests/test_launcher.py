@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from paynto_common.runtime import free_port
-from tests.system import DEPS_CACHE
+from tests.system import DEPS_CACHE, drop_namespace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -41,11 +41,12 @@ def alive(pid: int) -> bool:
 
 def test_up_generate_and_ctrl_c(tmp_path: Path, nats_url: str) -> None:
     port = free_port()
+    namespace = "u" + uuid.uuid4().hex[:10]
     env = {
         **os.environ,
         "NATS_URL": nats_url,
         "PAYNTO_DATA_DIR": str(tmp_path / "data"),
-        "PAYNTO_BUS_NAMESPACE": "u" + uuid.uuid4().hex[:10],
+        "PAYNTO_BUS_NAMESPACE": namespace,
         "DEPS_CACHE_DIR": str(DEPS_CACHE),
         "LLM_MODEL": "offline",
         "PAYNTO_URL": f"http://127.0.0.1:{port}",
@@ -84,6 +85,7 @@ def test_up_generate_and_ctrl_c(tmp_path: Path, nats_url: str) -> None:
     finally:
         if up.poll() is None:
             up.kill()
+        drop_namespace(nats_url, namespace)
 
 
 def test_generate_without_a_gateway_says_so(tmp_path: Path) -> None:
