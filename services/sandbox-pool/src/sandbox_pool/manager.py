@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select, update
 
-from paynto_common.db import Database, Sandbox, new_id, utcnow
+from paynto_common.db import COMMIT_NOW, Database, Sandbox, insert_of, new_id, utcnow
 from paynto_common.messages import PreviewError, preview_path
 from paynto_common.metrics import (
     SANDBOX_CLAIMS,
@@ -298,8 +298,10 @@ class SandboxManager:
         SANDBOX_CLAIMS.labels("warm" if warm is not None else "cold").inc()
         sandbox.on_log = self._error_watcher(project_id)
         async with self.db.session() as s:
-            s.add(Sandbox(id=sandbox.id, project_id=project_id, provider=self.provider.name,
-                          status="running", endpoint=sandbox.endpoint, version=version))
+            await s.exec(insert_of(Sandbox(
+                id=sandbox.id, project_id=project_id, provider=self.provider.name,
+                status="running", endpoint=sandbox.endpoint, version=version)),
+                execution_options=COMMIT_NOW)
             await s.commit()
         return live, warm is not None
 
@@ -346,12 +348,10 @@ class SandboxManager:
 
     async def record_version(self, live: Live, version: int) -> None:
         async with self.db.session() as s:
-            row = await s.get(Sandbox, live.sandbox_id)
-            if row is not None:
-                row.version = version
-                row.updated_at = utcnow()
-                s.add(row)
-                await s.commit()
+            await s.exec(update(Sandbox).where(col(Sandbox.id) == live.sandbox_id)
+                         .values(version=version, updated_at=utcnow()),
+                         execution_options=COMMIT_NOW)
+            await s.commit()
 
     async def stop(self, project_id: str) -> bool:
         """Stop the project's sandbox; False when it had none running here."""
@@ -391,7 +391,8 @@ class SandboxManager:
             return
         async with self.db.session() as s:
             await s.exec(update(Sandbox).where(col(Sandbox.id) == sandbox_id)
-                         .values(status=status, updated_at=utcnow()))
+                         .values(status=status, updated_at=utcnow()),
+                         execution_options=COMMIT_NOW)
             await s.commit()
 
     async def _note_lost(self, project_id: str) -> None:

@@ -7,9 +7,9 @@ redelivered job finds the version it stored before instead of adding a second on
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
-from paynto_common.db import Database, Version
+from paynto_common.db import COMMIT_NOW, Database, Version, insert_of
 
 
 async def version_of_job(db: Database, key: str) -> Version | None:
@@ -38,9 +38,10 @@ async def store_version(db: Database, project_id: str, key: str, files: dict[str
     )
     try:
         async with db.session() as s:
-            s.add(version)
+            # Committed with the statement (COMMIT_NOW), the id read back with it.
+            version.id = (await s.exec(insert_of(version).returning(col(Version.id)),
+                                       execution_options=COMMIT_NOW)).scalar_one()
             await s.commit()
-            await s.refresh(version)
     except IntegrityError:
         # Another delivery of this job stored it first.
         existing = await version_of_job(db, key)
