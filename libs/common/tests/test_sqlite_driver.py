@@ -156,3 +156,22 @@ async def test_commit_now_commits_with_the_statement_and_frees_the_lock(
         assert [tuple(n) for n in names] == [("p",), ("p",)]
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_a_database_in_memory_opens_without_a_pool(url: str) -> None:
+    """A file's connections are pooled (64 kept); one in memory has a single connection,
+    which takes no pool size."""
+    db = Database(url)
+    try:
+        assert await db.ping()
+    finally:
+        await db.close()
+
+
+async def test_a_file_database_keeps_its_connections(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'paynto.db'}")
+    try:
+        assert db.engine.pool.size() == 64
+    finally:
+        await db.close()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     or_,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -480,8 +481,10 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
             # Kept, not made and dropped: a connection is a thread and four pragmas, and a
             # worker running dozens of jobs outgrew the default 5 (+10 made for a moment)
-            # many times a second.
-            kwargs["pool_size"] = 64
+            # many times a second. (A database in memory has one connection, no pool.)
+            database = make_url(url).database or ""
+            if database and database != ":memory:" and not database.startswith("file:"):
+                kwargs["pool_size"] = 64
             if "+aiosqlite" in url:
                 # One trip to the driver's thread a statement, not four (see the module).
                 kwargs["module"] = sqlite_driver.dbapi()

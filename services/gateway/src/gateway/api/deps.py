@@ -2,7 +2,7 @@
 
 Every dependency is ``async def``, even one that only reads the app's state: FastAPI runs a
 plain ``def`` on its thread pool, a thread hop per dependency per request
-(``tests/test_gateway_deps`` checks every route).
+(``services/gateway/tests/test_gateway_deps.py`` checks every route).
 
 ``UserDep`` is who is asking (see :mod:`gateway.auth`). ``ProjectDep``, ``PlanDep`` and
 ``JobDep`` load the row a route's ``project_id`` / ``plan_id`` / ``job_id`` parameter names (a
