@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from paynto_common.db import (
     COMMIT_NOW,
@@ -110,3 +110,15 @@ async def test_insert_of_writes_a_row_as_built(database: Database) -> None:
         == [(c.prompt_tokens, c.cost_usd, c.created_at.replace(tzinfo=None)) for c in calls]
     ids = [c.id for c in stored]
     assert None not in ids and len(set(ids)) == 2
+
+
+async def test_write_is_a_transaction_of_its_own_and_returns_what_it_returns(
+        database: Database) -> None:
+    job = await new_job(database, "generate")
+    assert await database.write(update(Job).where(col(Job.id) == job.id)
+                                .values(model="m")) == []
+    [model] = await database.write(update(Job).where(col(Job.id) == job.id)
+                                   .values(attempts=3).returning(col(Job.model)))
+    assert model == "m"
+    stored = await database.job(job.id)
+    assert stored is not None and (stored.model, stored.attempts) == ("m", 3)

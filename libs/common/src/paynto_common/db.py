@@ -27,7 +27,7 @@ from sqlalchemy import (
     insert,
     or_,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -501,6 +501,17 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+    async def write(self, stmt: Any) -> list[Any]:
+        """Run one write as a transaction of its own, committed with the statement
+        (:data:`COMMIT_NOW`); returns what it returns (``RETURNING``), a value a row."""
+        async with self.session() as s:
+            result = await s.exec(stmt, execution_options=COMMIT_NOW)
+            # Without RETURNING, a CursorResult that has no rows (with it, the ORM's own).
+            returns = not isinstance(result, CursorResult) or result.returns_rows
+            rows = list(result.scalars().all()) if returns else []
+            await s.commit()
+        return rows
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (see ``paynto_common.migrations``); every

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select, update
 
-from paynto_common.db import COMMIT_NOW, Database, Sandbox, insert_of, new_id, utcnow
+from paynto_common.db import Database, Sandbox, insert_of, new_id, utcnow
 from paynto_common.messages import PreviewError, preview_path
 from paynto_common.metrics import (
     SANDBOX_CLAIMS,
@@ -297,12 +297,9 @@ class SandboxManager:
         self._live[project_id] = live
         SANDBOX_CLAIMS.labels("warm" if warm is not None else "cold").inc()
         sandbox.on_log = self._error_watcher(project_id)
-        async with self.db.session() as s:
-            await s.exec(insert_of(Sandbox(
-                id=sandbox.id, project_id=project_id, provider=self.provider.name,
-                status="running", endpoint=sandbox.endpoint, version=version)),
-                execution_options=COMMIT_NOW)
-            await s.commit()
+        await self.db.write(insert_of(Sandbox(
+            id=sandbox.id, project_id=project_id, provider=self.provider.name,
+            status="running", endpoint=sandbox.endpoint, version=version)))
         return live, warm is not None
 
     def _error_watcher(self, project_id: str) -> Callable[[str], None]:
@@ -347,11 +344,8 @@ class SandboxManager:
         return sandbox
 
     async def record_version(self, live: Live, version: int) -> None:
-        async with self.db.session() as s:
-            await s.exec(update(Sandbox).where(col(Sandbox.id) == live.sandbox_id)
-                         .values(version=version, updated_at=utcnow()),
-                         execution_options=COMMIT_NOW)
-            await s.commit()
+        await self.db.write(update(Sandbox).where(col(Sandbox.id) == live.sandbox_id)
+                            .values(version=version, updated_at=utcnow()))
 
     async def stop(self, project_id: str) -> bool:
         """Stop the project's sandbox; False when it had none running here."""
@@ -389,11 +383,8 @@ class SandboxManager:
         with its replica (the next job of its project says so when it restores it)."""
         if not isinstance(sandbox_id, str):
             return
-        async with self.db.session() as s:
-            await s.exec(update(Sandbox).where(col(Sandbox.id) == sandbox_id)
-                         .values(status=status, updated_at=utcnow()),
-                         execution_options=COMMIT_NOW)
-            await s.commit()
+        await self.db.write(update(Sandbox).where(col(Sandbox.id) == sandbox_id)
+                            .values(status=status, updated_at=utcnow()))
 
     async def _note_lost(self, project_id: str) -> None:
         """A project with no sandbox here whose last one never stopped cleanly lost it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from paynto_common.db import COMMIT_NOW, Database, Version, insert_of
+from paynto_common.db import Database, Version, insert_of
 
 
 async def version_of_job(db: Database, key: str) -> Version | None:
@@ -37,11 +37,7 @@ async def store_version(db: Database, project_id: str, key: str, files: dict[str
         model=model,
     )
     try:
-        async with db.session() as s:
-            # Committed with the statement (COMMIT_NOW), the id read back with it.
-            version.id = (await s.exec(insert_of(version).returning(col(Version.id)),
-                                       execution_options=COMMIT_NOW)).scalar_one()
-            await s.commit()
+        [version.id] = await db.write(insert_of(version).returning(col(Version.id)))
     except IntegrityError:
         # Another delivery of this job stored it first.
         existing = await version_of_job(db, key)
