@@ -95,6 +95,21 @@ async def test_page_is_served_under_the_prefix(env: Env) -> None:
     assert '<div id="root"></div>' in html
 
 
+async def test_alive_means_the_server_answers_with_the_page_there(env: Env) -> None:
+    # The health check does not render the page, but it fails as asking for the page would
+    # when the workspace lost its index.html.
+    page = env.site.workspace / "index.html"
+    assert await env.site.alive()
+    kept = page.read_bytes()
+    page.unlink()
+    try:
+        assert not await env.site.alive()
+        assert (await _get(env.site, f"/preview/{SITE_ID}/__paynto/alive"))[0] == 503
+    finally:
+        page.write_bytes(kept)
+    assert await env.site.alive()
+
+
 async def test_modules_are_transformed(env: Env) -> None:
     status, code = await _get(env.site, f"/preview/{SITE_ID}/src/App.jsx")
     assert status == 200

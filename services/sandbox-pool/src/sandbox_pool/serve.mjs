@@ -145,6 +145,16 @@ async function check(req, res) {
   res.end(JSON.stringify({ errors }))
 }
 
+// GET <base>__paynto/alive: the pool's health check before each job on the sandbox. It answers
+// 200 when this server answers and the site's index.html is there, as GET <base> would, but
+// without running the page through Vite's HTML transform (about 6 ms of CPU each time).
+const alivePath = `${process.env.PAYNTO_BASE || '/'}__paynto/alive`
+function alive(req, res) {
+  const ok = fs.existsSync(path.join(here, 'index.html'))
+  res.statusCode = ok ? 200 : 503
+  res.end(ok ? 'ok' : 'index.html is missing')
+}
+
 // GET <base>__paynto/settle?path=...: a file replaced twice in quick succession can slip past
 // the file watcher (it re-attaches to the new file after each replace), leaving a stale module
 // served. The pool asks here shortly after each write; a file whose change the watcher did not
@@ -275,6 +285,10 @@ async function renderOnce() {
 }
 
 httpServer.on('request', (req, res) => {
+  if (req.method === 'GET' && req.url?.split('?')[0] === alivePath) {
+    alive(req, res)
+    return
+  }
   if (req.method === 'GET' && req.url?.split('?')[0] === renderPath) {
     renderOnce().then((result) => {
       res.setHeader('Content-Type', 'application/json')

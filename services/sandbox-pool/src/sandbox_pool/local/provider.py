@@ -241,16 +241,16 @@ class LocalSandbox:
         self.provider._remove(self.id)
 
     async def alive(self) -> bool:
-        """True when the server process runs and answers an HTTP request on its socket."""
+        """True when the server process runs and answers on its socket that the site's
+        index.html is there (always, unless the workspace is broken)."""
         if not self.server.running():
             return False
         if self._probe is None:
             self._probe = self.http_client(timeout=5.0)
         try:
-            response = await self._probe.get(self.base_path)
+            response = await self._probe.get(self.base_path + "__paynto/alive")
         except httpx.HTTPError:
             return False
-        # Our index.html is always there: anything else means the workspace is broken.
         return response.status_code == 200
 
     async def ensure_packages(
