@@ -12,6 +12,7 @@ import pytest
 from sandbox_pool.provider import (
     PREVIEW_ERROR_MARKER,
     ask_sandbox,
+    check_sandbox,
     check_sandbox_args,
     parse_preview_error,
 )
@@ -100,3 +101,57 @@ async def test_questions_to_a_sandbox_share_a_kept_connection_across_a_restart(
         assert second.connections == 1
     finally:
         await second.stop()
+
+
+class ScriptedDevServer:
+    """A dev server stand-in on a Unix socket answering each path with its scripted JSON, and
+    keeping the paths asked (one connection per question)."""
+
+    def __init__(self, path: Path, answers: dict[str, object]) -> None:
+        self.path = path
+        self.answers = answers
+        self.asked: list[str] = []
+        self.endpoint = f"unix:{path}"
+        self.base_path = "/p/"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        target = head.split(" ", 2)[1]
+        self.asked.append(target)
+        body = json.dumps(self.answers[target.split("?")[0]]).encode()
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+
+THROWN = {"name": "Error", "message": "boom", "stack": "Error: boom\n at Menu (src/Menu.jsx:2)"}
+
+
+@pytest.mark.parametrize("renders_in_check", [True, False])
+async def test_a_check_with_a_render_asks_once_or_falls_back_to_the_render_path(
+        tmp_path: Path, renders_in_check: bool) -> None:
+    # serve.mjs renders within the check; a server started from an older one answers the
+    # check without a verdict, and is then asked on its render path.
+    check: dict[str, object] = {"errors": []}
+    if renders_in_check:
+        check["render"] = {"error": THROWN}
+    server = ScriptedDevServer(tmp_path / "d.sock", {"/p/__paynto/check": check,
+                                                     "/p/__paynto/render": {"error": THROWN}})
+    listening = await asyncio.start_unix_server(server._serve, str(server.path))
+    try:
+        errors, thrown = await check_sandbox(server, ["src/App.jsx"], render=True)
+        assert errors == []
+        assert thrown is not None
+        assert (thrown["path"], thrown["message"]) == ("src/Menu.jsx", "Error: boom")
+        paths = [target.split("?")[0] for target in server.asked]
+        assert paths == (["/p/__paynto/check"] if renders_in_check
+                         else ["/p/__paynto/check", "/p/__paynto/render"])
+        assert "render=1" in server.asked[0]
+        # Without the render, it is the plain check, and nothing renders.
+        server.asked.clear()
+        assert await check_sandbox(server, ["src/App.jsx"]) == ([], None)
+        assert len(server.asked) == 1 and "render" not in server.asked[0]
+    finally:
+        listening.close()
+        await listening.wait_closed()

@@ -12,8 +12,8 @@ HTTP 410, a local server process that died) raises :class:`SandboxGoneError`; th
 creates a new sandbox and restores the project's latest version into it.
 
 Every provider runs ``serve.mjs``, so what it answers besides the site is the same everywhere:
-:func:`compile_errors` and :func:`render_error` ask it, :func:`parse_preview_error` reads the
-errors it prints.
+:func:`check_sandbox` (or :func:`compile_errors` and :func:`render_error`) asks it, and
+:func:`parse_preview_error` reads the errors it prints.
 """
 
 from __future__ import annotations
@@ -247,18 +247,34 @@ async def ask_sandbox(endpoint: str, path: str, params: dict[str, Any] | None = 
 async def compile_errors(sandbox: ProviderSandbox, paths: Iterable[str]) -> list[dict[str, Any]]:
     """Ask the sandbox's dev server to compile ``paths`` now; return the errors (an empty list
     also when the server cannot tell, such as an older serve.mjs)."""
-    wanted = [p for p in paths]
-    if not wanted:
-        return []
+    return (await check_sandbox(sandbox, paths))[0]
+
+
+async def check_sandbox(sandbox: ProviderSandbox, paths: Iterable[str], render: bool = False
+                        ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Compile ``paths`` now and, with ``render`` and when they all compile, render the app
+    once, in one question to the dev server: the compile errors (as :func:`compile_errors`
+    gives them) and what the first render throws (as :func:`render_error` does)."""
+    wanted = list(paths)
+    if not wanted and not render:
+        return [], None
+    params: dict[str, Any] = {"path": wanted, **({"render": "1"} if render else {})}
+    answer: dict[str, Any] = {}
     try:
         response = await ask_sandbox(sandbox.endpoint, sandbox.base_path + "__paynto/check",
-                                     {"path": wanted})
-        if response.status_code != 200:
-            return []
-        errors = response.json().get("errors", [])
+                                     params)
+        if response.status_code == 200:
+            answer = response.json()
+        errors = [e for e in answer.get("errors", []) if isinstance(e, dict)]
     except (httpx.HTTPError, ValueError, AttributeError):
-        return []
-    return [e for e in errors if isinstance(e, dict)]
+        errors = []
+    if errors or not render:
+        return errors, None
+    if "render" not in answer:
+        # A server started before its check could render (a hosted sandbox from an older
+        # serve.mjs): asked on its own path.
+        return errors, await render_error(sandbox)
+    return errors, _thrown(answer["render"])
 
 
 # Errors a server-side render meets that a browser would not: its globals are missing there.
@@ -279,9 +295,15 @@ async def render_error(sandbox: ProviderSandbox) -> dict[str, Any] | None:
         response = await ask_sandbox(sandbox.endpoint, sandbox.base_path + "__paynto/render")
         if response.status_code != 200:
             return None
-        raw = response.json().get("error")
+        return _thrown(response.json())
     except (httpx.HTTPError, ValueError, AttributeError):
         return None
+
+
+def _thrown(verdict: Any) -> dict[str, Any] | None:
+    """The runtime preview error in a render's verdict (``{"error": ...}``), if it is one a
+    browser would meet too."""
+    raw = verdict.get("error") if isinstance(verdict, dict) else None
     if not isinstance(raw, dict):
         return None
     message = str(raw.get("message", "")).strip()

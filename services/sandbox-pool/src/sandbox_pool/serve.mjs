@@ -125,6 +125,8 @@ vite = await createServer({
 })
 // GET <base>__paynto/check?path=src/App.jsx&path=...: compile those modules now and answer
 // {"errors": [...]}, so an apply can say whether what it wrote compiles, without a browser.
+// With &render=1, when they all compile, the app is also rendered once (as __paynto/render
+// does, below) and the answer has its verdict under "render": one question instead of two.
 const checkPath = `${process.env.PAYNTO_BASE || '/'}__paynto/check`
 async function check(req, res) {
   const url = new URL(req.url, 'http://localhost')
@@ -141,8 +143,12 @@ async function check(req, res) {
       errors.push({ path: rel, ...describe(err) })
     }
   }
+  const answer = { errors }
+  if (url.searchParams.get('render') === '1' && errors.length === 0) {
+    answer.render = await renderOnce()
+  }
   res.setHeader('Content-Type', 'application/json')
-  res.end(JSON.stringify({ errors }))
+  res.end(JSON.stringify(answer))
 }
 
 // GET <base>__paynto/alive: the pool's health check before each job on the sandbox. It answers

@@ -48,8 +48,7 @@ from sandbox_pool.manager import Live, SandboxManager
 from sandbox_pool.provider import (
     COMPILED_SUFFIXES,
     OutputCallback,
-    compile_errors,
-    render_error,
+    check_sandbox,
 )
 
 log = logging.getLogger(__name__)
@@ -194,19 +193,18 @@ async def check_preview(events: JobEvents, live: Live, changed: Iterable[str],
     ``render``, when everything compiles, render the app once and report what it throws."""
     code = [p for p in sorted(changed) if p.endswith(COMPILED_SUFFIXES)]
     errors: list[PreviewError] = []
-    for raw in await compile_errors(live.sandbox, code):
+    compiled, thrown = await check_sandbox(live.sandbox, code, render=render)
+    for raw in compiled:
         plugin = raw.get("plugin")
         error = PreviewError(kind="compile", path=str(raw.get("path", "")),
                              message=str(raw.get("message", ""))[:2000],
                              plugin=plugin if isinstance(plugin, str) else None)
         await events.publish(error, once=f"compile:{error.path}")
         errors.append(error)
-    if not errors and render:
-        thrown = await render_error(live.sandbox)
-        if thrown is not None:
-            error = PreviewError(kind="runtime", path=thrown["path"], message=thrown["message"])
-            await events.publish(error, once="runtime")
-            errors.append(error)
+    if thrown is not None:
+        error = PreviewError(kind="runtime", path=thrown["path"], message=thrown["message"])
+        await events.publish(error, once="runtime")
+        errors.append(error)
     trace.get_current_span().set_attributes({"paynto.preview.files": len(code),
                                              "paynto.preview.errors": len(errors)})
     return errors

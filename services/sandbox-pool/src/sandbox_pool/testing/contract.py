@@ -20,6 +20,7 @@ from sandbox_pool.provider import (
     ProviderSandbox,
     SandboxGoneError,
     SandboxProvider,
+    check_sandbox,
     http_client_for,
     render_error,
 )
@@ -154,6 +155,14 @@ class DevServerContract:
             assert thrown is not None, "a component that throws rendered cleanly"
             assert thrown["kind"] == "runtime" and thrown["path"] == "src/App.jsx"
             assert thrown["message"] == "Error: contract-render-probe"
+            # Asked with the compile check, in the same question, the render says the same;
+            # a module that does not compile is not rendered.
+            compiled, again = await check_sandbox(sandbox, ["src/App.jsx"], render=True)
+            assert compiled == [] and again is not None
+            assert (again["path"], again["message"]) == (thrown["path"], thrown["message"])
+            await sandbox.write_files({"src/App.jsx": "export default function App( {\n"})
+            compiled, again = await check_sandbox(sandbox, ["src/App.jsx"], render=True)
+            assert [e.get("path") for e in compiled] == ["src/App.jsx"] and again is None
             # An endless loop is cut off, and the dev server serves on meanwhile.
             await sandbox.write_files({"src/App.jsx": LOOPS})
             looped = await render_error(sandbox)
