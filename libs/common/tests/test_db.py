@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 
@@ -110,6 +111,28 @@ async def test_insert_of_writes_a_row_as_built(database: Database) -> None:
         == [(c.prompt_tokens, c.cost_usd, c.created_at.replace(tzinfo=None)) for c in calls]
     ids = [c.id for c in stored]
     assert None not in ids and len(set(ids)) == 2
+
+
+async def test_insert_of_only_if_inserts_when_the_condition_holds(database: Database) -> None:
+    """With ``only_if``, the check and the insert are one statement: a row when it holds
+    (stored as a plain insert_of stores it), nothing when it does not."""
+    job = await new_job(database, "generate")
+    owned = exists().where(col(Project.id) == job.project_id, col(Project.owner_id) == "nobody")
+    mine = exists().where(col(Project.id) == job.project_id)
+    refused = Job(project_id=job.project_id, kind="generate", prompt="no")
+    taken = Job(project_id=job.project_id, kind="generate", prompt="yes", attempts=2)
+    async with database.session() as s:
+        assert (await s.exec(insert_of(refused, only_if=owned)
+                             .returning(col(Job.id)))).all() == []
+        assert (await s.exec(insert_of(taken, only_if=mine).returning(col(Job.id)),
+                             execution_options=COMMIT_NOW)).all() == [(taken.id,)]
+        await s.commit()
+    assert await database.job(refused.id) is None
+    stored = await database.job(taken.id)
+    assert stored is not None
+    assert stored.model_dump(exclude={"created_at", "updated_at"}) \
+        == taken.model_dump(exclude={"created_at", "updated_at"})
+    assert stored.created_at.replace(tzinfo=None) == taken.created_at.replace(tzinfo=None)
 
 
 async def test_write_is_a_transaction_of_its_own_and_returns_what_it_returns(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     exists,
     insert,
+    literal,
     or_,
 )
 from sqlalchemy.engine import CursorResult, make_url
@@ -45,14 +46,22 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def insert_of(row: SQLModel) -> Any:
+def insert_of(row: SQLModel, only_if: Any = None) -> Any:
     """An ``INSERT`` of ``row`` as built (its defaults made already; an id the database
     assigns left to it): for a transaction's last write, executed with :data:`COMMIT_NOW`,
-    which the ORM's own flush cannot take."""
+    which the ORM's own flush cannot take.
+
+    With ``only_if`` (a condition such as an ``exists()``), the row is inserted only when it
+    holds, in the same statement; a ``.returning(...)`` says whether it was (asyncpg gives no
+    row count for such an insert). A check and its insert are then one trip to the database,
+    and nothing can change between them."""
     table = type(row).__table__  # type: ignore[attr-defined]
     values = {name: value for name, value in row.model_dump().items()
               if value is not None or not table.c[name].primary_key}
-    return insert(table).values(values)
+    if only_if is None:
+        return insert(table).values(values)
+    chosen = select(*(literal(value, table.c[name].type) for name, value in values.items()))
+    return insert(table).from_select(list(values), chosen.where(only_if))
 
 
 LOCAL_USER_ID = "local"

@@ -20,7 +20,9 @@ from typing import Any
 
 from fastapi import HTTPException
 from opentelemetry import trace
+from sqlalchemy import exists
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 from sse_starlette import EventSourceResponse
 
 from gateway.auth import PreviewLinks
@@ -71,15 +73,18 @@ async def start_job(
     job = Job(id=message.job_id, project_id=message.project_id, kind=kind, prompt=prompt,
               model=model, user_id=user.id)
     unknown = HTTPException(404, f"unknown project {message.project_id}")
+    # Stored only if the user owns the project: the check is part of the insert (one trip).
+    owned = exists().where(col(Project.id) == message.project_id,
+                           col(Project.owner_id) == user.id)
     try:
         async with db.session() as s:
-            project = await s.get(Project, message.project_id)
-            if project is None or project.owner_id != user.id:
-                raise unknown
-            await s.exec(insert_of(job), execution_options=COMMIT_NOW)
+            stored = (await s.exec(insert_of(job, only_if=owned).returning(col(Job.id)),
+                                   execution_options=COMMIT_NOW)).first()
             await s.commit()
     except IntegrityError:
-        raise unknown from None  # deleted between the check and the insert
+        raise unknown from None  # deleted as the row went in (the key is checked after)
+    if stored is None:
+        raise unknown
     try:
         # Inside the try too: a row left "queued" by a bus that failed here would be a job
         # nobody runs and every studio shows as active for ever.
