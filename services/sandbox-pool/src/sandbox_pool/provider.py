@@ -26,10 +26,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlencode
 
 import httpx
 
 from paynto_common.messages import PreviewError
+from sandbox_pool.unix_http import UnixHttp
 
 __all__ = [
     "COMPILED_SUFFIXES",
@@ -220,10 +222,12 @@ def http_client_for(endpoint: str, timeout: float = 30.0) -> httpx.AsyncClient:
 
 # Kept clients, per event loop, for the sandboxes asked most recently: each apply asks its
 # sandbox's server two or three questions, and a client made and closed for each (its
-# transport, its connection) cost more CPU than the questions.
+# transport, its connection) cost more CPU than the questions. A local sandbox's socket is
+# asked with the lean client of ``unix_http``; a hosted sandbox's URL with httpx.
 KEPT_CLIENTS = 64
-_kept: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
-                                 OrderedDict[str, httpx.AsyncClient]] = weakref.WeakKeyDictionary()
+_kept: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, OrderedDict[str, httpx.AsyncClient | UnixHttp]
+] = weakref.WeakKeyDictionary()
 
 
 async def ask_sandbox(endpoint: str, path: str, params: dict[str, Any] | None = None,
@@ -234,10 +238,19 @@ async def ask_sandbox(endpoint: str, path: str, params: dict[str, Any] | None = 
     clients = _kept.setdefault(asyncio.get_running_loop(), OrderedDict())
     client = clients.get(endpoint)
     if client is None:
-        client = clients[endpoint] = http_client_for(endpoint, timeout=timeout)
+        client = clients[endpoint] = (
+            UnixHttp(endpoint.removeprefix("unix:")) if endpoint.startswith("unix:")
+            else http_client_for(endpoint, timeout=timeout))
         while len(clients) > KEPT_CLIENTS:
-            await clients.popitem(last=False)[1].aclose()
+            evicted = clients.popitem(last=False)[1]
+            if isinstance(evicted, UnixHttp):
+                evicted.close()
+            else:
+                await evicted.aclose()
     clients.move_to_end(endpoint)
+    if isinstance(client, UnixHttp):
+        query = urlencode(params, doseq=True) if params else ""
+        return await client.get(f"{path}?{query}" if query else path, timeout)
     try:
         return await client.get(path, params=params, timeout=timeout)
     except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):

@@ -149,7 +149,6 @@ class LocalSandbox:
         self._write_lock = asyncio.Lock()
         # One kept client for health probes: a new httpx client builds an SSL context each
         # time, which cost more CPU than the rest of an apply under load.
-        self._probe: httpx.AsyncClient | None = None
 
     @property
     def endpoint(self) -> str:
@@ -224,9 +223,6 @@ class LocalSandbox:
         """Stop the dev server: SIGTERM, then SIGKILL after the grace period; reap everything."""
         async with self._life_lock:
             await self._terminate()
-        if self._probe is not None:
-            await self._probe.aclose()
-            self._probe = None
 
     async def restart(self) -> None:
         """Stop the server if it runs and start it again."""
@@ -245,10 +241,9 @@ class LocalSandbox:
         index.html is there (always, unless the workspace is broken)."""
         if not self.server.running():
             return False
-        if self._probe is None:
-            self._probe = self.http_client(timeout=5.0)
         try:
-            response = await self._probe.get(self.base_path + "__paynto/alive")
+            response = await ask_sandbox(self.endpoint, self.base_path + "__paynto/alive",
+                                         timeout=5.0)
         except httpx.HTTPError:
             return False
         return response.status_code == 200
