@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -33,6 +34,22 @@ async def test_validation_errors_say_what_was_wrong(client: httpx.AsyncClient) -
     r = await client.post("/api/generate-ai-code-stream",
                           json={"project_id": "../etc", "prompt": "x"})
     assert r.status_code == 422
+
+
+async def test_a_chunked_body_is_counted_as_it_streams_in(client: httpx.AsyncClient) -> None:
+    # No declared length to refuse by: the body is counted while it arrives.
+    async def body(parts: list[bytes]) -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    big = [b'{"name": "', *([b"a" * 4000] * 5), b'"}']
+    r = await client.post("/api/projects", content=body(big),
+                          headers={"content-type": "application/json"})
+    assert r.request.headers["transfer-encoding"] == "chunked"
+    assert r.status_code == 413 and "10000" in r.json()["detail"]
+    r = await client.post("/api/projects", content=body([b'{"name": ', b'"small"}']),
+                          headers={"content-type": "application/json"})
+    assert r.status_code == 201, r.text
 
 
 async def test_prompt_over_the_limit_is_refused(client: httpx.AsyncClient) -> None:

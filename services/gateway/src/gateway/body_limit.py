@@ -7,10 +7,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """Answer 413 when a body is larger than ``max_bytes``, by header or by counting."""
 
@@ -22,6 +18,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chunked = False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -32,29 +29,43 @@ class BodySizeLimit:
                 if declared > self.max_bytes:
                     await _reply(send, 413, self._too_large())
                     return
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not chunked:
+            # A body of a declared length (the server reads no more of it than that), or none:
+            # nothing to count, and nothing of the answer (an event stream's every event) goes
+            # through one more layer.
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            # Past the limit, the 413 goes out at once and the app is told the client left:
+            # an exception here would reach the app's body parsing, which answers 400.
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise BodyTooLarge
+                    refused = True
+                    if not started:
+                        await _reply(send, 413, self._too_large())
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 was the answer
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _reply(send, 413, self._too_large())
+        await self.app(scope, limited_receive, tracking_send)
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_bytes} bytes"
