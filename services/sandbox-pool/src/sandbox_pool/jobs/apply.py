@@ -65,7 +65,8 @@ class ApplyJob(JobHandler[ApplyRequest]):
             for path in written:
                 await events.publish(FileWritten(path=path), once=path)
             version = reused or await versions.store_version(
-                ctx.db, req.project_id, req.version_key, checked.files, req.model)
+                ctx.db, req.project_id, req.version_key, checked.files, req.model,
+                after=latest)
             await ctx.manager.record_version(live, version.number)
             await install_imports(events, live, checked.packages, checked.files)
             if req.ticket_id:

@@ -13,13 +13,13 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Generic, TypeVar
 
 from opentelemetry import trace
 
 from paynto_common.bus import Bus
-from paynto_common.db import Database, JobStatus, Version
+from paynto_common.db import Database, Job, JobStatus, Version
 from paynto_common.gitsync import request_sync
 from paynto_common.messages import (
     Applied,
@@ -78,6 +78,9 @@ class JobEvents:
     bus: Bus
     job_id: str
     answer: str = ""
+    # The job's row as its claim read it (what the generator stored on it included): only
+    # this delivery writes it meanwhile, so the job finishes from it without reading it again.
+    claimed: Job | None = None
 
     async def publish(self, payload: Event, once: str | None = None) -> None:
         """Publish ``payload``; with a ``once`` key, a second publish of it (a redelivered
@@ -105,11 +108,12 @@ class JobHandler(Generic[J]):
                                                                           req.project_id)):
             # The row's attempts count the generator's deliveries of a model job: left as
             # they are.
-            if await self.ctx.db.claim_job(req.job_id, user_id=req.user_id) is None:
+            claimed = await self.ctx.db.claim_job(req.job_id, user_id=req.user_id)
+            if claimed is None:
                 await self.ended(req)
                 await end_stream(self.ctx.bus, self.ctx.db, req.job_id, self.completed)
                 return
-            await self.run(req, self.events(req))
+            await self.run(req, replace(self.events(req), claimed=claimed))
 
     def events(self, req: J) -> JobEvents:
         return JobEvents(self.ctx.bus, req.job_id)
@@ -214,7 +218,7 @@ async def finish(ctx: Context, events: JobEvents, live: Live, result: Applied) -
     """Show the preview, store ``result`` in the job's row (beside what the generator keeps
     there: its model work) and complete the job with it."""
     await events.publish(PreviewReady(preview_url=live.preview_url), once="")
-    job = await ctx.db.job(events.job_id)
+    job = events.claimed or await ctx.db.job(events.job_id)
     if job is not None and job.kind in PROMPT_KINDS and job.status not in JobStatus.TERMINAL:
         PROMPT_TO_PREVIEW.observe(since(job.created_at))
     row = read_result(job.result if job else None, GenerateResult)
