@@ -155,3 +155,18 @@ async def test_a_check_with_a_render_asks_once_or_falls_back_to_the_render_path(
     finally:
         listening.close()
         await listening.wait_closed()
+
+
+@pytest.mark.parametrize("check", [["render"], {"errors": 3, "render": "x"}, {"errors": [1]}])
+async def test_a_check_answer_of_the_wrong_shape_is_no_error_and_no_crash(
+        tmp_path: Path, check: object) -> None:
+    # The dev server's process runs the site's code too: its answer is checked, not trusted.
+    server = ScriptedDevServer(tmp_path / "d.sock", {"/p/__paynto/check": check,
+                                                     "/p/__paynto/render": {"error": None}})
+    listening = await asyncio.start_unix_server(server._serve, str(server.path))
+    try:
+        assert await check_sandbox(server, ["src/App.jsx"], render=True) == ([], None)
+        assert await check_sandbox(server, ["src/App.jsx"]) == ([], None)
+    finally:
+        listening.close()
+        await listening.wait_closed()

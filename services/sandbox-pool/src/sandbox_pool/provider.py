@@ -272,15 +272,19 @@ async def check_sandbox(sandbox: ProviderSandbox, paths: Iterable[str], render: 
     if not wanted and not render:
         return [], None
     params: dict[str, Any] = {"path": wanted, **({"render": "1"} if render else {})}
-    answer: dict[str, Any] = {}
+    answer: Any = {}
     try:
         response = await ask_sandbox(sandbox.endpoint, sandbox.base_path + "__paynto/check",
                                      params)
         if response.status_code == 200:
             answer = response.json()
-        errors = [e for e in answer.get("errors", []) if isinstance(e, dict)]
-    except (httpx.HTTPError, ValueError, AttributeError):
-        errors = []
+    except (httpx.HTTPError, ValueError):
+        pass
+    # What the server answers is checked: sandboxed code runs in its process.
+    if not isinstance(answer, dict):
+        answer = {}
+    found = answer.get("errors")
+    errors = [e for e in found if isinstance(e, dict)] if isinstance(found, list) else []
     if errors or not render:
         return errors, None
     if "render" not in answer:

@@ -147,8 +147,6 @@ class LocalSandbox:
         self._settling: set[asyncio.Task[None]] = set()
         self._life_lock = asyncio.Lock()
         self._write_lock = asyncio.Lock()
-        # One kept client for health probes: a new httpx client builds an SSL context each
-        # time, which cost more CPU than the rest of an apply under load.
 
     @property
     def endpoint(self) -> str:
