@@ -1,7 +1,8 @@
 """How the CLI follows a job's events, against a loopback server speaking the gateway's SSE:
 a restarted attempt's ``reset`` voids what was written, pieces the replaced attempt still
-sends afterwards (a worker cut off by a bus restart) are not counted, and a finished stream
-leaves its connection to the next request."""
+sends afterwards (a worker cut off by a bus restart) are not counted, a finished stream
+leaves its connection to the next request, and a stream that drops before its first event is
+resumed by the job its header names."""
 
 from __future__ import annotations
 
@@ -66,3 +67,25 @@ async def test_the_next_job_reuses_the_connection_a_finished_stream_ends_on() ->
             assert events[-1] == "complete"
     assert len(connections) == 3
     assert len({id(conn) for conn in connections}) == 1
+
+
+async def test_a_stream_that_drops_before_its_first_event_is_resumed_by_its_header() -> None:
+    asked: list[tuple[str, str | None]] = []
+
+    async def dropped(request: Request) -> Response:
+        # The job started; its stream ended before any event reached the client.
+        asked.append((request.url.path, request.headers.get("last-event-id")))
+        return Response("", media_type="text/event-stream", headers={"X-Job-Id": "j1"})
+
+    async def resumed(request: Request) -> Response:
+        asked.append((request.url.path, request.headers.get("last-event-id")))
+        return await stream(request)
+
+    app = Starlette(routes=[Route("/api/generate", dropped, methods=["POST"]),
+                            Route("/api/jobs/j1/events", resumed)])
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as c:
+        follow = JobStream(c)
+        events = [ev.event async for ev in follow.run("POST", "/api/generate")]
+    assert follow.job_id == "j1"
+    assert events[0] == "job" and events[-1] == "complete"
+    assert asked == [("/api/generate", None), ("/api/jobs/j1/events", None)]

@@ -44,18 +44,22 @@ async def test_generate_publishes_one_job_and_relays_its_events(
     body = {"project_id": project, "prompt": "a bakery"}
     async with client.stream("POST", "/api/generate-ai-code-stream", json=body) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
+        named = r.headers["x-job-id"]
         events = [ev async for ev in parse_sse(r.aiter_lines())]
     job = await worker
     assert job.prompt == "a bakery" and job.project_id == project
     assert [e.event for e in events] == ["job", "stream", "complete"]
     assert all(e.id and e.id.isdigit() for e in events)
     job_id = events[0].data["job_id"]
+    # The header names the job before any event does.
+    assert named == job_id == job.job_id
     status = (await client.get(f"/api/jobs/{job_id}")).json()
     assert status["kind"] == "generate" and status["status"] == "queued"
 
     # Resume after the second event: only the third comes again.
     headers = {"Last-Event-ID": events[1].id or ""}
     async with client.stream("GET", f"/api/jobs/{job_id}/events", headers=headers) as r:
+        assert r.headers["x-job-id"] == job_id
         rest = [ev async for ev in parse_sse(r.aiter_lines())]
     assert [(e.id, e.event) for e in rest] == [(events[2].id, "complete")]
 

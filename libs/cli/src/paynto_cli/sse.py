@@ -104,6 +104,9 @@ class JobStream:
             if resp.status_code >= 400:
                 await resp.aread()
                 raise ApiError(resp.status_code, _detail(resp))
+            # The job is named before its first event too: a stream that drops before that
+            # event can still be resumed.
+            self.job_id = self.job_id or resp.headers.get("x-job-id")
             lines = resp.aiter_lines()
             async for ev in parse_sse(lines):
                 if ev.event == "job":

@@ -26,7 +26,7 @@ from sqlmodel import col
 from sse_starlette import EventSourceResponse
 
 from gateway.auth import PreviewLinks
-from gateway.metrics import counted_stream
+from gateway.metrics import counted_stream, stream_kind
 from gateway.settings import GatewaySettings
 from paynto_common import kanban, ledger
 from paynto_common.bus import Bus
@@ -165,9 +165,16 @@ async def _sse(bus: Bus, job_id: str, after_seq: int, links: Signing | None
 def event_stream(bus: Bus, job_id: str, after_seq: int = 0,
                  links: Signing | None = None) -> EventSourceResponse:
     """The job's events from after ``after_seq`` until ``complete``, ``error`` or
-    ``cancelled``; with ``links``, the preview links in them signed for its user."""
+    ``cancelled``; with ``links``, the preview links in them signed for its user.
+
+    A job's stream names the job in its ``X-Job-Id`` header too: a client whose stream drops
+    before the first event (the ``job`` event, which names it as well) can still resume it
+    at ``/api/jobs/{id}/events``."""
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    if stream_kind(job_id) == "job":
+        headers["X-Job-Id"] = job_id
     return EventSourceResponse(
         counted_stream(job_id, _sse(bus, job_id, after_seq, links)),
         ping=15,
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        headers=headers,
     )
