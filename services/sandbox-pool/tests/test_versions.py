@@ -14,21 +14,20 @@ async def test_the_latest_version_read_already_is_not_read_again(db: Database) -
     job = await new_job(db, "generate")
     project = job.project_id
     first = await versions.store_version(db, project, f"{job.id}:1", {"a.txt": "1"}, None)
-    # Told which version is the latest (None for a project without one), as an apply that
-    # read it under the project's lock is: the next number, the same as when it is read.
+    # Told the number, as an apply that read the latest under the project's lock is: the
+    # same as when it is read.
     second = await versions.store_version(db, project, f"{job.id}:2", {"a.txt": "2"}, None,
-                                          after=first)
+                                          number=first.number + 1)
     assert (first.number, second.number) == (1, 2)
     other = (await new_job(db, "generate")).project_id
     assert (await versions.store_version(db, other, f"{job.id}:o", {}, None,
-                                         after=None)).number == 1
+                                         number=1)).number == 1
     # A redelivery of a job finds the version it stored, whatever it is told.
     again = await versions.store_version(db, project, f"{job.id}:2", {"a.txt": "x"}, None,
-                                         after=first)
+                                         number=2)
     assert (again.id, again.number, again.files) == (second.id, 2, {"a.txt": "2"})
-    # A latest version that is not the latest any more is refused by the numbering, not
-    # stored beside the other version 2.
+    # A number taken meanwhile is refused by the numbering, not stored beside version 2.
     with pytest.raises(IntegrityError):
-        await versions.store_version(db, project, f"{job.id}:3", {}, None, after=first)
+        await versions.store_version(db, project, f"{job.id}:3", {}, None, number=2)
     stored = await db.latest_version(project)
     assert stored is not None and stored.number == 2

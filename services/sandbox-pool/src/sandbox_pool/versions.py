@@ -24,24 +24,18 @@ async def numbered(db: Database, project_id: str, number: int) -> Version | None
             Version.project_id == project_id, Version.number == number))).first()
 
 
-class _Unread:
-    pass
-
-
-UNREAD = _Unread()
-
-
 async def store_version(db: Database, project_id: str, key: str, files: dict[str, str],
-                        model: str | None, after: Version | _Unread | None = UNREAD
-                        ) -> Version:
+                        model: str | None, number: int | None = None) -> Version:
     """Store ``files`` as the project's next version under ``key``, or return the version an
-    earlier delivery of the same job stored under it. ``after`` is the project's latest
-    version (None: it has none) when the caller read it already, under the project's lock:
-    it is not read again (with every file of the site)."""
-    latest = await db.latest_version(project_id) if isinstance(after, _Unread) else after
+    earlier delivery of the same job stored under it. ``number`` is the one it takes when the
+    caller read the latest already, under the project's lock (it is not read again, with
+    every file of the site); a number taken meanwhile is refused by the numbering."""
+    if number is None:
+        latest = await db.latest_version(project_id)
+        number = (latest.number if latest else 0) + 1
     version = Version(
         project_id=project_id,
-        number=(latest.number if latest else 0) + 1,
+        number=number,
         job_id=key,
         files=files,
         model=model,

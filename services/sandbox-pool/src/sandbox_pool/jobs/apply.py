@@ -8,7 +8,7 @@ it), files are rewritten idempotently, and events that must appear once carry me
 from __future__ import annotations
 
 from paynto_common import kanban
-from paynto_common.db import JobStatus, TicketState
+from paynto_common.db import Job, JobStatus, TicketState
 from paynto_common.errors import PermanentJobError
 from paynto_common.messages import (
     Applied,
@@ -38,9 +38,8 @@ from sandbox_pool.provider import SandboxGoneError
 class ApplyJob(JobHandler[ApplyRequest]):
     """Handles ``jobs.sandbox.apply``: a model's answer, or a stored version to restore."""
 
-    def events(self, req: ApplyRequest) -> JobEvents:
-        return JobEvents(self.ctx.bus, req.job_id,
-                         f":fix{req.fix_round}" if req.fix_round else "")
+    def events(self, req: ApplyRequest, claimed: Job) -> JobEvents:
+        return JobEvents(self.ctx.bus, claimed, f":fix{req.fix_round}" if req.fix_round else "")
 
     async def ended(self, req: ApplyRequest) -> None:
         if req.ticket_id:
@@ -66,7 +65,7 @@ class ApplyJob(JobHandler[ApplyRequest]):
                 await events.publish(FileWritten(path=path), once=path)
             version = reused or await versions.store_version(
                 ctx.db, req.project_id, req.version_key, checked.files, req.model,
-                after=latest)
+                number=(latest.number if latest else 0) + 1)
             await ctx.manager.record_version(live, version.number)
             await install_imports(events, live, checked.packages, checked.files)
             if req.ticket_id:

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
 from opentelemetry import trace
@@ -71,16 +71,19 @@ class Context:
 
 @dataclass(frozen=True)
 class JobEvents:
-    """Where one job's events go. ``answer`` tells the answers of one job apart (``""`` the
+    """Where one job's events go, and the job's row as its claim read it (what the generator
+    stored on it included: only this delivery writes it meanwhile, so the job finishes from
+    it without reading it again). ``answer`` tells the answers of one job apart (``""`` the
     first, ``":fix2"`` the second fix): each is applied as a version of its own, with events
     of its own."""
 
     bus: Bus
-    job_id: str
+    claimed: Job
     answer: str = ""
-    # The job's row as its claim read it (what the generator stored on it included): only
-    # this delivery writes it meanwhile, so the job finishes from it without reading it again.
-    claimed: Job | None = None
+
+    @property
+    def job_id(self) -> str:
+        return self.claimed.id
 
     async def publish(self, payload: Event, once: str | None = None) -> None:
         """Publish ``payload``; with a ``once`` key, a second publish of it (a redelivered
@@ -113,10 +116,10 @@ class JobHandler(Generic[J]):
                 await self.ended(req)
                 await end_stream(self.ctx.bus, self.ctx.db, req.job_id, self.completed)
                 return
-            await self.run(req, replace(self.events(req), claimed=claimed))
+            await self.run(req, self.events(req, claimed))
 
-    def events(self, req: J) -> JobEvents:
-        return JobEvents(self.ctx.bus, req.job_id)
+    def events(self, req: J, claimed: Job) -> JobEvents:
+        return JobEvents(self.ctx.bus, claimed)
 
     async def ended(self, req: J) -> None:
         """Told of a delivery of the job after it ended."""
@@ -218,14 +221,15 @@ async def finish(ctx: Context, events: JobEvents, live: Live, result: Applied) -
     """Show the preview, store ``result`` in the job's row (beside what the generator keeps
     there: its model work) and complete the job with it."""
     await events.publish(PreviewReady(preview_url=live.preview_url), once="")
-    job = events.claimed or await ctx.db.job(events.job_id)
-    if job is not None and job.kind in PROMPT_KINDS and job.status not in JobStatus.TERMINAL:
-        PROMPT_TO_PREVIEW.observe(since(job.created_at))
-    row = read_result(job.result if job else None, GenerateResult)
+    job = events.claimed
+    row = read_result(job.result, GenerateResult)
     kept = GenerateResult.model_validate({**row.model_dump(), **result.wire()})
-    await ctx.db.set_job_status(events.job_id, JobStatus.COMPLETE, result=stored(kept))
+    ended = await ctx.db.set_job_status(job.id, JobStatus.COMPLETE, result=stored(kept))
+    # Counted only when this completed it (not a job cancelled meanwhile).
+    if job.kind in PROMPT_KINDS and ended is not None and ended.status == JobStatus.COMPLETE:
+        PROMPT_TO_PREVIEW.observe(since(job.created_at))
     await events.publish(result, once="")
-    if job is not None and result.version is not None:
+    if result.version is not None:
         # A project linked to a git remote gets the version pushed, in the background.
         try:
             await request_sync(ctx.db, ctx.bus, job.project_id)
