@@ -126,6 +126,15 @@ def setup_tracing(service_name: str, settings: CommonSettings) -> TracerProvider
     return provider
 
 
+def flush_spans(timeout_millis: int = 5000) -> None:
+    """Export the spans this process still holds. A process that ends by its signal's default
+    action (uvicorn re-raises SIGTERM once it has drained) runs no ``atexit`` hook, so the
+    provider's own flush at exit never comes: call this as it shuts down."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.force_flush(timeout_millis)
+
+
 def inject_headers(headers: dict[str, str] | None = None) -> dict[str, str]:
     """Return ``headers`` with the current trace context added."""
     carrier = dict(headers or {})

@@ -34,6 +34,7 @@ from gateway.settings import GatewaySettings
 from paynto_common.bus import Bus
 from paynto_common.db import Database, Sandbox
 from paynto_common.messages import Subjects
+from paynto_common.telemetry import flush_spans
 from paynto_common.vault import load_vault
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def create_app(settings: GatewaySettings, bus: Bus | None = None) -> FastAPI:
             if own_bus:
                 await app.state.bus.close()
             await db.close()
+            flush_spans()
 
     async def resolve(sandbox_id: str) -> str | None:
         endpoints: EndpointCache = app.state.endpoints
