@@ -156,6 +156,46 @@ async def test_stopping_early_releases_the_stream(llm: ScriptedLLM) -> None:
     assert time.monotonic() - started < 5
 
 
+async def test_the_direct_client_keeps_its_connection_between_calls(llm: ScriptedLLM) -> None:
+    # The body's end comes after [DONE]: left unread, the connection was closed and every
+    # call connected again. (The first call imports litellm to price the answer, which can
+    # take longer than the server keeps an idle connection: it is not counted.)
+    await collect(config(llm))
+    llm.peers.clear()
+    for _ in range(3):
+        texts, _usages = await collect(config(llm))
+        assert "".join(texts) == "OK"
+    assert len(llm.peers) == 3
+    assert len(set(llm.peers)) == 1, llm.peers
+
+
+@pytest.mark.timeout(30)
+async def test_a_body_held_open_after_done_does_not_hold_the_answer() -> None:
+    # [DONE] ends the answer even when the server never ends the body: reading on, to keep
+    # the connection, gives up (and closes it) instead of waiting out the read timeout.
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        chunk = json.dumps({"choices": [{"delta": {"content": "OK"}, "finish_reason": "stop"}]})
+        body = f"data: {chunk}\n\ndata: [DONE]\n\n".encode()
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                     b"transfer-encoding: chunked\r\n\r\n"
+                     + f"{len(body):x}\r\n".encode() + body + b"\r\n")
+        await writer.drain()
+        await asyncio.sleep(60)  # the body never ends
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    cfg = ModelConfig(model="openai/scripted", api_base=f"http://127.0.0.1:{port}/v1",
+                      api_key="test", client="openai", timeout=25)
+    try:
+        texts, usages = await collect(cfg)
+    finally:
+        server.close()
+    assert "".join(texts) == "OK"
+    assert [u.finish_reason for u in usages] == ["stop"]
+
+
 # -- failures ------------------------------------------------------------------------------
 
 

@@ -154,7 +154,8 @@ class ScriptedLLM:
 
     ``replies`` are used in order, one per chat completion request; once they run out,
     ``default`` answers (a fixed :class:`Reply`, or a factory given the request body).
-    Every request body is appended to ``requests``. If ``required_api_key`` is set, requests
+    Every request body is appended to ``requests``, and the client's address and port (which
+    tell one kept connection from a new one) to ``peers``. If ``required_api_key`` is set, requests
     without ``Authorization: Bearer <that key>`` get a 401.
     """
 
@@ -169,6 +170,7 @@ class ScriptedLLM:
         self.default: Reply | ReplyFactory = default if default is not None else Reply("OK")
         self.required_api_key = required_api_key
         self.requests: list[dict[str, Any]] = []
+        self.peers: list[tuple[str, int]] = []
         self.host = "127.0.0.1"
         self.port: int | None = None
         self._server: uvicorn.Server | None = None
@@ -280,6 +282,8 @@ class ScriptedLLM:
         if not isinstance(body, dict):
             return _error_response(400, "request body must be a JSON object")
         self.requests.append(body)
+        if request.client is not None:
+            self.peers.append((request.client.host, request.client.port))
 
         if self.required_api_key is not None:
             if request.headers.get("authorization") != f"Bearer {self.required_api_key}":
