@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +72,36 @@ async def assert_generates_live_preview(system: System) -> None:
 
 async def test_prompt_to_live_preview(system: System) -> None:
     await assert_generates_live_preview(system)
+
+
+def niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
+def descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *descendants(int(child))]
+    return found
+
+
+async def test_sandboxes_give_way_to_the_requests_people_wait_on(system: System) -> None:
+    # SANDBOX_POOL_NICE (10 by default): the pool's worker and the dev servers it starts
+    # run at a lower CPU priority than the gateway and the generator.
+    async with client_for(system) as c:
+        project = await create_project(c, "nice")
+        completed(await generate(c, project, PROMPT))
+    base = niceness(os.getpid())
+    assert niceness(system.procs["gateway"].pid) == base
+    assert niceness(system.procs["generator"].pid) == base
+    pool = system.procs["sandbox_pool"].pid
+    assert niceness(pool) == max(base, 10)
+    servers = [p for p in descendants(pool)
+               if b"node" in Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[0]]
+    assert servers, "a running site has a dev server"
+    assert {niceness(p) for p in servers} == {max(base, 10)}
 
 
 async def test_dropped_stream_resumes_with_last_event_id(system: System) -> None:

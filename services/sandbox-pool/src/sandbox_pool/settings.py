@@ -51,6 +51,10 @@ class SandboxPoolSettings(CommonSettings):
     vercel_team_id: str | None = None
     vercel_project_id: str | None = None
     vercel_sandbox_api_url: str | None = None
+    # The CPU niceness of this service and every sandbox it starts (inherited): on a machine
+    # shared with the gateway and the generator, a site's dev server and the apply work give
+    # way to the requests and streams people are waiting on. 0 leaves them as started.
+    sandbox_pool_nice: int = Field(default=10, ge=0, le=19)
     # Shared node_modules cache; defaults to <data_dir>/deps.
     deps_cache_dir: Path | None = None
     # The longest a build check's `vite build` may run before it is stopped (and fails).
