@@ -60,6 +60,8 @@ class Studio(studio_stub.Studio):
     next_job: int = 0
     # Answers the next generations get instead of a job: (status, detail, headers).
     refusals: list[tuple[int, Any, dict[str, str]]] = field(default_factory=list)
+    # The next generation's first stream ends before its first event (the job goes on).
+    drop_first_stream: bool = False
 
     def add_site(self, pid: str, name: str, versions: list[dict[str, str]],
                  active_job: str | None = None, age: int = 0) -> None:
@@ -159,6 +161,11 @@ def studio_gateway(studio: Studio) -> FastAPI:
             return JSONResponse({"detail": detail}, status_code=code, headers=headers)
         job = new_job()
         studio.turn(body.project_id, job.id, body.prompt, "running", None)
+        if studio.drop_first_stream:
+            studio.drop_first_stream = False
+            # As the gateway answers: the job is named in X-Job-Id before any event.
+            return StreamingResponse(iter(()), media_type="text/event-stream",
+                                     headers={"X-Job-Id": job.id})
         return sse(job)
 
     @app.post("/api/projects/{pid}/versions/{number}/restore")
@@ -451,4 +458,25 @@ async def test_errors_in_plain_words_with_a_next_step(screens: Any) -> None:
         async with page.expect_request("**/api/auth/github/login**") as asked:
             await page.click("#notice-action")
         assert (await asked.value).url.endswith("/api/auth/github/login?next=%2Fp%2Froast")
+        assert errors == []
+
+        # A stream that drops before its first event is resumed by the job its X-Job-Id
+        # header names: before, the page could only say "try again" while the job ran on.
+        studio.drop_first_stream = True
+        page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = watch_page(page)
+        status = page.locator("#status")
+        await page.goto(url + "/p/roast")
+        await page.locator("#project-name", has_text="Coffee roastery").wait_for()
+        await send("fifth")
+        await eventually(lambda: studio.next_job == 1)
+        job = studio.jobs["held1"]
+        job.push(Status(message="Writing the site", model="offline", ai=False))
+        job.push(StreamDelta(text="Dropped but not lost."))
+        await eventually(lambda: ("held1", None) in studio.resumes)
+        await until(page, "document.getElementById('output').textContent"
+                          ".includes('Dropped but not lost.')")
+        job.end(JobCancelled(by="local"))
+        await page.locator("#stop").wait_for(state="hidden")
+        assert "dropped before" not in await status.inner_text()
         assert errors == []

@@ -171,6 +171,10 @@ function generated(data) {
 
 async function followJob(firstResponse) {
   const job = state.job;
+  // A job's stream names its job in X-Job-Id too: one that drops before its first event (the
+  // `job` event, which names it as well) can still be resumed.
+  const named = firstResponse && firstResponse.headers.get("X-Job-Id");
+  if (named && !job.id) job.id = named;
   const url = () => (job.id ? api.jobEvents(job.id) : null);
   await follow(job, firstResponse, url, handleEvent, "job", { say: setStatus });
 }
