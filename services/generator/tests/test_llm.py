@@ -342,6 +342,33 @@ async def test_scripted_server_runs_as_a_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 0, stderr.decode()
 
 
+PRELOAD_THEN_END = """
+import asyncio, atexit, sys
+from generator.llm import preload
+
+def report():
+    loaded = getattr(sys.modules.get("litellm"), "suppress_debug_info", False)
+    print("loaded" if loaded else "still loading", flush=True)
+
+atexit.register(report)
+
+async def main():
+    asyncio.ensure_future(preload())
+    await asyncio.sleep(0.1)  # the import is under way
+
+asyncio.run(main())
+"""
+
+
+def test_a_process_ending_while_litellm_loads_does_not_wait_for_it() -> None:
+    # The import runs on a daemon thread: the loop's executor, which asyncio.run waits for,
+    # held every generator stopped in its first seconds until litellm had loaded.
+    result = subprocess.run([sys.executable, "-c", PRELOAD_THEN_END], capture_output=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().strip() == "still loading"
+
+
 def test_importing_the_module_does_not_import_litellm() -> None:
     code = "import sys, generator.llm; sys.exit('litellm' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)

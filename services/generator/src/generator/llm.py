@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 from collections.abc import AsyncGenerator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -166,8 +167,33 @@ def _litellm() -> Any:
 
 async def preload() -> None:
     """Import litellm in a thread: it takes seconds, and on the event loop it would stall the
-    in-progress heartbeats of running jobs long enough for the bus to redeliver them."""
-    await asyncio.to_thread(_litellm)
+    in-progress heartbeats of running jobs long enough for the bus to redeliver them.
+
+    A daemon thread of its own, not the loop's executor: ``asyncio.run`` waits for the
+    executor's threads as it ends, so a generator stopped in its first seconds (every test's
+    system, a quick ``make run`` and Ctrl-C) waited out the import, 5 s and more."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def load() -> None:
+        error: BaseException | None = None
+        try:
+            _litellm()
+        except BaseException as exc:  # handed to the waiting job, as to_thread would
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=load, name="import litellm", daemon=True).start()
+    await done
 
 
 async def stream_completion(
