@@ -41,6 +41,7 @@ litellm is imported on first use only: the import takes several seconds.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import threading
@@ -172,28 +173,20 @@ async def preload() -> None:
     A daemon thread of its own, not the loop's executor: ``asyncio.run`` waits for the
     executor's threads as it ends, so a generator stopped in its first seconds (every test's
     system, a quick ``make run`` and Ctrl-C) waited out the import, 5 s and more."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[None] = loop.create_future()
-
-    def settle(error: BaseException | None) -> None:
-        if done.done():
-            return
-        if error is None:
-            done.set_result(None)
-        else:
-            done.set_exception(error)
+    loaded: concurrent.futures.Future[None] = concurrent.futures.Future()
+    loaded.set_running_or_notify_cancel()  # a waiter cancelled at exit cannot cancel it
 
     def load() -> None:
-        error: BaseException | None = None
         try:
             _litellm()
         except BaseException as exc:  # handed to the waiting job, as to_thread would
-            error = exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(settle, error)
+            loaded.set_exception(exc)
+        else:
+            loaded.set_result(None)
 
     threading.Thread(target=load, name="import litellm", daemon=True).start()
-    await done
+    # wrap_future hands the outcome to the loop, and drops it if the loop has closed.
+    await asyncio.wrap_future(loaded)
 
 
 async def stream_completion(
